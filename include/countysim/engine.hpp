@@ -1,0 +1,62 @@
+// The parallel draw loop: fixed blocks of draws computed by OpenMP threads
+// (schedule(dynamic)), compressed in the workers, written by one writer thread
+// that owns the HDF5 file, and reduced in block order so that every bit of
+// the result is independent of the thread count and the block size.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "countysim/plan.hpp"
+#include "countysim/results_io.hpp"
+
+namespace countysim {
+
+// Draws per granule: the unit of the mean/variance reduction. Blocks are whole
+// granules, so summaries do not depend on the block size.
+inline constexpr std::uint64_t granule_draws = 1024;
+
+struct RunOptions {
+  std::uint64_t draws = 0;       // 0: the scenario's
+  std::uint64_t seed = 0;
+  bool seed_given = false;       // false: the scenario's
+  int threads = 0;               // 0: OpenMP's default
+  std::uint64_t block_draws = 8192;  // rounded up to whole granules
+  std::string output;            // final path of the results file
+  bool force = false;            // replace an existing output
+  bool progress = false;         // progress bar on stderr
+  std::string command_line;
+  int compression_level = 1;
+};
+
+struct RunSummary {
+  std::uint64_t draws = 0, seed = 0;
+  TargetTable targets;
+  std::vector<MetricSummary> summaries;
+  double seconds_simulation = 0, seconds_summary = 0;
+  std::uint64_t bytes_written = 0;
+};
+
+// Set by the SIGINT/SIGTERM handler; the loop stops at the next block.
+std::atomic<bool>& interrupt_flag();
+
+// Runs the scenario and writes the results file (temporary name, renamed when
+// complete). Throws UsageError if the output exists and !force, Interrupted if
+// interrupted, RunError on failure; never leaves a partial file behind.
+RunSummary run_to_file(const Plan& plan, const RunOptions& options);
+
+// Only the target counts, no file: for sweeps and solves. Same streams as
+// run_to_file, so the probabilities agree bit for bit.
+struct TargetCounts {
+  std::uint64_t draws = 0;
+  std::vector<std::uint64_t> met;  // [target]
+  std::uint64_t all_met = 0;
+};
+TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws,
+                           int threads);
+
+TargetTable make_target_table(const Scenario& scenario, const TargetCounts& counts);
+
+}  // namespace countysim

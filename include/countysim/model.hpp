@@ -1,0 +1,54 @@
+// What one Monte-Carlo draw computes (model.md): from the sampled inputs to
+// every metric of every year, and the value each target compares.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "countysim/metrics.hpp"
+#include "countysim/plan.hpp"
+
+namespace countysim {
+
+// Everything a draw produces. Year index 0 is the base year, 1..T the
+// projection years. Filled by simulate_draw; sized by resize().
+struct DrawOutput {
+  int years = 0, clusters = 0, projects = 0, targets = 0;
+  std::vector<double> year_metrics;        // [metric][year], year_metric_count metrics
+  std::vector<double> cluster_output;      // [year][cluster]
+  std::vector<double> cluster_employment;  // [year][cluster]
+  std::vector<double> project_output;      // [year][project]
+  std::vector<int> start_month;            // [project], -1 = none
+  std::vector<int> production_month;       // [project], -1 = none (O_p, when inside the horizon)
+  std::vector<double> target_value;        // [target]
+  std::vector<std::uint8_t> target_met;    // [target]
+  std::vector<double> inputs;              // [slot]: sampled inputs (exit counts replace uniforms)
+
+  void resize(const Plan& plan);
+  double& metric(Metric m, int year) {
+    return year_metrics[static_cast<int>(m) * (years + 1) + year];
+  }
+  double metric(Metric m, int year) const {
+    return year_metrics[static_cast<int>(m) * (years + 1) + year];
+  }
+};
+
+// A project's timing within one draw.
+struct ProjectState {
+  bool success = false;
+  int ready = 0, construction = 0, start = -1, production = -1;
+  double ramp = 0, capacity = 0;
+};
+
+// Per-thread scratch space, reused across draws so the hot loop does not allocate.
+struct DrawWorkspace {
+  std::vector<double> scratch, zt, yinc, d, x, rest;
+  std::vector<int> order;
+  std::vector<ProjectState> projects;
+};
+
+// Computes draw `draw`. Throws RunError if the draw is invalid (e.g. the
+// rest of the economy would be negative), naming the inputs.
+void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
+                   DrawOutput& out);
+
+}  // namespace countysim

@@ -1,0 +1,126 @@
+// Results files (HDF5, layout in docs/results-format.md): the writer the
+// engine's writer thread owns, and the reader behind `summary`, `report` and
+// `compare`. Only these two classes touch HDF5 handles for results.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace countysim {
+
+enum class DType { f32, i32, u8 };
+std::size_t dtype_size(DType t);
+
+// One per-draw dataset: /<group>/<name> with shape [draw, row_shape...].
+struct DatasetSpec {
+  std::string group;                  // "draws" or "inputs"
+  std::string name;                   // metric name or input key (ASCII)
+  DType dtype = DType::f32;
+  std::vector<std::string> dims;      // dimension names after "draw"
+  std::vector<std::size_t> row_shape;  // their sizes
+  std::string units, long_name, label_zh;
+  std::size_t row_elems() const;
+};
+
+// Labels of every dimension. Years include the base year (index 0).
+struct Coordinates {
+  std::vector<int> year;             // B .. E
+  std::vector<int> projection_year;  // B+1 .. E (per-year inputs)
+  std::vector<std::string> cluster, cluster_label, cluster_group;
+  std::vector<std::uint8_t> cluster_manufacturing;
+  std::vector<std::string> project, project_label, project_cluster;
+  std::vector<int> project_planned_start_month;
+  std::vector<std::string> target, target_label;
+  std::vector<double> quantile;      // 0.05 0.10 0.25 0.50 0.75 0.90 0.95
+};
+
+struct RunInfo {
+  std::string countysim_version, schema, scenario_schema;
+  std::string scenario_name, scenario_file, scenario_yaml;
+  std::string created, command_line;
+  std::uint64_t seed = 0, draws = 0;
+  int base_year = 0, last_year = 0;
+};
+
+// Summary of one metric. Values are row-major over the dims.
+struct MetricSummary {
+  std::string metric, units, long_name, label_zh;
+  std::vector<std::string> dims;        // e.g. {"year"} or {"year", "cluster"}
+  std::vector<std::size_t> shape;       // their sizes
+  std::vector<double> mean, sd;         // shape
+  std::vector<double> quantiles;        // shape + [quantile]
+};
+
+struct TargetRow {
+  std::string id, label, metric, op;  // op: "at_least" | "at_most"
+  double threshold = 0;
+  int year = 0;
+  std::string cluster, group;         // "" when not applicable
+  double group_threshold = 0;         // clusters_at_least only (else NaN in file)
+  double probability = 0, std_error = 0, ci_low = 0, ci_high = 0;
+};
+
+struct TargetTable {
+  std::vector<TargetRow> rows;
+  double all_met_probability = 0, all_met_std_error = 0;
+};
+
+class ResultsWriter {
+ public:
+  // Creates `path` (which must not exist), all coordinates, attributes and the
+  // per-draw datasets, chunked by `chunk_draws` along draw, shuffle+deflate.
+  ResultsWriter(const std::string& path, const RunInfo& info, const Coordinates& coords,
+                std::vector<DatasetSpec> specs, std::uint64_t draws, std::uint64_t chunk_draws);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  const std::vector<DatasetSpec>& specs() const;
+  // Writes chunk `chunk_index` (draws chunk_index*chunk_draws ...) of dataset
+  // `dataset`, already compressed by compress_chunk() from a full-size chunk.
+  void write_chunk(std::size_t dataset, std::uint64_t chunk_index,
+                   const std::vector<unsigned char>& compressed);
+  // Reads columns [first_col, first_col + ncols) of a dataset's rows for all
+  // draws, as float, column-major: out[c * draws + d].
+  void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
+                    std::vector<float>& out);
+  void write_summary(const MetricSummary& s);  // /summary/<metric>/...
+  void write_targets(const TargetTable& t);    // /targets/...
+  void close();  // flushes and closes; further calls are errors
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Byte-shuffle by element size, then zlib at `level`: the same bytes HDF5's
+// shuffle+deflate filter pipeline would store, so any reader decodes them.
+// Runs in worker threads; touches no HDF5 state.
+std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
+                                          std::size_t elem_size, int level);
+
+class ResultsReader {
+ public:
+  explicit ResultsReader(const std::string& path);  // throws ScenarioError if not a results file
+  ~ResultsReader();
+  ResultsReader(const ResultsReader&) = delete;
+  ResultsReader& operator=(const ResultsReader&) = delete;
+
+  const RunInfo& info() const;
+  const Coordinates& coords() const;
+  TargetTable targets() const;
+  std::vector<std::string> summary_metrics() const;
+  MetricSummary summary(const std::string& metric) const;
+  bool has_dataset(const std::string& group, const std::string& name) const;
+  // Whole dataset as double, row-major [draw, ...], with its shape.
+  std::vector<double> read_dataset(const std::string& group, const std::string& name,
+                                   std::vector<std::size_t>* shape = nullptr) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace countysim

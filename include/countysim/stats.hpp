@@ -1,0 +1,42 @@
+// Small statistics used by the reduction and the reports: binomial standard
+// errors and Wilson intervals, order-statistic quantiles, and mergeable
+// mean/variance accumulators.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace countysim {
+
+// The quantiles every summary reports.
+inline const std::vector<double>& summary_quantiles() {
+  static const std::vector<double> q = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
+  return q;
+}
+
+struct Proportion {
+  double p = 0, std_error = 0, ci_low = 0, ci_high = 0;
+};
+// successes out of n: p, sqrt(p(1-p)/n) and the 95% Wilson score interval.
+Proportion proportion(std::uint64_t successes, std::uint64_t n);
+
+// Quantiles (Hyndman-Fan type 7, numpy's default: linear between order
+// statistics) of data, which is reordered. `qs` ascending. NaN if any NaN.
+std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs);
+
+// Mean and sum of squared deviations of a run of values (Welford), mergeable
+// in a fixed order (Chan et al.): merging the same runs in the same order
+// gives the same bits however the runs were computed.
+struct Moments {
+  double n = 0, mean = 0, m2 = 0;
+  void add(double x) {
+    n += 1;
+    const double d = x - mean;
+    mean += d / n;
+    m2 += d * (x - mean);
+  }
+  void merge(const Moments& o);
+  double sd() const;  // sample standard deviation (n - 1)
+};
+
+}  // namespace countysim

@@ -1,0 +1,27 @@
+// What the terminal shows: the target table and the headline quantiles, as
+// aligned text (CJK characters count two columns) or CSV.
+#pragma once
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "countysim/results_io.hpp"
+
+namespace countysim {
+
+// Columns a UTF-8 string takes on a terminal (East Asian wide characters: 2).
+int display_width(const std::string& s);
+
+// Target table: id, label, year, condition, probability, standard error,
+// 95% Wilson interval; then the probability that all targets are met together.
+std::string format_target_table(const TargetTable& t, std::uint64_t draws);
+// The same as CSV (UTF-8, header row, one row per target, then an "all" row).
+std::string format_target_csv(const TargetTable& t);
+// 5/50/95% quantiles of the headline metrics in the last year.
+std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries, int last_year,
+                                      int base_year);
+
+// The metrics the terminal and the report call headline.
+const std::vector<std::string>& headline_metrics();
+
+}  // namespace countysim

@@ -1,0 +1,189 @@
+// countysim: the command line. Parses arguments, calls the library, and maps
+// the library's typed errors to exit statuses (0 ok, 1 failure, 2 bad input).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "countysim/engine.hpp"
+#include "countysim/errors.hpp"
+#include "countysim/report.hpp"
+#include "countysim/results_io.hpp"
+#include "countysim/scenario.hpp"
+#include "countysim/terminal.hpp"
+#include "countysim/version.hpp"
+
+namespace cs = countysim;
+
+namespace {
+
+extern "C" void on_signal(int sig) {
+  cs::interrupt_flag() = true;
+  // A second signal kills the process the usual way.
+  std::signal(sig, SIG_DFL);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string quote_arg(const std::string& a) {
+  if (!a.empty() && a.find_first_of(" \t'\"\\$`{}[]*?;&|<>()") == std::string::npos) return a;
+  std::string out = "'";
+  for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void print_warnings(const std::vector<cs::Diagnostic>& ws) {
+  for (const auto& w : ws) fmt::print(stderr, "{}\n", w.to_string());
+}
+
+std::string default_output(const std::string& scenario_path) {
+  return (std::filesystem::path("outputs") /
+          (std::filesystem::path(scenario_path).stem().string() + ".h5"))
+      .string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"countysim: Monte-Carlo scenarios for a county's development targets"};
+  app.set_version_flag("--version", std::string("countysim ") + cs::version);
+  app.require_subcommand(1);
+
+  std::string scenario_path, output, results_path, lang = "zh";
+  std::vector<std::string> overrides;
+  std::uint64_t draws = 0, seed = 0, block = 8192;
+  int threads = 0;
+  bool force = false, quiet = false, csv = false;
+
+  auto* run = app.add_subcommand("run", "draw the futures of a scenario and write OUT.h5");
+  run->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  run->add_option("-o,--output", output, "results file (default outputs/<scenario>.h5)");
+  run->add_option("--draws", draws, "number of draws (default: the scenario's)");
+  auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)");
+  run->add_option("--threads", threads, "threads (default: OpenMP's); results do not depend on it");
+  run->add_option("--set", overrides, "override PATH=VALUE (VALUE in YAML flow syntax)");
+  run->add_flag("--force", force, "replace an existing results file");
+  run->add_flag("-q,--quiet", quiet, "print no progress bar and no tables");
+  run->add_option("--block-size", block, "draws per block (results do not depend on it)")
+      ->group("");  // hidden: for tests and benchmarks
+
+  auto* validate = app.add_subcommand("validate", "check a scenario file without running it");
+  validate->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  validate->add_option("--set", overrides, "override PATH=VALUE");
+
+  auto* summary = app.add_subcommand("summary", "print the target table of a results file");
+  summary->add_option("results", results_path, "results file (HDF5)")->required();
+  summary->add_flag("--csv", csv, "CSV (UTF-8) instead of a table");
+
+  auto* report = app.add_subcommand("report", "charts, tables and index.html for meetings");
+  report->add_option("results", results_path, "results file (HDF5)")->required();
+  report->add_option("-o,--output", output, "output folder (default: <results>-report)");
+  report->add_option("--lang", lang, "zh or en")->check(CLI::IsMember({"zh", "en"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    if (*run || *validate) {
+      const cs::Scenario scenario = cs::load_scenario(scenario_path, overrides);
+      const cs::Plan plan = cs::compile_plan(scenario);
+      print_warnings(scenario.warnings);
+      print_warnings(plan.warnings);
+      if (*validate) {
+        fmt::print("{}: ok ({} clusters, {} projects, {} targets, {} random inputs, {}-{})\n",
+                   scenario_path, scenario.clusters.size(), scenario.projects.size(),
+                   scenario.targets.size(), plan.random_slots.size(), scenario.base_year + 1,
+                   scenario.last_year);
+        return 0;
+      }
+      install_signal_handlers();
+      cs::RunOptions opt;
+      opt.draws = draws;
+      opt.seed = seed;
+      opt.seed_given = seed_opt->count() > 0;
+      opt.threads = threads;
+      opt.block_draws = block;
+      opt.output = output.empty() ? default_output(scenario_path) : output;
+      opt.force = force;
+      opt.progress = !quiet && ::isatty(STDERR_FILENO);
+      for (int i = 0; i < argc; ++i) opt.command_line += (i ? " " : "") + quote_arg(argv[i]);
+      const cs::RunSummary r = cs::run_to_file(plan, opt);
+      if (!quiet) {
+        fmt::print("{}\n", scenario.name);
+        fmt::print("{}\n", cs::format_target_table(r.targets, r.draws));
+        fmt::print("{}", cs::format_headline_quantiles(r.summaries, scenario.last_year,
+                                                       scenario.base_year));
+        fmt::print("\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s)\n", opt.output,
+                   r.bytes_written / 1e6, r.draws, r.seed,
+                   r.seconds_simulation + r.seconds_summary);
+      }
+      return 0;
+    }
+    if (*summary) {
+      cs::ResultsReader reader(results_path);
+      const cs::TargetTable t = reader.targets();
+      if (csv) {
+        fmt::print("{}", cs::format_target_csv(t));
+        return 0;
+      }
+      std::vector<cs::MetricSummary> sums;
+      for (const auto& m : cs::headline_metrics())
+        for (const auto& have : reader.summary_metrics())
+          if (have == m) sums.push_back(reader.summary(m));
+      const auto& info = reader.info();
+      fmt::print("{}\n", info.scenario_name);
+      fmt::print("{}\n", cs::format_target_table(t, info.draws));
+      fmt::print("{}", cs::format_headline_quantiles(sums, info.last_year, info.base_year));
+      return 0;
+    }
+    if (*report) {
+      if (output.empty())
+        output = (std::filesystem::path(results_path).parent_path() /
+                  (std::filesystem::path(results_path).stem().string() + "-report"))
+                     .string();
+      cs::write_report(results_path, output, lang);
+      fmt::print("wrote {}/index.html\n", output);
+      return 0;
+    }
+  } catch (const cs::ScenarioError& e) {
+    for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.to_string());
+    fmt::print(stderr, "{} problem{} found; nothing was run or written\n", e.diagnostics().size(),
+               e.diagnostics().size() == 1 ? "" : "s");
+    return 2;
+  } catch (const cs::UsageError& e) {
+    fmt::print(stderr, "countysim: {}\n", e.what());
+    return 2;
+  } catch (const cs::Interrupted&) {
+    fmt::print(stderr, "\ncountysim: interrupted; no results were written\n");
+    return 130;
+  } catch (const cs::RunError& e) {
+    fmt::print(stderr, "countysim: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "countysim: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

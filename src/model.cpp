@@ -1,0 +1,286 @@
+#include "countysim/model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace countysim {
+
+void DrawOutput::resize(const Plan& plan) {
+  years = plan.years;
+  clusters = plan.clusters;
+  projects = plan.projects;
+  targets = static_cast<int>(plan.scenario->targets.size());
+  const int ny = years + 1;
+  year_metrics.assign(static_cast<std::size_t>(year_metric_count) * ny, 0.0);
+  cluster_output.assign(static_cast<std::size_t>(ny) * clusters, 0.0);
+  cluster_employment.assign(static_cast<std::size_t>(ny) * clusters, 0.0);
+  project_output.assign(static_cast<std::size_t>(ny) * projects, 0.0);
+  start_month.assign(projects, -1);
+  production_month.assign(projects, -1);
+  target_value.assign(targets, 0.0);
+  target_met.assign(targets, 0);
+  inputs.assign(plan.slots.size(), 0.0);
+}
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// Pools are compared with a relative tolerance so that a pool that holds
+// exactly what a project needs (after sums of fractions) lets it start.
+inline bool covers(double pool, double need) { return pool >= need - 1e-9 * (1.0 + need); }
+
+}  // namespace
+
+void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
+                   DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  std::vector<double>& v = out.inputs;
+  sample_inputs(plan, seed, draw, v, ws.scratch);
+
+  // County factor, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
+  ws.zt.assign(NY, 0.0);
+  for (int t = 1; t <= T; ++t)
+    ws.zt[t] = sc.macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
+
+  // Incumbents: Yinc_{c,t} = Yinc_{c,t-1} (1 + G + lambda z + kappa (s - s_ref)).
+  ws.yinc.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  for (int c = 0; c < C; ++c) {
+    const Cluster& cl = sc.clusters[c];
+    ws.yinc[c] = cl.base_output;
+    for (int t = 1; t <= T; ++t) {
+      const double s = v[plan.loan_share[t - 1]];
+      const double g = v[plan.cluster[c].growth[t - 1]] + cl.shock_loading * ws.zt[t] +
+                       cl.credit_elasticity * (s - sc.finance.reference_share);
+      ws.yinc[t * C + c] = ws.yinc[(t - 1) * C + c] * (1.0 + g);
+    }
+  }
+
+  // Projects: success, readiness and the land/credit schedule, month by month.
+  std::vector<ProjectState>& ps = ws.projects;
+  ps.resize(P);
+  ws.order.clear();
+  for (int p = 0; p < P; ++p) {
+    const Project& pr = sc.projects[p];
+    const ProjectSlots& s = plan.project[p];
+    ProjectState& st = ps[p];
+    st.success = v[s.success] > 0.5;
+    const int delay = std::max(0, static_cast<int>(std::lround(v[s.delay])));
+    st.ready = pr.planned_start_month + delay;
+    st.construction = std::max(0, static_cast<int>(std::lround(v[s.construction])));
+    st.ramp = std::max(0.0, v[s.ramp]);
+    st.capacity = v[s.capacity];
+    st.start = st.production = -1;
+    if (st.success) ws.order.push_back(p);
+  }
+  std::sort(ws.order.begin(), ws.order.end(), [&](int a, int b) {
+    const int pa = sc.projects[a].priority, pb = sc.projects[b].priority;
+    if (pa != pb) return pa < pb;
+    if (ps[a].ready != ps[b].ready) return ps[a].ready < ps[b].ready;
+    return a < b;
+  });
+
+  double land = sc.land.initial_stock_mu, credit = 0.0;
+  std::size_t waiting = ws.order.size();
+  for (int m = 0; m < 12 * T; ++m) {
+    const int t = m / 12 + 1;
+    if (m % 12 == 0) {
+      const double supply = v[plan.land_supply[t - 1]];
+      land += supply;
+      credit += sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] *
+                v[plan.loan_share[t - 1]];
+      out.metric(Metric::land_supplied_mu, t) = supply;
+      out.metric(Metric::land_used_mu, t) = 0.0;
+    }
+    if (waiting > 0) {
+      for (int p : ws.order) {
+        ProjectState& st = ps[p];
+        if (st.start >= 0 || st.ready > m) continue;
+        const Project& pr = sc.projects[p];
+        const double need_credit = pr.investment * pr.loan_share;
+        if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
+          st.start = m;
+          land = std::max(0.0, land - pr.land_mu);
+          credit = std::max(0.0, credit - need_credit);
+          out.metric(Metric::land_used_mu, t) += pr.land_mu;
+          --waiting;
+        }
+      }
+    }
+    if (m % 12 == 11) out.metric(Metric::land_stock_mu, t) = land;
+  }
+  out.metric(Metric::land_supplied_mu, 0) = nan;
+  out.metric(Metric::land_used_mu, 0) = nan;
+  out.metric(Metric::land_stock_mu, 0) = sc.land.initial_stock_mu;
+
+  // Production: linear ramp from O_p over R_p months; yearly output K * mean fraction.
+  std::fill(out.project_output.begin(), out.project_output.end(), 0.0);
+  ws.d.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  for (int y = 0; y < NY; ++y) {
+    out.metric(Metric::projects_started, y) = 0;
+    out.metric(Metric::projects_producing, y) = 0;
+  }
+  for (int p = 0; p < P; ++p) {
+    ProjectState& st = ps[p];
+    out.start_month[p] = st.start;
+    out.production_month[p] = -1;
+    if (st.start < 0) continue;
+    st.production = st.start + st.construction;
+    out.production_month[p] = st.production;
+    const int c = plan.project_cluster[p];
+    for (int t = 1; t <= T; ++t) {
+      double sum = 0.0;
+      for (int m = 12 * (t - 1); m < 12 * t; ++m) {
+        if (m < st.production) continue;
+        sum += st.ramp > 0 ? std::min(1.0, (m - st.production + 1) / st.ramp) : 1.0;
+      }
+      const double y = st.capacity * sum / 12.0;
+      out.project_output[t * P + p] = y;
+      ws.d[t * C + c] += y;
+      if (st.start <= 12 * t - 1) out.metric(Metric::projects_started, t) += 1;
+      if (12 * t - 1 >= st.production) out.metric(Metric::projects_producing, t) += 1;
+    }
+  }
+
+  // Local supply chain: X_t = (I - A)^-1 D_t; cluster output Y = Yinc + X.
+  ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  for (int t = 1; t <= T; ++t) {
+    for (int i = 0; i < C; ++i) {
+      double xi = 0.0;
+      if (plan.has_supply_chain) {
+        for (int j = 0; j < C; ++j) xi += plan.leontief(i, j) * ws.d[t * C + j];
+      } else {
+        xi = ws.d[t * C + i];
+      }
+      ws.x[t * C + i] = xi;
+    }
+  }
+  for (int i = 0; i < NY * C; ++i) out.cluster_output[i] = ws.yinc[i] + ws.x[i];
+
+  // Rest of the economy.
+  double industry_va0 = 0.0;
+  for (int c = 0; c < C; ++c)
+    industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
+  ws.rest.assign(NY, 0.0);
+  ws.rest[0] = sc.macro.gdp_base - industry_va0;
+  if (!(ws.rest[0] > 0)) {
+    throw RunError(fmt::format(
+        "draw {}: the rest of the economy in {} is {:.3f} 亿元 (macro.gdp_base {} minus "
+        "industrial value added {:.3f} = sum of clusters.*.value_added_ratio x base_output); "
+        "it must be positive: lower the value-added ratios or base outputs, or raise gdp_base",
+        draw, sc.base_year, ws.rest[0], sc.macro.gdp_base, industry_va0));
+  }
+  for (int t = 1; t <= T; ++t)
+    ws.rest[t] = ws.rest[t - 1] *
+                 (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
+
+  // Value added, GDP, shares, tax, employment.
+  const double digital_rest = v[plan.digital_share_of_rest];
+  for (int y = 0; y < NY; ++y) {
+    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, tax = 0, employment = 0;
+    for (int c = 0; c < C; ++c) {
+      const Cluster& cl = sc.clusters[c];
+      const ClusterSlots& s = plan.cluster[c];
+      const double yc = out.cluster_output[y * C + c];
+      const double vac = v[s.value_added_ratio] * yc;
+      const double incumbent_and_induced = yc - ws.d[y * C + c];
+      output += yc;
+      va += vac;
+      if (cl.manufacturing) mva += vac;
+      digital += cl.digital_share * vac;
+      sei += cl.strategic_emerging_share * yc;
+      tax += v[s.tax_rate] * incumbent_and_induced;
+      const double w = v[s.output_per_worker] * std::pow(1.0 + v[s.productivity_growth], y);
+      out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
+    }
+    for (int p = 0; p < P && y > 0; ++p) {
+      const double yp = out.project_output[y * P + p];
+      if (yp == 0.0) continue;
+      const int c = plan.project_cluster[p];
+      const ProjectSlots& s = plan.project[p];
+      tax += v[s.tax_rate >= 0 ? s.tax_rate : plan.cluster[c].tax_rate] * yp;
+      double jobs;
+      if (s.jobs >= 0) {
+        jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
+      } else {
+        const ClusterSlots& cs = plan.cluster[c];
+        jobs = 1e4 * yp / (v[cs.output_per_worker] * std::pow(1.0 + v[cs.productivity_growth], y));
+      }
+      out.cluster_employment[y * C + c] += jobs;
+    }
+    for (int c = 0; c < C; ++c) employment += out.cluster_employment[y * C + c];
+    const double gdp = ws.rest[y] + va;
+    out.metric(Metric::industrial_output, y) = output;
+    out.metric(Metric::industrial_value_added, y) = va;
+    out.metric(Metric::manufacturing_value_added, y) = mva;
+    out.metric(Metric::gdp, y) = gdp;
+    out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
+    out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
+    out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
+    out.metric(Metric::industrial_tax, y) = tax;
+    out.metric(Metric::employment, y) = employment;
+    if (y == 0) {
+      out.metric(Metric::new_loans, 0) = nan;
+      out.metric(Metric::manufacturing_loan_share, 0) = nan;
+    } else {
+      out.metric(Metric::new_loans, y) = v[plan.new_loans[y - 1]];
+      out.metric(Metric::manufacturing_loan_share, y) = v[plan.loan_share[y - 1]];
+    }
+  }
+
+  // Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + new projects.
+  auto firms = [&](const FirmSlots& f, const FirmSeries& series, bool FlagOf(const Project&),
+                   Metric metric) {
+    if (!f.present) {
+      for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
+      return;
+    }
+    double n = series.base;
+    out.metric(metric, 0) = n;
+    const double rate = v[f.exit_rate];
+    for (int t = 1; t <= T; ++t) {
+      const double exits =
+          binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
+      v[f.exits[t - 1]] = exits;
+      double opened = 0;
+      for (int p = 0; p < P; ++p)
+        if (FlagOf(sc.projects[p]) && ps[p].production >= 12 * (t - 1) &&
+            ps[p].production < 12 * t)
+          opened += 1;
+      n = n + v[f.entries[t - 1]] - exits + opened;
+      out.metric(metric, t) = n;
+    }
+  };
+  firms(plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
+        Metric::above_scale_firms);
+  firms(plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
+        Metric::high_tech_firms);
+
+  // Targets.
+  for (std::size_t k = 0; k < sc.targets.size(); ++k) {
+    const Target& tg = sc.targets[k];
+    const int y = tg.year - sc.base_year;
+    double value;
+    switch (tg.metric) {
+      case Metric::cluster_output:
+        value = out.cluster_output[y * C + tg.cluster_index];
+        break;
+      case Metric::clusters_at_least: {
+        value = 0;
+        for (int c : plan.target_group_clusters[k])
+          if (out.cluster_output[y * C + c] >= tg.group_threshold) value += 1;
+        break;
+      }
+      default:
+        value = out.metric(tg.metric, y);
+    }
+    out.target_value[k] = value;
+    out.target_met[k] = tg.at_least ? value >= tg.threshold : value <= tg.threshold;
+  }
+}
+
+}  // namespace countysim

@@ -1,0 +1,70 @@
+#include "countysim/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace countysim {
+
+Proportion proportion(std::uint64_t successes, std::uint64_t n) {
+  Proportion r;
+  if (n == 0) return r;
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / nn;
+  constexpr double z = 1.959963984540054;  // Phi^-1(0.975)
+  r.p = p;
+  r.std_error = std::sqrt(p * (1 - p) / nn);
+  const double denom = 1 + z * z / nn;
+  const double centre = (p + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+  r.ci_low = std::max(0.0, centre - half);
+  r.ci_high = std::min(1.0, centre + half);
+  return r;
+}
+
+std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> out(qs.size(), nan);
+  if (n == 0 || std::any_of(data, data + n, [](float x) { return std::isnan(x); })) return out;
+  // Ranks needed: floor(h) and floor(h)+1 for each q; select them in ascending
+  // order, each search limited to the part right of the previous rank.
+  std::vector<std::size_t> ranks;
+  for (double q : qs) {
+    const double h = (static_cast<double>(n) - 1) * q;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    ranks.push_back(lo);
+    if (lo + 1 < n) ranks.push_back(lo + 1);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  std::size_t begin = 0;
+  for (std::size_t r : ranks) {
+    std::nth_element(data + begin, data + r, data + n);
+    begin = r;
+  }
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    const double h = (static_cast<double>(n) - 1) * qs[i];
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const double a = data[lo];
+    const double b = lo + 1 < n ? data[lo + 1] : a;
+    out[i] = a + (h - static_cast<double>(lo)) * (b - a);
+  }
+  return out;
+}
+
+void Moments::merge(const Moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  const double total = n + o.n;
+  const double d = o.mean - mean;
+  mean += d * o.n / total;
+  m2 += o.m2 + d * d * n * o.n / total;
+  n = total;
+}
+
+double Moments::sd() const { return n > 1 ? std::sqrt(m2 / (n - 1)) : 0.0; }
+
+}  // namespace countysim
