@@ -1,0 +1,737 @@
+// Results files: layout in docs/results-format.md.
+#include "countysim/results_io.hpp"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <numeric>
+
+#include "countysim/errors.hpp"
+#include "countysim/h5.hpp"
+#include "countysim/version.hpp"
+
+namespace countysim {
+
+std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::f32:
+      return 4;
+    case DType::i32:
+      return 4;
+    case DType::u8:
+      return 1;
+  }
+  return 0;
+}
+
+std::size_t DatasetSpec::row_elems() const {
+  return std::accumulate(row_shape.begin(), row_shape.end(), std::size_t{1},
+                         [](std::size_t a, std::size_t b) { return a * b; });
+}
+
+namespace {
+
+// The deflate level the dataset filter records; readers ignore it, and
+// compress_chunk() may be called with any level.
+constexpr unsigned file_deflate_level = 1;
+
+const char* const draw_dim = "draw";
+
+hid_t file_type(DType t) {
+  switch (t) {
+    case DType::f32:
+      return H5T_IEEE_F32LE;
+    case DType::i32:
+      return H5T_STD_I32LE;
+    case DType::u8:
+      return H5T_STD_U8LE;
+  }
+  return H5T_IEEE_F32LE;
+}
+
+// Object names are ASCII without '/' (h5netcdf, netCDF-C and R all cope).
+bool valid_name(const std::string& name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 32 && u < 127 && c != '/';
+  });
+}
+
+std::size_t dim_size(const std::string& dim, const Coordinates& c, std::uint64_t draws) {
+  if (dim == draw_dim) return draws;
+  if (dim == "year") return c.year.size();
+  if (dim == "projection_year") return c.projection_year.size();
+  if (dim == "cluster") return c.cluster.size();
+  if (dim == "project") return c.project.size();
+  if (dim == "target") return c.target.size();
+  if (dim == "quantile") return c.quantile.size();
+  throw RunError(
+      fmt::format("results: unknown dimension '{}' (known: draw, year, "
+                  "projection_year, cluster, project, target, quantile)",
+                  dim));
+}
+
+void describe(hid_t obj, const std::string& units, const std::string& long_name,
+              const std::string& label_zh = "") {
+  h5::write_attribute(obj, "units", units);
+  h5::write_attribute(obj, "long_name", long_name);
+  if (!label_zh.empty()) h5::write_attribute(obj, "label_zh", label_zh);
+}
+
+// Writes dimension `dim` into `loc`: the coordinate with its values, or for
+// draw a dimension without values.
+h5::Handle write_coordinate(hid_t loc, const std::string& dim, const Coordinates& c,
+                            std::uint64_t draws) {
+  if (dim == draw_dim) return h5::make_dimension(loc, dim, draws);
+  h5::Handle ds;
+  if (dim == "year") {
+    ds = h5::make_dimension_scale(loc, dim, c.year);
+    describe(ds, "year", "calendar year (index 0 is the base year)");
+  } else if (dim == "projection_year") {
+    ds = h5::make_dimension_scale(loc, dim, c.projection_year);
+    describe(ds, "year", "projection year (base year + 1 .. last year)");
+  } else if (dim == "cluster") {
+    ds = h5::make_dimension_scale(loc, dim, c.cluster);
+    describe(ds, "", "industrial cluster id");
+  } else if (dim == "project") {
+    ds = h5::make_dimension_scale(loc, dim, c.project);
+    describe(ds, "", "investment project id");
+  } else if (dim == "target") {
+    ds = h5::make_dimension_scale(loc, dim, c.target);
+    describe(ds, "", "target id");
+  } else if (dim == "quantile") {
+    ds = h5::make_dimension_scale(loc, dim, c.quantile);
+    describe(ds, "1", "probability level of the quantile");
+  } else {
+    dim_size(dim, c, draws);  // throws for an unknown name
+  }
+  return ds;
+}
+
+template <class T>
+void write_companion(hid_t loc, const std::string& name, const std::vector<T>& values,
+                     const std::string& dim, hid_t scale, std::size_t size,
+                     const std::string& units, const std::string& long_name) {
+  if (values.size() != size)
+    throw RunError(
+        fmt::format("results: {} has {} entries but {} has {}", name, values.size(), dim, size));
+  h5::Handle ds = h5::write_dataset(loc, name, values);
+  h5::attach_scales(ds, {scale});
+  describe(ds, units, long_name);
+}
+
+// Coordinates `dims` in the order they first appear, with draw first if `with_draw`.
+std::vector<std::string> ordered_dims(const std::vector<std::vector<std::string>>& uses,
+                                      bool with_draw) {
+  std::vector<std::string> out;
+  if (with_draw) out.push_back(draw_dim);
+  for (const auto& dims : uses)
+    for (const auto& d : dims)
+      if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+  return out;
+}
+
+std::size_t product(const std::vector<std::size_t>& v) {
+  return std::accumulate(v.begin(), v.end(), std::size_t{1},
+                         [](std::size_t a, std::size_t b) { return a * b; });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Writer
+
+struct ResultsWriter::Impl {
+  std::string path;
+  Coordinates coords;
+  std::vector<DatasetSpec> specs;
+  std::uint64_t draws = 0, chunk_draws = 0;
+  bool closed = false;
+  // Destroyed in reverse order: datasets and groups close before the file.
+  h5::Handle file;
+  h5::Handle summary;
+  std::vector<h5::Handle> datasets;
+
+  void check_open() const {
+    if (closed) throw RunError(fmt::format("results: {} is already closed", path));
+  }
+  const DatasetSpec& spec(std::size_t i) const {
+    if (i >= specs.size())
+      throw RunError(fmt::format("results: no dataset {} (there are {})", i, specs.size()));
+    return specs[i];
+  }
+  std::uint64_t chunks() const { return (draws + chunk_draws - 1) / chunk_draws; }
+  void write_root(const RunInfo& info);
+  void write_group(const std::string& group);
+};
+
+void ResultsWriter::Impl::write_root(const RunInfo& info) {
+  if (!info.schema.empty() && info.schema != results_schema)
+    throw RunError(fmt::format("results: schema '{}' given, but this writer produces '{}'",
+                               info.schema, results_schema));
+  auto or_default = [](const std::string& s, const char* d) { return s.empty() ? d : s; };
+  h5::write_attribute(file, "countysim_version", or_default(info.countysim_version, version));
+  h5::write_attribute(file, "schema", results_schema);
+  h5::write_attribute(file, "scenario_schema", or_default(info.scenario_schema, scenario_schema));
+  h5::write_attribute(file, "scenario_name", info.scenario_name);
+  h5::write_attribute(file, "scenario_file", info.scenario_file);
+  h5::write_attribute(file, "seed", info.seed);
+  h5::write_attribute(file, "draws", draws);
+  h5::write_attribute(file, "base_year", info.base_year);
+  h5::write_attribute(file, "last_year", info.last_year);
+  h5::write_attribute(file, "created", info.created);
+  h5::write_attribute(file, "command_line", info.command_line);
+  h5::write_attribute(file, "scenario_yaml", info.scenario_yaml);
+
+  const Coordinates& c = coords;
+  write_coordinate(file, "year", c, draws);
+  write_coordinate(file, "projection_year", c, draws);
+  {
+    h5::Handle s = write_coordinate(file, "cluster", c, draws);
+    write_companion(file, "cluster_label", c.cluster_label, "cluster", s, c.cluster.size(), "",
+                    "cluster name");
+    write_companion(file, "cluster_group", c.cluster_group, "cluster", s, c.cluster.size(), "",
+                    "cluster group");
+    write_companion(file, "cluster_manufacturing", c.cluster_manufacturing, "cluster", s,
+                    c.cluster.size(), "1", "1 if the cluster counts as manufacturing");
+  }
+  {
+    h5::Handle s = write_coordinate(file, "project", c, draws);
+    write_companion(file, "project_label", c.project_label, "project", s, c.project.size(), "",
+                    "project name");
+    write_companion(file, "project_cluster", c.project_cluster, "project", s, c.project.size(), "",
+                    "cluster id of the project");
+    write_companion(file, "project_planned_start_month", c.project_planned_start_month, "project",
+                    s, c.project.size(), "month",
+                    "planned start, months after January of the first projection year");
+  }
+  {
+    h5::Handle s = write_coordinate(file, "target", c, draws);
+    write_companion(file, "target_label", c.target_label, "target", s, c.target.size(), "",
+                    "target name");
+  }
+  write_coordinate(file, "quantile", c, draws);
+  write_coordinate(file, draw_dim, c, draws);
+}
+
+void ResultsWriter::Impl::write_group(const std::string& group) {
+  std::vector<std::vector<std::string>> uses;
+  for (const auto& s : specs)
+    if (s.group == group) uses.push_back(s.dims);
+  h5::Handle g = h5::create_group(file, group);
+  std::vector<std::string> dims = ordered_dims(uses, true);
+  std::vector<h5::Handle> scales;
+  for (const auto& d : dims) scales.push_back(write_coordinate(g, d, coords, draws));
+  auto scale_of = [&](const std::string& d) -> hid_t {
+    return scales[std::find(dims.begin(), dims.end(), d) - dims.begin()];
+  };
+
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const DatasetSpec& s = specs[i];
+    if (s.group != group) continue;
+    std::vector<hsize_t> shape{draws}, chunk{chunk_draws};
+    shape.insert(shape.end(), s.row_shape.begin(), s.row_shape.end());
+    chunk.insert(chunk.end(), s.row_shape.begin(), s.row_shape.end());
+    h5::Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
+    h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+    const std::string at = h5::where(g, s.name);
+    if (!space.valid() || !dcpl.valid()) h5::fail("cannot prepare dataset", at);
+    bool ok =
+        H5Pset_attr_creation_order(dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0;
+    // An empty row (a scenario without projects) cannot be chunked; it holds no data.
+    if (s.row_elems() > 0)
+      ok = ok && H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) >= 0 &&
+           H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, file_deflate_level) >= 0;
+    if (!ok) h5::fail("cannot set storage properties of", at);
+    h5::Handle ds(
+        H5Dcreate2(g, s.name.c_str(), file_type(s.dtype), space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    if (!ds.valid()) h5::fail("cannot create dataset", at);
+    describe(ds, s.units, s.long_name, s.label_zh);
+    std::vector<hid_t> attach{scale_of(draw_dim)};
+    for (const auto& d : s.dims) attach.push_back(scale_of(d));
+    h5::attach_scales(ds, attach);
+    datasets[i] = std::move(ds);
+  }
+}
+
+ResultsWriter::ResultsWriter(const std::string& path, const RunInfo& info,
+                             const Coordinates& coords, std::vector<DatasetSpec> specs,
+                             std::uint64_t draws, std::uint64_t chunk_draws)
+    : impl_(std::make_unique<Impl>()) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.path = path;
+  m.coords = coords;
+  m.specs = std::move(specs);
+  m.draws = draws;
+  m.chunk_draws = std::min(chunk_draws, draws);
+  if (draws == 0 || chunk_draws == 0)
+    throw RunError(fmt::format("results: {}: draws ({}) and chunk_draws ({}) must be positive",
+                               path, draws, chunk_draws));
+
+  const std::vector<std::string> coord_names{"draw",    "year",   "projection_year", "cluster",
+                                             "project", "target", "quantile"};
+  for (std::size_t i = 0; i < m.specs.size(); ++i) {
+    const DatasetSpec& s = m.specs[i];
+    if (s.group != "draws" && s.group != "inputs")
+      throw RunError(
+          fmt::format("results: dataset '{}' in group '{}': the group must be "
+                      "'draws' or 'inputs'",
+                      s.name, s.group));
+    if (!valid_name(s.name))
+      throw RunError(
+          fmt::format("results: dataset name '{}' in /{} must be printable ASCII "
+                      "without '/'",
+                      s.name, s.group));
+    if (std::find(coord_names.begin(), coord_names.end(), s.name) != coord_names.end())
+      throw RunError(fmt::format("results: dataset /{}/{} would hide the coordinate of that name",
+                                 s.group, s.name));
+    for (std::size_t j = 0; j < i; ++j)
+      if (m.specs[j].group == s.group && m.specs[j].name == s.name)
+        throw RunError(fmt::format("results: dataset /{}/{} is declared twice", s.group, s.name));
+    if (s.dims.size() != s.row_shape.size())
+      throw RunError(fmt::format("results: /{}/{} has {} dims but {} sizes", s.group, s.name,
+                                 s.dims.size(), s.row_shape.size()));
+    for (std::size_t k = 0; k < s.dims.size(); ++k)
+      if (s.dims[k] == draw_dim || dim_size(s.dims[k], coords, draws) != s.row_shape[k])
+        throw RunError(fmt::format(
+            "results: /{}/{}: dimension '{}' has size {} in the spec "
+            "but {} in the coordinates",
+            s.group, s.name, s.dims[k], s.row_shape[k], dim_size(s.dims[k], coords, draws)));
+  }
+
+  m.file = h5::create_file(path);
+  m.datasets.resize(m.specs.size());
+  m.write_root(info);
+  m.write_group("draws");
+  m.write_group("inputs");
+  m.summary = h5::create_group(m.file, "summary");
+}
+
+ResultsWriter::~ResultsWriter() = default;
+
+const std::vector<DatasetSpec>& ResultsWriter::specs() const {
+  return impl_->specs;
+}
+
+void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index,
+                                const std::vector<unsigned char>& compressed) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  const DatasetSpec& s = m.spec(dataset);
+  if (chunk_index >= m.chunks())
+    throw RunError(fmt::format("results: chunk {} of /{}/{} is past the last one ({})", chunk_index,
+                               s.group, s.name, m.chunks() - 1));
+  if (s.row_elems() == 0) return;
+  std::vector<hsize_t> offset(1 + s.row_shape.size(), 0);
+  offset[0] = chunk_index * m.chunk_draws;
+  if (H5Dwrite_chunk(m.datasets[dataset], H5P_DEFAULT, 0, offset.data(), compressed.size(),
+                     compressed.data()) < 0)
+    h5::fail(fmt::format("cannot write chunk {} of", chunk_index), h5::where(m.datasets[dataset]));
+}
+
+void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
+                                 std::vector<float>& out) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  const DatasetSpec& s = m.spec(dataset);
+  const std::size_t row = s.row_elems();
+  if (first_col + ncols > row)
+    throw RunError(fmt::format("results: columns {}..{} of /{}/{} are past its {} columns",
+                               first_col, first_col + ncols, s.group, s.name, row));
+  out.assign(ncols * m.draws, 0.0f);
+  if (ncols == 0) return;
+  const hid_t ds = m.datasets[dataset];
+  const std::string at = h5::where(ds);
+  h5::Handle fspace(H5Dget_space(ds));
+  if (!fspace.valid()) h5::fail("cannot read", at);
+
+  // One block of chunk_draws draws at a time (each chunk is inflated once),
+  // selecting the columns as runs along the last axis.
+  const std::size_t rank = 1 + s.row_shape.size();
+  const std::size_t last = s.row_shape.empty() ? 1 : s.row_shape.back();
+  std::vector<float> buf;
+  for (std::uint64_t d0 = 0; d0 < m.draws; d0 += m.chunk_draws) {
+    const std::uint64_t nd = std::min<std::uint64_t>(m.chunk_draws, m.draws - d0);
+    for (std::size_t c = first_col; c < first_col + ncols;) {
+      std::vector<hsize_t> start(rank, 0), count(rank, 1);
+      start[0] = d0;
+      count[0] = nd;
+      std::size_t rem = c;
+      for (std::size_t k = s.row_shape.size(); k-- > 0;) {
+        start[k + 1] = rem % s.row_shape[k];
+        rem /= s.row_shape[k];
+      }
+      const std::size_t in_row = rank > 1 ? start[rank - 1] : 0;
+      const std::size_t run = std::min(last - in_row, first_col + ncols - c);
+      if (rank > 1) count[rank - 1] = run;
+      const H5S_seloper_t op = c == first_col ? H5S_SELECT_SET : H5S_SELECT_OR;
+      if (H5Sselect_hyperslab(fspace, op, start.data(), nullptr, count.data(), nullptr) < 0)
+        h5::fail("cannot select columns of", at);
+      c += run;
+    }
+    const hsize_t n = nd * ncols;
+    h5::Handle mspace(H5Screate_simple(1, &n, nullptr));
+    buf.resize(n);
+    if (!mspace.valid() ||
+        H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf.data()) < 0)
+      h5::fail("cannot read columns of", at);
+    for (std::uint64_t i = 0; i < nd; ++i)
+      for (std::size_t c = 0; c < ncols; ++c) out[c * m.draws + d0 + i] = buf[i * ncols + c];
+  }
+}
+
+void ResultsWriter::write_summary(const MetricSummary& s) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  if (!valid_name(s.metric))
+    throw RunError(fmt::format("results: summary name '{}' must be printable ASCII", s.metric));
+  if (h5::exists(m.summary, s.metric))
+    throw RunError(fmt::format("results: summary of {} written twice", s.metric));
+  if (s.dims.size() != s.shape.size())
+    throw RunError(fmt::format("results: summary of {} has {} dims but {} sizes", s.metric,
+                               s.dims.size(), s.shape.size()));
+  for (std::size_t k = 0; k < s.dims.size(); ++k)
+    if (s.dims[k] == draw_dim || s.dims[k] == "quantile" ||
+        dim_size(s.dims[k], m.coords, m.draws) != s.shape[k])
+      throw RunError(
+          fmt::format("results: summary of {}: dimension '{}' of size {} does not "
+                      "match the coordinates",
+                      s.metric, s.dims[k], s.shape[k]));
+  const std::size_t n = product(s.shape), nq = m.coords.quantile.size();
+  if (s.mean.size() != n || s.sd.size() != n || s.quantiles.size() != n * nq)
+    throw RunError(
+        fmt::format("results: summary of {}: {} means, {} sds and {} quantiles for "
+                    "{} cells and {} quantile levels",
+                    s.metric, s.mean.size(), s.sd.size(), s.quantiles.size(), n, nq));
+
+  h5::Handle g = h5::create_group(m.summary, s.metric);
+  h5::write_attribute(g, "metric", s.metric);
+  describe(g, s.units, s.long_name, s.label_zh);
+  std::vector<hid_t> scales;
+  std::vector<h5::Handle> owned;
+  for (const auto& d : s.dims) {
+    owned.push_back(write_coordinate(g, d, m.coords, m.draws));
+    scales.push_back(owned.back());
+  }
+  owned.push_back(write_coordinate(g, "quantile", m.coords, m.draws));
+  const hid_t qscale = owned.back();
+
+  h5::Handle mean = h5::write_dataset(g, "mean", s.mean, s.shape);
+  h5::attach_scales(mean, scales);
+  describe(mean, s.units, "mean of " + s.long_name, s.label_zh);
+  h5::Handle sd = h5::write_dataset(g, "sd", s.sd, s.shape);
+  h5::attach_scales(sd, scales);
+  describe(sd, s.units, "standard deviation of " + s.long_name, s.label_zh);
+  std::vector<std::size_t> qshape = s.shape;
+  qshape.push_back(nq);
+  h5::Handle q = h5::write_dataset(g, "quantiles", s.quantiles, qshape);
+  scales.push_back(qscale);
+  h5::attach_scales(q, scales);
+  describe(q, s.units, "quantiles of " + s.long_name, s.label_zh);
+}
+
+void ResultsWriter::write_targets(const TargetTable& t) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  if (h5::exists(m.file, "targets")) throw RunError("results: targets written twice");
+  const std::size_t n = t.rows.size();
+  std::vector<std::string> id(n), label(n), metric(n), op(n), cluster(n), group(n);
+  std::vector<double> threshold(n), group_threshold(n), probability(n), std_error(n), ci_low(n),
+      ci_high(n);
+  std::vector<int> year(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const TargetRow& r = t.rows[i];
+    id[i] = r.id;
+    label[i] = r.label;
+    metric[i] = r.metric;
+    op[i] = r.op;
+    cluster[i] = r.cluster;
+    group[i] = r.group;
+    threshold[i] = r.threshold;
+    year[i] = r.year;
+    group_threshold[i] = r.metric == "clusters_at_least" ? r.group_threshold
+                                                         : std::numeric_limits<double>::quiet_NaN();
+    probability[i] = r.probability;
+    std_error[i] = r.std_error;
+    ci_low[i] = r.ci_low;
+    ci_high[i] = r.ci_high;
+  }
+
+  h5::Handle g = h5::create_group(m.file, "targets");
+  h5::write_attribute(g, "all_met_probability", t.all_met_probability);
+  h5::write_attribute(g, "all_met_std_error", t.all_met_std_error);
+  h5::Handle scale = h5::make_dimension_scale(g, "target", id);
+  describe(scale, "", "target id");
+  auto put = [&](const char* name, const auto& values, const std::string& units,
+                 const std::string& long_name) {
+    h5::Handle ds = h5::write_dataset(g, name, values);
+    h5::attach_scales(ds, {scale});
+    describe(ds, units, long_name);
+  };
+  put("probability", probability, "1", "share of draws that meet the target");
+  put("std_error", std_error, "1", "Monte-Carlo standard error of the probability");
+  put("ci_low", ci_low, "1", "lower end of the 95% interval of the probability");
+  put("ci_high", ci_high, "1", "upper end of the 95% interval of the probability");
+  put("label", label, "", "target name");
+  put("metric", metric, "", "metric the target compares");
+  put("op", op, "", "comparison: at_least or at_most");
+  put("threshold", threshold, "", "threshold, in the metric's units");
+  put("year", year, "year", "year the target compares");
+  put("cluster", cluster, "", "cluster id, empty when not applicable");
+  put("group", group, "", "cluster group (clusters_at_least), empty when not applicable");
+  put("group_threshold", group_threshold, "",
+      "output each cluster of the group must reach (clusters_at_least), NaN otherwise");
+}
+
+void ResultsWriter::close() {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  m.closed = true;
+  for (auto& d : m.datasets) d.close(m.path);
+  m.summary.close(m.path);
+  m.file.close(m.path);
+}
+
+// ---------------------------------------------------------------------------
+// Chunk compression
+
+std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
+                                          std::size_t elem_size, int level) {
+  if (level < 0 || level > 9)
+    throw RunError(fmt::format("compress_chunk: deflate level {} is not in 0..9", level));
+  const auto* src = static_cast<const unsigned char*>(data);
+  // HDF5's shuffle filter: byte k of every element together, for k = 0, 1, ...;
+  // bytes past the last whole element stay at the end. Nothing for 1-byte types.
+  std::vector<unsigned char> shuffled;
+  const std::size_t n = elem_size ? bytes / elem_size : 0;
+  if (elem_size > 1 && n > 1) {
+    shuffled.resize(bytes);
+    unsigned char* dst = shuffled.data();
+    if (elem_size == 4) {
+      for (std::size_t j = 0; j < n; ++j) {
+        dst[j] = src[4 * j];
+        dst[n + j] = src[4 * j + 1];
+        dst[2 * n + j] = src[4 * j + 2];
+        dst[3 * n + j] = src[4 * j + 3];
+      }
+    } else {
+      for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t k = 0; k < elem_size; ++k) dst[k * n + j] = src[elem_size * j + k];
+    }
+    std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
+    src = shuffled.data();
+  }
+  uLongf out_len = compressBound(static_cast<uLong>(bytes));
+  std::vector<unsigned char> out(out_len);
+  const int rc = compress2(out.data(), &out_len, src, static_cast<uLong>(bytes), level);
+  if (rc != Z_OK) throw RunError(fmt::format("zlib: cannot compress a chunk (error {})", rc));
+  out.resize(out_len);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Reader
+
+struct ResultsReader::Impl {
+  std::string path;
+  RunInfo info;
+  Coordinates coords;
+  h5::Handle file;
+
+  [[noreturn]] void bad(const std::string& message) const {
+    throw ScenarioError({Diagnostic{path, {}, message}});
+  }
+  // HDF5 failures past the schema check mean a damaged or foreign file: bad input.
+  template <class F>
+  auto guard(F&& f) const {
+    h5::quiet();
+    try {
+      return f();
+    } catch (const RunError& e) {
+      bad(fmt::format("damaged results file: {}", e.what()));
+    }
+  }
+  void load();
+};
+
+void ResultsReader::Impl::load() {
+  const hid_t f = file;
+  info.countysim_version = h5::read_attribute_string(f, "countysim_version");
+  info.schema = h5::read_attribute_string(f, "schema");
+  info.scenario_schema = h5::read_attribute_string(f, "scenario_schema");
+  info.scenario_name = h5::read_attribute_string(f, "scenario_name");
+  info.scenario_file = h5::read_attribute_string(f, "scenario_file");
+  info.scenario_yaml = h5::read_attribute_string(f, "scenario_yaml");
+  info.created = h5::read_attribute_string(f, "created");
+  info.command_line = h5::read_attribute_string(f, "command_line");
+  info.seed = h5::read_attribute<std::uint64_t>(f, "seed");
+  info.draws = h5::read_attribute<std::uint64_t>(f, "draws");
+  info.base_year = h5::read_attribute<int>(f, "base_year");
+  info.last_year = h5::read_attribute<int>(f, "last_year");
+
+  auto strings = [&](const char* name) { return h5::read_dataset<std::string>(f, name); };
+  coords.year = h5::read_dataset<int>(f, "year");
+  coords.projection_year = h5::read_dataset<int>(f, "projection_year");
+  coords.cluster = strings("cluster");
+  coords.cluster_label = strings("cluster_label");
+  coords.cluster_group = strings("cluster_group");
+  coords.cluster_manufacturing = h5::read_dataset<std::uint8_t>(f, "cluster_manufacturing");
+  coords.project = strings("project");
+  coords.project_label = strings("project_label");
+  coords.project_cluster = strings("project_cluster");
+  coords.project_planned_start_month = h5::read_dataset<int>(f, "project_planned_start_month");
+  coords.target = strings("target");
+  coords.target_label = strings("target_label");
+  coords.quantile = h5::read_dataset<double>(f, "quantile");
+}
+
+ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.path = path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    m.bad("no such file; give a results file written by `countysim run`");
+  if (std::filesystem::is_directory(path, ec))
+    m.bad("is a folder; give a results file written by `countysim run`");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    m.bad("not an HDF5 file; give a results file written by `countysim run`");
+  }
+  m.guard([&] { m.file = h5::open_file(path); });
+  if (!h5::has_attribute(m.file, "schema"))
+    m.bad(
+        fmt::format("not a countysim results file (no `schema` attribute on the root group); "
+                    "expected schema '{}'",
+                    results_schema));
+  const std::string schema = m.guard([&] { return h5::read_attribute_string(m.file, "schema"); });
+  if (schema != results_schema)
+    m.bad(fmt::format("results schema '{}' is not supported; this countysim reads '{}'", schema,
+                      results_schema));
+  m.guard([&] { m.load(); });
+}
+
+ResultsReader::~ResultsReader() = default;
+
+const RunInfo& ResultsReader::info() const {
+  return impl_->info;
+}
+
+const Coordinates& ResultsReader::coords() const {
+  return impl_->coords;
+}
+
+TargetTable ResultsReader::targets() const {
+  const Impl& m = *impl_;
+  return m.guard([&] {
+    TargetTable t;
+    if (!h5::is_group(m.file, "targets")) return t;
+    h5::Handle g = h5::open_group(m.file, "targets");
+    t.all_met_probability = h5::read_attribute<double>(g, "all_met_probability");
+    t.all_met_std_error = h5::read_attribute<double>(g, "all_met_std_error");
+    auto strings = [&](const char* name) { return h5::read_dataset<std::string>(g, name); };
+    auto doubles = [&](const char* name) { return h5::read_dataset<double>(g, name); };
+    const auto id = strings("target"), label = strings("label"), metric = strings("metric"),
+               op = strings("op"), cluster = strings("cluster"), group = strings("group");
+    const auto threshold = doubles("threshold"), group_threshold = doubles("group_threshold"),
+               probability = doubles("probability"), std_error = doubles("std_error"),
+               ci_low = doubles("ci_low"), ci_high = doubles("ci_high");
+    const auto year = h5::read_dataset<int>(g, "year");
+    const std::size_t n = id.size();
+    for (const std::size_t size :
+         {label.size(), metric.size(), op.size(), cluster.size(), group.size(), threshold.size(),
+          group_threshold.size(), probability.size(), std_error.size(), ci_low.size(),
+          ci_high.size(), year.size()})
+      if (size != n) m.bad("damaged results file: /targets datasets differ in length");
+    for (std::size_t i = 0; i < n; ++i) {
+      TargetRow r;
+      r.id = id[i];
+      r.label = label[i];
+      r.metric = metric[i];
+      r.op = op[i];
+      r.threshold = threshold[i];
+      r.year = year[i];
+      r.cluster = cluster[i];
+      r.group = group[i];
+      r.group_threshold = std::isnan(group_threshold[i]) ? 0.0 : group_threshold[i];
+      r.probability = probability[i];
+      r.std_error = std_error[i];
+      r.ci_low = ci_low[i];
+      r.ci_high = ci_high[i];
+      t.rows.push_back(std::move(r));
+    }
+    return t;
+  });
+}
+
+std::vector<std::string> ResultsReader::summary_metrics() const {
+  const Impl& m = *impl_;
+  return m.guard([&] {
+    std::vector<std::string> out;
+    if (!h5::is_group(m.file, "summary")) return out;
+    h5::Handle g = h5::open_group(m.file, "summary");
+    for (auto& name : h5::member_names(g))
+      if (h5::is_group(g, name)) out.push_back(std::move(name));
+    return out;
+  });
+}
+
+MetricSummary ResultsReader::summary(const std::string& metric) const {
+  const Impl& m = *impl_;
+  return m.guard([&] {
+    if (!valid_name(metric) || !h5::is_group(m.file, "summary/" + metric)) {
+      std::string known;
+      for (const auto& s : summary_metrics()) known += (known.empty() ? "" : ", ") + s;
+      m.bad(fmt::format("no summary of metric '{}'; the file has: {}", metric,
+                        known.empty() ? "none" : known));
+    }
+    h5::Handle g = h5::open_group(m.file, "summary/" + metric);
+    MetricSummary s;
+    s.metric = metric;
+    s.units = h5::read_attribute_string(g, "units");
+    s.long_name = h5::read_attribute_string(g, "long_name");
+    if (h5::has_attribute(g, "label_zh")) s.label_zh = h5::read_attribute_string(g, "label_zh");
+    s.mean = h5::read_dataset<double>(g, "mean", &s.shape);
+    {
+      h5::Handle ds = h5::open_dataset(g, "mean");
+      s.dims = h5::dimension_names(ds);
+    }
+    std::vector<std::size_t> sd_shape, q_shape;
+    s.sd = h5::read_dataset<double>(g, "sd", &sd_shape);
+    s.quantiles = h5::read_dataset<double>(g, "quantiles", &q_shape);
+    std::vector<std::size_t> expect_q = s.shape;
+    expect_q.push_back(m.coords.quantile.size());
+    if (sd_shape != s.shape || q_shape != expect_q)
+      m.bad(fmt::format("damaged results file: /summary/{} datasets differ in shape", metric));
+    return s;
+  });
+}
+
+bool ResultsReader::has_dataset(const std::string& group, const std::string& name) const {
+  const Impl& m = *impl_;
+  if (!valid_name(group) || !valid_name(name)) return false;
+  return m.guard([&] { return h5::is_dataset(m.file, group + "/" + name); });
+}
+
+std::vector<double> ResultsReader::read_dataset(const std::string& group, const std::string& name,
+                                                std::vector<std::size_t>* shape) const {
+  const Impl& m = *impl_;
+  if (!has_dataset(group, name))
+    m.bad(fmt::format("no dataset /{}/{} in this results file", group, name));
+  return m.guard([&] { return h5::read_dataset<double>(m.file, group + "/" + name, shape); });
+}
+
+}  // namespace countysim

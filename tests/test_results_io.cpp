@@ -1,0 +1,660 @@
+// Results files: write with ResultsWriter (chunks compressed by compress_chunk,
+// as the engine does), read back with ResultsReader, HDF5 itself, h5py and xarray.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "countysim/errors.hpp"
+#include "countysim/h5.hpp"
+#include "countysim/results_io.hpp"
+#include "countysim/version.hpp"
+
+using namespace countysim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / fmt::format("countysim-h5-{}-{}", ::getpid(), counter++);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// A small run: 13 draws in chunks of 8, so the second chunk is partial.
+struct Sample {
+  std::uint64_t draws = 13, chunk_draws = 8;
+  RunInfo info;
+  Coordinates coords;
+  std::vector<DatasetSpec> specs;
+  std::vector<MetricSummary> summaries;
+  TargetTable targets;
+
+  Sample() {
+    info.countysim_version = version;
+    info.scenario_schema = scenario_schema;
+    info.scenario_name = "示例县 2025–2027";
+    info.scenario_file = "scenarios/示例.yaml";
+    info.scenario_yaml = "scenario:\n  name: 示例县\n  draws: 13\n";
+    info.created = "2025-01-02T03:04:05Z";
+    info.command_line = "countysim run scenarios/示例.yaml --seed 18446744073709551557";
+    info.seed = 18446744073709551557ull;  // above 2^63: must survive as uint64
+    info.draws = draws;
+    info.base_year = 2024;
+    info.last_year = 2027;
+
+    coords.year = {2024, 2025, 2026, 2027};
+    coords.projection_year = {2025, 2026, 2027};
+    coords.cluster = {"bamboo", "tea", "digital"};
+    coords.cluster_label = {"竹产业", "茶产业", "数字经济"};
+    coords.cluster_group = {"green", "green", "digital"};
+    coords.cluster_manufacturing = {1, 1, 0};
+    coords.project = {"p1", "p2"};
+    coords.project_label = {"竹纤维新材料项目", "茶叶精深加工"};
+    coords.project_cluster = {"bamboo", "tea"};
+    coords.project_planned_start_month = {3, 14};
+    coords.target = {"gdp_2027", "green_clusters"};
+    coords.target_label = {"2027年GDP达到300亿元", "绿色产业集群两个过百亿"};
+    coords.quantile = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
+
+    auto spec = [&](std::string group, std::string name, DType t, std::vector<std::string> dims,
+                    std::string units, std::string long_name, std::string zh) {
+      DatasetSpec s;
+      s.group = std::move(group);
+      s.name = std::move(name);
+      s.dtype = t;
+      s.dims = std::move(dims);
+      for (const auto& d : s.dims)
+        s.row_shape.push_back(d == "year"              ? coords.year.size()
+                              : d == "projection_year" ? coords.projection_year.size()
+                              : d == "cluster"         ? coords.cluster.size()
+                              : d == "project"         ? coords.project.size()
+                                                       : coords.target.size());
+      s.units = std::move(units);
+      s.long_name = std::move(long_name);
+      s.label_zh = std::move(zh);
+      specs.push_back(std::move(s));
+    };
+    spec("draws", "industrial_output", DType::f32, {"year"}, "亿元", "industrial output",
+         "工业总产值");
+    spec("draws", "cluster_output", DType::f32, {"year", "cluster"}, "亿元", "cluster output",
+         "产业集群产值");
+    spec("draws", "projects_started", DType::i32, {"year"}, "count", "projects started", "");
+    spec("draws", "target_met", DType::u8, {"target"}, "1", "target met", "");
+    spec("draws", "project_start_month", DType::i32, {"project"}, "month", "start month", "");
+    spec("inputs", "macro.rest_growth@2025", DType::f32, {}, "1", "rest growth 2025", "");
+    spec("inputs", "land.supply_mu", DType::f32, {"projection_year"}, "亩", "land supply",
+         "土地供应");
+
+    summaries.push_back(summary("industrial_output", {"year"}, {4}, "亿元", "工业总产值"));
+    summaries.push_back(
+        summary("cluster_output", {"year", "cluster"}, {4, 3}, "亿元", "产业集群产值"));
+    summaries.push_back(summary("project_start_month", {"project"}, {2}, "month", ""));
+
+    TargetRow a;
+    a.id = "gdp_2027";
+    a.label = coords.target_label[0];
+    a.metric = "gdp";
+    a.op = "at_least";
+    a.threshold = 300;
+    a.year = 2027;
+    a.probability = 11.0 / 13;
+    a.std_error = std::sqrt(a.probability * (1 - a.probability) / 13);
+    a.ci_low = 0.5776;
+    a.ci_high = 0.9568;
+    TargetRow b;
+    b.id = "green_clusters";
+    b.label = coords.target_label[1];
+    b.metric = "clusters_at_least";
+    b.op = "at_least";
+    b.threshold = 2;
+    b.year = 2027;
+    b.group = "green";
+    b.group_threshold = 100;
+    b.probability = 1.0 / 3;
+    b.std_error = 0.125;
+    b.ci_low = 0.1;
+    b.ci_high = 0.6;
+    targets.rows = {a, b};
+    targets.all_met_probability = 4.0 / 13;
+    targets.all_met_std_error = 0.128;
+  }
+
+  MetricSummary summary(std::string metric, std::vector<std::string> dims,
+                        std::vector<std::size_t> shape, std::string units, std::string zh) {
+    MetricSummary s;
+    s.metric = metric;
+    s.units = std::move(units);
+    s.long_name = metric + " (English)";
+    s.label_zh = std::move(zh);
+    s.dims = std::move(dims);
+    s.shape = std::move(shape);
+    std::size_t n = 1;
+    for (auto k : s.shape) n *= k;
+    for (std::size_t i = 0; i < n; ++i) {
+      s.mean.push_back(100.0 / 3 + i);
+      s.sd.push_back(std::sqrt(2.0) * (i + 1));
+      for (std::size_t q = 0; q < coords.quantile.size(); ++q)
+        s.quantiles.push_back(s.mean.back() + (coords.quantile[q] - 0.5) * s.sd.back());
+    }
+    return s;
+  }
+
+  // The value of dataset `k` for draw d and row element c, as stored.
+  double value(std::size_t k, std::uint64_t d, std::size_t c) const {
+    switch (specs[k].dtype) {
+      case DType::f32:  // irregular mantissas, so compression has real work to do
+        return static_cast<float>(std::exp(0.37 * std::sin(1.3 * d + 0.7 * c + k)) *
+                                  (100.0 + 7.5 * c));
+      case DType::i32:
+        return static_cast<double>(static_cast<int>(d * 10 + c) - 50);
+      case DType::u8:
+        return static_cast<double>((d * 7 + c * 3 + k) % 256);
+    }
+    return 0;
+  }
+
+  std::vector<double> expected(std::size_t k) const {
+    const std::size_t row = specs[k].row_elems();
+    std::vector<double> out;
+    for (std::uint64_t d = 0; d < draws; ++d)
+      for (std::size_t c = 0; c < row; ++c) out.push_back(value(k, d, c));
+    return out;
+  }
+
+  // Full-size chunk `chunk` of dataset k, zero-padded past the last draw, as
+  // the engine hands it to compress_chunk.
+  std::vector<unsigned char> chunk_bytes(std::size_t k, std::uint64_t chunk) const {
+    const DatasetSpec& s = specs[k];
+    const std::size_t row = s.row_elems(), es = dtype_size(s.dtype);
+    std::vector<unsigned char> buf(chunk_draws * row * es, 0);
+    for (std::uint64_t i = 0; i < chunk_draws; ++i) {
+      const std::uint64_t d = chunk * chunk_draws + i;
+      if (d >= draws) break;
+      for (std::size_t c = 0; c < row; ++c) {
+        unsigned char* p = buf.data() + (i * row + c) * es;
+        const double v = value(k, d, c);
+        if (s.dtype == DType::f32) {
+          const float f = static_cast<float>(v);
+          std::memcpy(p, &f, 4);
+        } else if (s.dtype == DType::i32) {
+          const std::int32_t x = static_cast<std::int32_t>(v);
+          std::memcpy(p, &x, 4);
+        } else {
+          *p = static_cast<std::uint8_t>(v);
+        }
+      }
+    }
+    return buf;
+  }
+
+  // Writes the whole file the way the engine does: chunks out of order, levels mixed.
+  void write(const std::string& path, bool close = true) const {
+    ResultsWriter w(path, info, coords, specs, draws, chunk_draws);
+    const std::uint64_t chunks = (draws + chunk_draws - 1) / chunk_draws;
+    for (std::size_t k = 0; k < specs.size(); ++k)
+      for (std::uint64_t c = chunks; c-- > 0;) {
+        const auto raw = chunk_bytes(k, c);
+        w.write_chunk(
+            k, c,
+            compress_chunk(raw.data(), raw.size(), dtype_size(specs[k].dtype), k % 2 ? 6 : 1));
+      }
+    for (const auto& s : summaries) w.write_summary(s);
+    w.write_targets(targets);
+    if (close) w.close();
+  }
+};
+
+std::string json(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\')
+      out += std::string("\\") + ch;
+    else if (u < 0x20)
+      out += fmt::format("\\u{:04x}", u);
+    else
+      out += ch;  // UTF-8 passes through
+  }
+  return out + "\"";
+}
+
+std::string json(double x) {
+  return std::isnan(x) ? "NaN" : fmt::format("{}", x);
+}
+std::string json(int x) {
+  return std::to_string(x);
+}
+std::string json(std::uint8_t x) {
+  return std::to_string(x);
+}
+
+template <class T>
+std::string json(const std::vector<T>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + json(v[i]);
+  return out + "]";
+}
+
+std::string json_var(const std::string& group, const std::string& name,
+                     const std::vector<std::string>& dims, const std::string& values,
+                     const std::string& dtype = "", const std::string& attrs = "{}") {
+  std::string out =
+      fmt::format(R"({{"group": {}, "name": {}, "dims": {}, "values": {}, "attrs": {})",
+                  json(group), json(name), json(dims), values, attrs);
+  if (!dtype.empty()) out += ", \"dtype\": " + json(dtype);
+  return out + "}";
+}
+
+// What xarray must show: one entry per checked variable.
+std::string expectations(const Sample& s) {
+  std::vector<std::string> vars;
+  const Coordinates& c = s.coords;
+  vars.push_back(json_var("", "year", {"year"}, json(c.year), "int32"));
+  vars.push_back(json_var("", "cluster", {"cluster"}, json(c.cluster)));
+  vars.push_back(json_var("", "cluster_label", {"cluster"}, json(c.cluster_label)));
+  vars.push_back(
+      json_var("", "cluster_manufacturing", {"cluster"}, json(c.cluster_manufacturing), "uint8"));
+  vars.push_back(json_var("", "project_label", {"project"}, json(c.project_label)));
+  vars.push_back(json_var("", "project_planned_start_month", {"project"},
+                          json(c.project_planned_start_month), "int32"));
+  vars.push_back(json_var("", "target_label", {"target"}, json(c.target_label)));
+  vars.push_back(json_var("", "quantile", {"quantile"}, json(c.quantile), "float64"));
+  const char* dtypes[] = {"float32", "int32", "uint8"};
+  for (std::size_t k = 0; k < s.specs.size(); ++k) {
+    const DatasetSpec& d = s.specs[k];
+    std::vector<std::string> dims{"draw"};
+    dims.insert(dims.end(), d.dims.begin(), d.dims.end());
+    std::string attrs =
+        fmt::format(R"({{"units": {}, "long_name": {})", json(d.units), json(d.long_name));
+    if (!d.label_zh.empty()) attrs += ", \"label_zh\": " + json(d.label_zh);
+    attrs += "}";
+    vars.push_back(json_var(d.group, d.name, dims, json(s.expected(k)),
+                            dtypes[static_cast<int>(d.dtype)], attrs));
+  }
+  vars.push_back(json_var("draws", "cluster", {"cluster"}, json(c.cluster)));
+  vars.push_back(
+      json_var("inputs", "projection_year", {"projection_year"}, json(c.projection_year)));
+  for (const auto& m : s.summaries) {
+    const std::string g = "summary/" + m.metric;
+    std::vector<std::string> qdims = m.dims;
+    qdims.push_back("quantile");
+    const std::string attrs =
+        m.label_zh.empty() ? "{}" : fmt::format(R"({{"label_zh": {}}})", json(m.label_zh));
+    vars.push_back(json_var(g, "mean", m.dims, json(m.mean), "float64", attrs));
+    vars.push_back(json_var(g, "sd", m.dims, json(m.sd), "float64"));
+    vars.push_back(json_var(g, "quantiles", qdims, json(m.quantiles), "float64"));
+    vars.push_back(json_var(g, "quantile", {"quantile"}, json(c.quantile)));
+  }
+  std::vector<std::string> ids, labels, groups;
+  std::vector<double> prob, gthr;
+  for (const auto& r : s.targets.rows) {
+    ids.push_back(r.id);
+    labels.push_back(r.label);
+    groups.push_back(r.group);
+    prob.push_back(r.probability);
+    gthr.push_back(r.metric == "clusters_at_least" ? r.group_threshold
+                                                   : std::numeric_limits<double>::quiet_NaN());
+  }
+  vars.push_back(json_var("targets", "target", {"target"}, json(ids)));
+  vars.push_back(json_var("targets", "label", {"target"}, json(labels)));
+  vars.push_back(json_var("targets", "group", {"target"}, json(groups)));
+  vars.push_back(json_var("targets", "probability", {"target"}, json(prob), "float64"));
+  vars.push_back(json_var("targets", "group_threshold", {"target"}, json(gthr), "float64"));
+
+  std::string out = "{\n \"group_attrs\": {\n";
+  out += fmt::format(R"(  "": {{"schema": {}, "scenario_name": {}, "seed": {}, "draws": {}, )"
+                     R"("base_year": {}, "scenario_yaml": {}}},)",
+                     json(std::string(results_schema)), json(s.info.scenario_name), s.info.seed,
+                     s.draws, s.info.base_year, json(s.info.scenario_yaml));
+  out += fmt::format("\n  \"targets\": {{\"all_met_probability\": {}}},",
+                     json(s.targets.all_met_probability));
+  out += fmt::format("\n  \"summary/industrial_output\": {{\"units\": {}, \"label_zh\": {}}}",
+                     json(s.summaries[0].units), json(s.summaries[0].label_zh));
+  out += fmt::format("\n }},\n \"nc_dims\": {{\"\": {{\"draw\": {}, \"year\": 4}}}},", s.draws);
+  out += "\n \"sizes\": {";
+  out += fmt::format(
+      R"("": {{"year": 4, "cluster": 3, "quantile": 7}}, )"
+      R"("draws": {{"draw": {0}, "year": 4, "cluster": 3, "target": 2, "project": 2}}, )"
+      R"("inputs": {{"draw": {0}, "projection_year": 3}}}},)",
+      s.draws);
+  out += "\n \"vars\": [\n  ";
+  for (std::size_t i = 0; i < vars.size(); ++i) out += (i ? ",\n  " : "") + vars[i];
+  return out + "\n ]\n}\n";
+}
+
+// A python3 that has xarray, h5netcdf and h5py (Debian's, not a pyenv one).
+std::string find_python() {
+  std::vector<std::string> candidates;
+  if (const char* p = std::getenv("COUNTYSIM_PYTHON")) candidates.emplace_back(p);
+  candidates.emplace_back("/usr/bin/python3");
+  candidates.emplace_back("python3");
+  for (const auto& c : candidates)
+    if (std::system((c + " -c 'import xarray, h5netcdf, h5py' >/dev/null 2>&1").c_str()) == 0)
+      return c;
+  return "";
+}
+
+template <class T>
+void write_one_chunk_dataset(hid_t file, const char* name, hid_t type, const std::vector<T>& data,
+                             int level) {
+  const hsize_t n = data.size();
+  h5::Handle space(H5Screate_simple(1, &n, nullptr));
+  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  REQUIRE(H5Pset_chunk(dcpl, 1, &n) >= 0);
+  REQUIRE(H5Pset_shuffle(dcpl) >= 0);
+  REQUIRE(H5Pset_deflate(dcpl, static_cast<unsigned>(level)) >= 0);
+  h5::Handle ds(H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  REQUIRE(ds.valid());
+  REQUIRE(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) >= 0);
+}
+
+std::vector<unsigned char> stored_chunk(hid_t file, const char* name) {
+  h5::Handle ds = h5::open_dataset(file, name);
+  hsize_t offset = 0, size = 0;
+  REQUIRE(H5Dget_chunk_storage_size(ds, &offset, &size) >= 0);
+  std::vector<unsigned char> out(size);
+  std::uint32_t filters = 99;
+  REQUIRE(H5Dread_chunk(ds, H5P_DEFAULT, &offset, &filters, out.data()) >= 0);
+  REQUIRE(filters == 0);  // both filters applied
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("compress_chunk produces the bytes of HDF5's shuffle+deflate pipeline", "[h5]") {
+  TempDir tmp;
+  const std::string path = tmp.file("pipeline.h5");
+  std::vector<float> f32;
+  std::vector<std::int32_t> i32;
+  std::vector<double> f64;
+  std::vector<std::uint8_t> u8;
+  for (int i = 0; i < 3001; ++i) {  // odd count, irregular content
+    f32.push_back(static_cast<float>(std::exp(std::sin(0.1 * i)) * 1234.5));
+    i32.push_back(i * i - 70000);
+    f64.push_back(std::cos(0.37 * i) / 3);
+    u8.push_back(static_cast<std::uint8_t>((i * 37) % 251));
+  }
+  const int level = GENERATE(1, 6);
+  {
+    h5::Handle file = h5::create_file(path);
+    write_one_chunk_dataset(file, "f32", H5T_NATIVE_FLOAT, f32, level);
+    write_one_chunk_dataset(file, "i32", H5T_NATIVE_INT32, i32, level);
+    write_one_chunk_dataset(file, "f64", H5T_NATIVE_DOUBLE, f64, level);
+    write_one_chunk_dataset(file, "u8", H5T_NATIVE_UINT8, u8, level);
+  }
+  h5::Handle file = h5::open_file(path);
+  CHECK(stored_chunk(file, "f32") == compress_chunk(f32.data(), f32.size() * 4, 4, level));
+  CHECK(stored_chunk(file, "i32") == compress_chunk(i32.data(), i32.size() * 4, 4, level));
+  CHECK(stored_chunk(file, "f64") == compress_chunk(f64.data(), f64.size() * 8, 8, level));
+  CHECK(stored_chunk(file, "u8") == compress_chunk(u8.data(), u8.size(), 1, level));
+  // A length that is not a whole number of elements keeps its tail bytes last.
+  const auto odd = compress_chunk(f32.data(), 4 * 10 + 3, 4, level);
+  CHECK_FALSE(odd.empty());
+  CHECK_THROWS_AS(compress_chunk(f32.data(), 16, 4, 10), RunError);
+}
+
+TEST_CASE("HDF5 failures become RunError with HDF5's own reason", "[h5]") {
+  TempDir tmp;
+  h5::Handle file = h5::create_file(tmp.file("f.h5"));
+  CHECK_THROWS_WITH(h5::open_dataset(file, "missing"),
+                    Catch::StartsWith("HDF5: cannot open dataset") &&
+                        Catch::Contains("f.h5:/missing") && Catch::Contains("doesn't exist"));
+  // where() between the failing call and fail() keeps the reason.
+  REQUIRE(H5Gopen2(file, "nope", H5P_DEFAULT) < 0);
+  const std::string at = h5::where(file, "nope");
+  CHECK_THROWS_WITH(h5::fail("cannot open group", at), Catch::Contains("doesn't exist"));
+  CHECK_THROWS_AS(h5::create_file(tmp.file("f.h5")), RunError);
+}
+
+TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
+  TempDir tmp;
+  const std::string path = tmp.file("run.h5");
+  Sample s;
+  {
+    // read_columns sees the compressed chunks before the file is closed.
+    ResultsWriter w(path, s.info, s.coords, s.specs, s.draws, s.chunk_draws);
+    REQUIRE(w.specs().size() == s.specs.size());
+    for (std::size_t k = 0; k < s.specs.size(); ++k)
+      for (std::uint64_t c = 0; c < 2; ++c) {
+        const auto raw = s.chunk_bytes(k, c);
+        w.write_chunk(k, c,
+                      compress_chunk(raw.data(), raw.size(), dtype_size(s.specs[k].dtype), 1));
+      }
+    // cluster_output rows are [year 4 x cluster 3]: columns 2..8 cross three rows.
+    std::vector<float> cols;
+    w.read_columns(1, 2, 7, cols);
+    REQUIRE(cols.size() == 7 * s.draws);
+    for (std::size_t c = 0; c < 7; ++c)
+      for (std::uint64_t d = 0; d < s.draws; ++d)
+        REQUIRE(cols[c * s.draws + d] == static_cast<float>(s.value(1, d, 2 + c)));
+    w.read_columns(2, 0, 4, cols);  // int32 read as float
+    for (std::size_t c = 0; c < 4; ++c)
+      for (std::uint64_t d = 0; d < s.draws; ++d)
+        REQUIRE(cols[c * s.draws + d] == static_cast<float>(s.value(2, d, c)));
+    w.read_columns(5, 0, 1, cols);  // [draw] only
+    for (std::uint64_t d = 0; d < s.draws; ++d)
+      REQUIRE(cols[d] == static_cast<float>(s.value(5, d, 0)));
+    w.read_columns(1, 5, 0, cols);
+    CHECK(cols.empty());
+    CHECK_THROWS_AS(w.read_columns(1, 10, 3, cols), RunError);
+    CHECK_THROWS_AS(w.write_chunk(0, 2, {}), RunError);
+    for (const auto& m : s.summaries) w.write_summary(m);
+    CHECK_THROWS_AS(w.write_summary(s.summaries[0]), RunError);
+    w.write_targets(s.targets);
+    w.close();
+    CHECK_THROWS_AS(w.write_targets(s.targets), RunError);
+    CHECK_THROWS_AS(w.close(), RunError);
+  }
+
+  ResultsReader r(path);
+  const RunInfo& i = r.info();
+  CHECK(i.countysim_version == s.info.countysim_version);
+  CHECK(i.schema == results_schema);
+  CHECK(i.scenario_schema == s.info.scenario_schema);
+  CHECK(i.scenario_name == s.info.scenario_name);
+  CHECK(i.scenario_file == s.info.scenario_file);
+  CHECK(i.scenario_yaml == s.info.scenario_yaml);
+  CHECK(i.created == s.info.created);
+  CHECK(i.command_line == s.info.command_line);
+  CHECK(i.seed == s.info.seed);
+  CHECK(i.draws == s.draws);
+  CHECK(i.base_year == 2024);
+  CHECK(i.last_year == 2027);
+
+  const Coordinates& c = r.coords();
+  CHECK(c.year == s.coords.year);
+  CHECK(c.projection_year == s.coords.projection_year);
+  CHECK(c.cluster == s.coords.cluster);
+  CHECK(c.cluster_label == s.coords.cluster_label);
+  CHECK(c.cluster_group == s.coords.cluster_group);
+  CHECK(c.cluster_manufacturing == s.coords.cluster_manufacturing);
+  CHECK(c.project == s.coords.project);
+  CHECK(c.project_label == s.coords.project_label);
+  CHECK(c.project_cluster == s.coords.project_cluster);
+  CHECK(c.project_planned_start_month == s.coords.project_planned_start_month);
+  CHECK(c.target == s.coords.target);
+  CHECK(c.target_label == s.coords.target_label);
+  CHECK(c.quantile == s.coords.quantile);
+
+  for (std::size_t k = 0; k < s.specs.size(); ++k) {
+    const DatasetSpec& d = s.specs[k];
+    INFO(d.group << "/" << d.name);
+    REQUIRE(r.has_dataset(d.group, d.name));
+    std::vector<std::size_t> shape;
+    CHECK(r.read_dataset(d.group, d.name, &shape) == s.expected(k));
+    std::vector<std::size_t> want{s.draws};
+    want.insert(want.end(), d.row_shape.begin(), d.row_shape.end());
+    CHECK(shape == want);
+  }
+  CHECK_FALSE(r.has_dataset("draws", "gdp"));
+  CHECK_FALSE(r.has_dataset("draws", "../year"));
+  CHECK_THROWS_AS(r.read_dataset("draws", "gdp"), ScenarioError);
+
+  std::vector<std::string> names;
+  for (const auto& m : s.summaries) names.push_back(m.metric);
+  CHECK(r.summary_metrics() == names);  // creation order
+  for (const auto& m : s.summaries) {
+    const MetricSummary got = r.summary(m.metric);
+    CHECK(got.metric == m.metric);
+    CHECK(got.units == m.units);
+    CHECK(got.long_name == m.long_name);
+    CHECK(got.label_zh == m.label_zh);
+    CHECK(got.dims == m.dims);
+    CHECK(got.shape == m.shape);
+    CHECK(got.mean == m.mean);
+    CHECK(got.sd == m.sd);
+    CHECK(got.quantiles == m.quantiles);
+  }
+  CHECK_THROWS_WITH(r.summary("gdp"), Catch::Contains("no summary of metric 'gdp'") &&
+                                          Catch::Contains("industrial_output"));
+
+  const TargetTable t = r.targets();
+  CHECK(t.all_met_probability == s.targets.all_met_probability);
+  CHECK(t.all_met_std_error == s.targets.all_met_std_error);
+  REQUIRE(t.rows.size() == s.targets.rows.size());
+  for (std::size_t k = 0; k < t.rows.size(); ++k) {
+    const TargetRow &a = t.rows[k], &b = s.targets.rows[k];
+    CHECK(a.id == b.id);
+    CHECK(a.label == b.label);
+    CHECK(a.metric == b.metric);
+    CHECK(a.op == b.op);
+    CHECK(a.threshold == b.threshold);
+    CHECK(a.year == b.year);
+    CHECK(a.cluster == b.cluster);
+    CHECK(a.group == b.group);
+    CHECK(a.group_threshold == b.group_threshold);
+    CHECK(a.probability == b.probability);
+    CHECK(a.std_error == b.std_error);
+    CHECK(a.ci_low == b.ci_low);
+    CHECK(a.ci_high == b.ci_high);
+  }
+}
+
+TEST_CASE("results file with an empty dimension and a single chunk", "[h5]") {
+  TempDir tmp;
+  Sample s;
+  s.coords.project.clear();
+  s.coords.project_label.clear();
+  s.coords.project_cluster.clear();
+  s.coords.project_planned_start_month.clear();
+  s.specs[4].row_shape = {0};  // project_start_month with no projects
+  s.summaries.pop_back();
+  s.chunk_draws = 100;  // more than the draws: one chunk of 13
+  const std::string path = tmp.file("empty.h5");
+  s.write(path);
+  ResultsReader r(path);
+  std::vector<std::size_t> shape;
+  CHECK(r.read_dataset("draws", "project_start_month", &shape).empty());
+  CHECK(shape == std::vector<std::size_t>{13, 0});
+  CHECK(r.read_dataset("draws", "cluster_output") == s.expected(1));
+  CHECK(r.coords().project.empty());
+}
+
+TEST_CASE("ResultsWriter refuses what it cannot write", "[h5]") {
+  TempDir tmp;
+  Sample s;
+  const std::string path = tmp.file("run.h5");
+  s.write(path);
+  SECTION("an existing file is never overwritten") {
+    CHECK_THROWS_WITH(ResultsWriter(path, s.info, s.coords, s.specs, s.draws, s.chunk_draws),
+                      Catch::StartsWith("HDF5: cannot create file") && Catch::Contains(path));
+    CHECK(ResultsReader(path).info().draws == s.draws);  // untouched
+  }
+  SECTION("specs that do not match the coordinates") {
+    auto specs = s.specs;
+    specs[1].row_shape = {4, 2};
+    CHECK_THROWS_WITH(
+        ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, s.draws, s.chunk_draws),
+        Catch::Contains("cluster_output") && Catch::Contains("'cluster'"));
+    specs = s.specs;
+    specs[0].group = "extra";
+    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    specs = s.specs;
+    specs[0].name = "year";
+    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    specs = s.specs;
+    specs[0].name = "a/b";
+    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    specs = s.specs;
+    specs[0].dims = {"month"};
+    CHECK_THROWS_WITH(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8),
+                      Catch::Contains("unknown dimension 'month'"));
+    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, s.specs, 0, 8), RunError);
+    CHECK_FALSE(fs::exists(tmp.file("a.h5")));  // checked before creating anything
+  }
+  SECTION("companion datasets of the wrong length") {
+    Coordinates c = s.coords;
+    c.cluster_label.pop_back();
+    CHECK_THROWS_WITH(ResultsWriter(tmp.file("b.h5"), s.info, c, s.specs, 13, 8),
+                      Catch::Contains("cluster_label"));
+  }
+}
+
+TEST_CASE("ResultsReader rejects files that are not results", "[h5]") {
+  TempDir tmp;
+  auto message = [](const std::string& path) -> std::string {
+    try {
+      ResultsReader r(path);
+    } catch (const ScenarioError& e) {
+      REQUIRE(e.diagnostics().size() == 1);
+      CHECK(e.diagnostics()[0].file == path);
+      return e.what();
+    }
+    FAIL("no ScenarioError for " << path);
+    return "";
+  };
+  const std::string missing = tmp.file("missing.h5");
+  CHECK_THAT(message(missing), Catch::StartsWith(missing) && Catch::Contains("no such file"));
+  const std::string text = tmp.file("notes.h5");
+  std::ofstream(text) << "not hdf5\n";
+  CHECK_THAT(message(text), Catch::Contains("not an HDF5 file"));
+  const std::string plain = tmp.file("plain.h5");
+  { h5::Handle f = h5::create_file(plain); }
+  CHECK_THAT(message(plain), Catch::Contains("not a countysim results file"));
+  const std::string other = tmp.file("other.h5");
+  {
+    h5::Handle f = h5::create_file(other);
+    h5::write_attribute(f, "schema", "countysim-results/99");
+  }
+  CHECK_THAT(message(other), Catch::Contains("'countysim-results/99' is not supported"));
+  const std::string partial = tmp.file("partial.h5");
+  {
+    h5::Handle f = h5::create_file(partial);
+    h5::write_attribute(f, "schema", results_schema);
+  }
+  CHECK_THAT(message(partial), Catch::Contains("damaged results file"));
+}
+
+TEST_CASE("results file opens in xarray (h5netcdf) and h5py with labelled dimensions", "[h5]") {
+  const std::string python = find_python();
+  if (python.empty())
+    FAIL(
+        "no python3 with xarray, h5netcdf and h5py (install python3-xarray python3-h5netcdf; "
+        "or set COUNTYSIM_PYTHON)");
+  TempDir tmp;
+  Sample s;
+  const std::string path = tmp.file("run.h5"), expect = tmp.file("expect.json");
+  s.write(path);
+  std::ofstream(expect) << expectations(s);
+  const std::string script = std::string(COUNTYSIM_SOURCE_DIR) + "/tests/e2e/xarray_check.py";
+  const std::string cmd = fmt::format("{} '{}' '{}' '{}'", python, script, path, expect);
+  INFO(cmd);
+  CHECK(std::system(cmd.c_str()) == 0);
+}
