@@ -1,0 +1,94 @@
+"""End to end: the default scenario and its what-if files validate and run;
+the run's base year reproduces the facts the scenario cites (GDP 2021 = 305,
+bamboo 133.15) in every draw; the projection grows in line with the county's
+history (bands in docs/calibration.md); and a what-if moves the result the
+way its question says, draw by draw (common random numbers)."""
+import glob
+import os
+import sys
+import unittest
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import DEFAULT_SCENARIO, SOURCE_DIR, run, tmpdir  # noqa: E402
+
+WHAT_IF = sorted(glob.glob(os.path.join(SOURCE_DIR, "scenarios", "what-if", "*.yaml")))
+DRAWS = 4096
+
+
+def as_str(x):
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+class DefaultScenarioTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.out = os.path.join(cls.dir, "default.h5")
+        run("run", DEFAULT_SCENARIO, "-o", cls.out, "--draws", DRAWS, "--quiet", check=0)
+
+    def test_validates(self):
+        for path in [DEFAULT_SCENARIO] + WHAT_IF:
+            with self.subTest(path=os.path.basename(path)):
+                run("validate", path, check=0)
+        self.assertEqual(len(WHAT_IF), 5)
+
+    def test_base_year_reproduces_cited_facts(self):
+        with h5py.File(self.out, "r") as f:
+            years = list(f["year"][()])
+            self.assertEqual(years[0], 2021)
+            self.assertEqual(years[-1], 2025)
+            # GDP 2021 about 305 亿元 (county work report): R_0 + sum VA = gdp_base.
+            np.testing.assert_allclose(f["draws/gdp"][:, 0], 305.0, rtol=1e-5)
+            # Clusters add up to industry; bamboo is the cited 133.15 亿元.
+            clusters = [as_str(c) for c in f["cluster"][()]]
+            y0 = f["draws/cluster_output"][:, 0, :]
+            np.testing.assert_allclose(y0.sum(axis=1), f["draws/industrial_output"][:, 0], rtol=1e-5)
+            np.testing.assert_allclose(y0[:, clusters.index("bamboo")], 133.15, rtol=1e-5)
+            # Industry VA share of GDP 2021 in the documented band.
+            share = f["draws/industrial_value_added"][:, 0] / f["draws/gdp"][:, 0]
+            self.assertGreater(share.min(), 0.27)
+            self.assertLess(share.max(), 0.36)
+
+    def test_growth_in_line_with_history(self):
+        # Bands (docs/calibration.md): industrial output 6-16% a year nominal
+        # (Hunan county industry grew ~8-12%, projects come on top), GDP 5-10%.
+        with h5py.File(self.out, "r") as f:
+            y = f["draws/industrial_output"][()].astype(float)
+            g = f["draws/gdp"][()].astype(float)
+        years = y.shape[1] - 1
+        y_cagr = np.median((y[:, -1] / y[:, 0]) ** (1 / years) - 1)
+        g_cagr = np.median((g[:, -1] / g[:, 0]) ** (1 / years) - 1)
+        self.assertGreater(y_cagr, 0.06)
+        self.assertLess(y_cagr, 0.16)
+        self.assertGreater(g_cagr, 0.05)
+        self.assertLess(g_cagr, 0.10)
+
+    def test_every_target_reported(self):
+        with h5py.File(self.out, "r") as f:
+            ids = [as_str(t) for t in f["target"][()]]
+            p = f["targets/probability"][()]
+        for tid in ("output-1000", "tax-10", "mfg-va-36", "digital-11-5", "sei-25",
+                    "clusters-7x100", "firms-300", "hightech-100", "loan-share"):
+            self.assertIn(tid, ids)
+        self.assertTrue(np.all((p >= 0) & (p <= 1)))
+
+    def test_guochen_late_lowers_output(self):
+        # Same seed, same draws: the paired difference of 2025 output has a
+        # negative mean, more than 4 standard errors below zero.
+        out = os.path.join(self.dir, "guochen-late.h5")
+        path = os.path.join(SOURCE_DIR, "scenarios", "what-if", "guochen-late.yaml")
+        run("run", path, "-o", out, "--draws", DRAWS, "--quiet", check=0)
+        with h5py.File(self.out, "r") as a, h5py.File(out, "r") as b:
+            d = b["draws/industrial_output"][:, -1].astype(float) - \
+                a["draws/industrial_output"][:, -1].astype(float)
+            # The base year is shared exactly.
+            np.testing.assert_array_equal(a["draws/gdp"][:, 0], b["draws/gdp"][:, 0])
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        self.assertLess(d.mean() + 4 * se, 0.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
