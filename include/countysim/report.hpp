@@ -1,0 +1,74 @@
+// `countysim report`: turns a results file into slide material — fan charts,
+// a target dashboard, target distributions, cluster and project-timing charts
+// (SVG, and PNG through rsvg-convert), CSV tables and an offline index.html.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "countysim/results_io.hpp"
+
+namespace countysim {
+
+enum class Lang { zh, en };
+Lang parse_lang(const std::string& s);  // "zh" | "en"; else UsageError
+
+// How a bureau writes a quantity stored in the file's `units`: 亿元 as is,
+// persons in 万人, fractions in %, counts and 亩 as whole numbers.
+struct DisplayUnit {
+  double scale = 1;  // display value = stored value * scale
+  std::string unit;  // "亿元", "万人", "%", "" (counts), "亩", ...
+  bool percent = false;
+  bool integer = false;
+};
+DisplayUnit display_unit(const std::string& units, Lang lang);
+// Digits after the point for a display value of this size and unit.
+int display_decimals(double display_value, const DisplayUnit& u);
+// "85.3 亿元", "3.25 万人", "12.4%", "102 家"; in English "85.3 (100m yuan)".
+std::string format_value(double stored, const std::string& units, Lang lang);
+// Probability as a whole percent: "37%"; "<1%" and ">99%" near the ends.
+std::string format_probability(double p);
+// Month index (0 = January of base_year + 1) as "2022-04".
+std::string month_label(int base_year, int month);
+
+// The plain-language scale the report uses (stated in index.html).
+enum class Likelihood { unlikely, about_even, likely };
+Likelihood classify_probability(double p);  // <= 1/3, between, >= 2/3
+const char* likelihood_label(Likelihood l, Lang lang);
+const char* likelihood_color(Likelihood l);
+
+// Adds the pHYs chunk (pixels per inch) to a PNG file in place.
+void set_png_dpi(const std::string& png_path, double dpi);
+
+// Everything the report draws, read once from the results file; the charts
+// are built from this alone, so they can be tested without a file.
+struct ReportData {
+  RunInfo info;
+  Coordinates coords;
+  TargetTable targets;
+  std::map<std::string, MetricSummary> summaries;  // every /summary metric
+  // [target][draw]: the value each target compares.
+  std::vector<std::vector<double>> target_values;
+  // [project][draw] month indices, -1 = none. Production may be empty.
+  std::vector<std::vector<int>> project_start, project_production;
+  // [cluster][draw] last-year cluster output, for P(>= 100 亿元); may be empty.
+  std::vector<std::vector<double>> cluster_last_output;
+};
+ReportData load_report_data(const ResultsReader& reader);
+
+struct ReportOptions {
+  bool png = true;       // off in unit tests that only look at SVG
+  double png_zoom = 2;   // 800x450 px SVG -> 1600x900 px PNG
+  double png_dpi = 192;  // 96 px/in SVG at zoom 2
+};
+
+// Writes every file into out_dir (created if needed; RunError if it cannot
+// be) and returns their names, relative to out_dir.
+std::vector<std::string> render_report(const ReportData& data, const std::string& out_dir,
+                                       Lang lang, const ReportOptions& options = {});
+
+// The `countysim report` verb: a missing or invalid results file is a
+// ScenarioError, an output folder that cannot be created a RunError.
+void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang);
+
+}  // namespace countysim
