@@ -19,6 +19,9 @@ Proportion proportion(std::uint64_t successes, std::uint64_t n) {
   const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
   r.ci_low = std::max(0.0, centre - half);
   r.ci_high = std::min(1.0, centre + half);
+  // Exact at the ends (the formula leaves rounding residue there).
+  if (successes == 0) r.ci_low = 0;
+  if (successes == n) r.ci_high = 1;
   return r;
 }
 
@@ -40,7 +43,7 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
   std::size_t begin = 0;
   for (std::size_t r : ranks) {
     std::nth_element(data + begin, data + r, data + n);
-    begin = r;
+    begin = r + 1;  // data[r] stays: later searches start right of it
   }
   for (std::size_t i = 0; i < qs.size(); ++i) {
     const double h = (static_cast<double>(n) - 1) * qs[i];
