@@ -18,6 +18,7 @@
 #include "countysim/scenario.hpp"
 #include "countysim/terminal.hpp"
 #include "countysim/version.hpp"
+#include "countysim/whatif.hpp"
 
 namespace cs = countysim;
 
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   std::string scenario_path, output, results_path, lang = "zh";
   std::vector<std::string> overrides;
   std::uint64_t draws = 0, seed = 0, block = 8192;
-  int threads = 0;
+  int threads = 0, compression = 1;
   bool force = false, quiet = false, csv = false;
 
   auto* run = app.add_subcommand("run", "draw the futures of a scenario and write OUT.h5");
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
   run->add_option("--set", overrides, "override PATH=VALUE (VALUE in YAML flow syntax)");
   run->add_flag("--force", force, "replace an existing results file");
   run->add_flag("-q,--quiet", quiet, "print no progress bar and no tables");
+  run->add_option("--compression", compression,
+                  "deflate level of the per-draw datasets, 0-9 (default 1; 0 stores them "
+                  "uncompressed: faster, about twice the size)")
+      ->check(CLI::Range(0, 9));
   run->add_option("--block-size", block, "draws per block (results do not depend on it)")
       ->group("");  // hidden: for tests and benchmarks
 
@@ -91,6 +96,38 @@ int main(int argc, char** argv) {
   report->add_option("results", results_path, "results file (HDF5)")->required();
   report->add_option("-o,--output", output, "output folder (default: <results>-report)");
   report->add_option("--lang", lang, "zh or en")->check(CLI::IsMember({"zh", "en"}));
+
+  std::string alt_path, target_id, range, lever;
+  std::vector<std::string> varies;
+  double goal = 0.8;
+
+  auto* compare = app.add_subcommand("compare", "compare the target probabilities of two runs");
+  compare->add_option("base", results_path, "results file of the base run (HDF5)")->required();
+  compare->add_option("alt", alt_path, "results file of the alternative run (HDF5)")->required();
+  compare->add_flag("--csv", csv, "CSV (UTF-8) instead of a table");
+
+  auto* sweep = app.add_subcommand("sweep", "run a grid of lever values and write SWEEP.h5");
+  sweep->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  sweep->add_option("--vary", varies, "PATH=v1,v2,... or PATH=LO:HI:STEP (one or two)")
+      ->required();
+  sweep->add_option("-o,--output", output, "sweep file (default outputs/<scenario>-sweep.h5)");
+  sweep->add_option("--draws", draws, "draws per grid point (default: the scenario's)");
+  auto* sweep_seed = sweep->add_option("--seed", seed, "random seed (default: the scenario's)");
+  sweep->add_option("--threads", threads, "threads (default: OpenMP's)");
+  sweep->add_option("--set", overrides, "override PATH=VALUE before the levers");
+  sweep->add_flag("--force", force, "replace an existing sweep file");
+  sweep->add_flag("-q,--quiet", quiet, "print no table");
+
+  auto* solve = app.add_subcommand("solve", "find the lever value at which a target reaches a probability");
+  solve->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  solve->add_option("--target", target_id, "target id")->required();
+  solve->add_option("--probability", goal, "probability to reach (default 0.8)");
+  solve->add_option("--vary", lever, "PATH of the lever (numeric values only)")->required();
+  solve->add_option("--range", range, "LO:HI, the lever values to search")->required();
+  solve->add_option("--draws", draws, "draws per evaluated value (default: the scenario's)");
+  auto* solve_seed = solve->add_option("--seed", seed, "random seed (default: the scenario's)");
+  solve->add_option("--threads", threads, "threads (default: OpenMP's)");
+  solve->add_option("--set", overrides, "override PATH=VALUE before the lever");
 
   try {
     app.parse(argc, argv);
@@ -125,6 +162,7 @@ int main(int argc, char** argv) {
       opt.seed_given = seed_opt->count() > 0;
       opt.threads = threads;
       opt.block_draws = block;
+      opt.compression_level = compression;
       opt.output = output.empty() ? default_output(scenario_path) : output;
       opt.force = force;
       opt.progress = !quiet && ::isatty(STDERR_FILENO);
@@ -165,6 +203,51 @@ int main(int argc, char** argv) {
                      .string();
       cs::write_report(results_path, output, lang);
       fmt::print("wrote {}/index.html\n", output);
+      return 0;
+    }
+    if (*compare) {
+      const cs::Comparison c = cs::compare_results(results_path, alt_path);
+      fmt::print("{}", csv ? cs::format_comparison_csv(c) : cs::format_comparison(c));
+      return 0;
+    }
+    if (*sweep || *solve) {
+      cs::WhatIfOptions wopt;
+      wopt.draws = draws;
+      wopt.seed = seed;
+      wopt.seed_given = (*sweep ? sweep_seed : solve_seed)->count() > 0;
+      wopt.threads = threads;
+      wopt.overrides = overrides;
+      install_signal_handlers();
+      if (*sweep) {
+        std::vector<cs::SweepAxis> axes;
+        for (const auto& v : varies) axes.push_back(cs::parse_vary(v));
+        if (output.empty())
+          output = (std::filesystem::path("outputs") /
+                    (std::filesystem::path(scenario_path).stem().string() + "-sweep.h5"))
+                       .string();
+        if (std::filesystem::exists(output) && !force)
+          throw cs::UsageError(fmt::format(
+              "{} already exists; choose another name with -o, or pass --force to replace it",
+              output));
+        const cs::SweepResult r = cs::run_sweep(scenario_path, axes, wopt);
+        if (cs::interrupt_flag()) throw cs::Interrupted();
+        std::string command_line;
+        for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + quote_arg(argv[i]);
+        cs::write_sweep(r, output, force, command_line);
+        if (!quiet) fmt::print("{}", cs::format_sweep(r));
+        fmt::print("wrote {}\n", output);
+        return 0;
+      }
+      cs::SolveOptions so;
+      so.target = target_id;
+      so.probability = goal;
+      so.path = lever;
+      const auto lo_hi = cs::parse_range(range);
+      so.lo = lo_hi.first;
+      so.hi = lo_hi.second;
+      const cs::SolveResult r = cs::solve_lever(scenario_path, so, wopt);
+      if (cs::interrupt_flag()) throw cs::Interrupted();
+      fmt::print("{}", cs::format_solve(r));
       return 0;
     }
   } catch (const cs::ScenarioError& e) {

@@ -31,6 +31,13 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // Pools are compared with a relative tolerance so that a pool that holds
 // exactly what a project needs (after sums of fractions) lets it start.
+// (1 + q)^y for small whole y, without pow().
+inline double growth_factor(double q, int y) {
+  double f = 1.0;
+  for (int i = 0; i < y; ++i) f *= 1.0 + q;
+  return f;
+}
+
 inline bool covers(double pool, double need) { return pool >= need - 1e-9 * (1.0 + need); }
 
 }  // namespace
@@ -194,7 +201,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
       digital += cl.digital_share * vac;
       sei += cl.strategic_emerging_share * yc;
       tax += v[s.tax_rate] * incumbent_and_induced;
-      const double w = v[s.output_per_worker] * std::pow(1.0 + v[s.productivity_growth], y);
+      const double w = v[s.output_per_worker] * growth_factor(v[s.productivity_growth], y);
       out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
     }
     for (int p = 0; p < P && y > 0; ++p) {
@@ -208,7 +215,8 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
         jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
       } else {
         const ClusterSlots& cs = plan.cluster[c];
-        jobs = 1e4 * yp / (v[cs.output_per_worker] * std::pow(1.0 + v[cs.productivity_growth], y));
+        jobs = 1e4 * yp /
+               (v[cs.output_per_worker] * growth_factor(v[cs.productivity_growth], y));
       }
       out.cluster_employment[y * C + c] += jobs;
     }
