@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   summary->add_flag("--csv", csv, "CSV (UTF-8) instead of a table");
 
   auto* report = app.add_subcommand("report", "charts, tables and index.html for meetings");
-  report->add_option("results", results_path, "results file (HDF5)")->required();
+  report->add_option("results", results_path, "results or sweep file (HDF5)")->required();
   report->add_option("-o,--output", output, "output folder (default: <results>-report)");
   report->add_option("--lang", lang, "zh or en")->check(CLI::IsMember({"zh", "en"}));
 
@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
   sweep->add_flag("--force", force, "replace an existing sweep file");
   sweep->add_flag("-q,--quiet", quiet, "print no table");
 
-  auto* solve = app.add_subcommand("solve", "find the lever value at which a target reaches a probability");
+  auto* solve =
+      app.add_subcommand("solve", "find the lever value at which a target reaches a probability");
   solve->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
   solve->add_option("--target", target_id, "target id")->required();
   solve->add_option("--probability", goal, "probability to reach (default 0.8)");
@@ -201,7 +202,10 @@ int main(int argc, char** argv) {
         output = (std::filesystem::path(results_path).parent_path() /
                   (std::filesystem::path(results_path).stem().string() + "-report"))
                      .string();
-      cs::write_report(results_path, output, lang);
+      if (cs::is_sweep_file(results_path))
+        cs::write_sweep_report(results_path, output, lang);
+      else
+        cs::write_report(results_path, output, lang);
       fmt::print("wrote {}/index.html\n", output);
       return 0;
     }
