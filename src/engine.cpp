@@ -476,7 +476,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   // statistics of the stored values, read back a few columns at a time.
   const auto& qs = summary_quantiles();
   std::size_t col = 0;
-  const std::size_t budget_floats = std::max<std::size_t>(draws, (256u << 20) / sizeof(float));
+  const std::size_t budget_floats = std::max<std::size_t>(draws, (64u << 20) / sizeof(float));
   std::vector<float> columns;
   for (std::size_t k : layout.summarised) {
     const DatasetSpec& s = layout.specs[k];

@@ -174,9 +174,9 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", cs::format_target_table(r.targets, r.draws));
         fmt::print("{}", cs::format_headline_quantiles(r.summaries, scenario.last_year,
                                                        scenario.base_year));
-        fmt::print("\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s)\n", opt.output,
+        fmt::print("\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s: draws {:.2f} s, summaries {:.2f} s)\n", opt.output,
                    r.bytes_written / 1e6, r.draws, r.seed,
-                   r.seconds_simulation + r.seconds_summary);
+                   r.seconds_simulation + r.seconds_summary, r.seconds_simulation, r.seconds_summary);
       }
       return 0;
     }

@@ -355,38 +355,28 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   h5::Handle fspace(H5Dget_space(ds));
   if (!fspace.valid()) h5::fail("cannot read", at);
 
-  // One block of chunk_draws draws at a time (each chunk is inflated once),
-  // selecting the columns as runs along the last axis.
+  // One chunk of draws at a time, whole rows (a plain hyperslab and a memory
+  // space of the same shape, which HDF5 copies without per-element work;
+  // selecting column runs instead was 4x slower), keeping the wanted columns.
   const std::size_t rank = 1 + s.row_shape.size();
-  const std::size_t last = s.row_shape.empty() ? 1 : s.row_shape.back();
   std::vector<float> buf;
   for (std::uint64_t d0 = 0; d0 < m.draws; d0 += m.chunk_draws) {
     const std::uint64_t nd = std::min<std::uint64_t>(m.chunk_draws, m.draws - d0);
-    for (std::size_t c = first_col; c < first_col + ncols;) {
-      std::vector<hsize_t> start(rank, 0), count(rank, 1);
-      start[0] = d0;
-      count[0] = nd;
-      std::size_t rem = c;
-      for (std::size_t k = s.row_shape.size(); k-- > 0;) {
-        start[k + 1] = rem % s.row_shape[k];
-        rem /= s.row_shape[k];
-      }
-      const std::size_t in_row = rank > 1 ? start[rank - 1] : 0;
-      const std::size_t run = std::min(last - in_row, first_col + ncols - c);
-      if (rank > 1) count[rank - 1] = run;
-      const H5S_seloper_t op = c == first_col ? H5S_SELECT_SET : H5S_SELECT_OR;
-      if (H5Sselect_hyperslab(fspace, op, start.data(), nullptr, count.data(), nullptr) < 0)
-        h5::fail("cannot select columns of", at);
-      c += run;
-    }
-    const hsize_t n = nd * ncols;
-    h5::Handle mspace(H5Screate_simple(1, &n, nullptr));
-    buf.resize(n);
+    std::vector<hsize_t> start(rank, 0), full(rank, 1);
+    start[0] = d0;
+    full[0] = nd;
+    for (std::size_t k = 0; k < s.row_shape.size(); ++k) full[k + 1] = s.row_shape[k];
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, full.data(),
+                            nullptr) < 0)
+      h5::fail("cannot select rows of", at);
+    h5::Handle mspace(H5Screate_simple(static_cast<int>(rank), full.data(), nullptr));
+    buf.resize(nd * row);
     if (!mspace.valid() ||
         H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf.data()) < 0)
       h5::fail("cannot read columns of", at);
     for (std::uint64_t i = 0; i < nd; ++i)
-      for (std::size_t c = 0; c < ncols; ++c) out[c * m.draws + d0 + i] = buf[i * ncols + c];
+      for (std::size_t c = 0; c < ncols; ++c)
+        out[c * m.draws + d0 + i] = buf[i * row + first_col + c];
   }
 }
 

@@ -29,8 +29,7 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> out(qs.size(), nan);
   if (n == 0 || std::any_of(data, data + n, [](float x) { return std::isnan(x); })) return out;
-  // Ranks needed: floor(h) and floor(h)+1 for each q; select them in ascending
-  // order, each search limited to the part right of the previous rank.
+  // Ranks needed: floor(h) and floor(h)+1 for each q.
   std::vector<std::size_t> ranks;
   for (double q : qs) {
     const double h = (static_cast<double>(n) - 1) * q;
@@ -40,10 +39,21 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  std::size_t begin = 0;
-  for (std::size_t r : ranks) {
-    std::nth_element(data + begin, data + r, data + n);
-    begin = r + 1;  // data[r] stays: later searches start right of it
+  // Select the middle rank over the whole range, then the ranks on each side
+  // within their own part (so no later search moves an earlier order
+  // statistic): about N log2(ranks) work instead of N x ranks.
+  struct Part {
+    std::size_t lo, hi, first, last;  // data range [lo, hi), ranks [first, last)
+  };
+  std::vector<Part> stack = {{0, n, 0, ranks.size()}};
+  while (!stack.empty()) {
+    const Part p = stack.back();
+    stack.pop_back();
+    if (p.first >= p.last) continue;
+    const std::size_t mid = (p.first + p.last) / 2, r = ranks[mid];
+    std::nth_element(data + p.lo, data + r, data + p.hi);
+    stack.push_back({p.lo, r, p.first, mid});
+    stack.push_back({r + 1, p.hi, mid + 1, p.last});
   }
   for (std::size_t i = 0; i < qs.size(); ++i) {
     const double h = (static_cast<double>(n) - 1) * qs[i];
