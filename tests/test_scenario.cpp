@@ -1,0 +1,493 @@
+// The scenario reader on valid input: every field of the example lands in the
+// struct with its key and position; per-year forms; extends:; --set.
+#include <catch2/catch.hpp>
+
+#include "countysim/scenario.hpp"
+#include "scenario_fixtures.hpp"
+
+using namespace countysim;
+using namespace countysim::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string kData = COUNTYSIM_TEST_DATA;
+const std::string kExample = kData + "/scenario/example.yaml";
+const std::string kExtends = kData + "/scenario/extends/";
+
+bool same_pos(const SourcePos& p, int line, int column) {
+  return p.line == line && p.column == column;
+}
+
+}  // namespace
+
+TEST_CASE("example.yaml loads and every field lands in the struct", "[scenario]") {
+  const Scenario s = load_scenario(kExample);
+  CHECK(s.path == kExample);
+  CHECK(s.name == "示例县 · 小型示例 (example county)");
+  CHECK_THAT(s.description, Contains("Teaching example."));
+  CHECK(s.base_year == 2021);
+  CHECK(s.last_year == 2024);
+  CHECK(s.years() == 3);
+  CHECK(s.draws == 20000);
+  CHECK(s.seed == 42);
+  CHECK(s.warnings.empty());
+
+  // macro
+  CHECK(s.macro.gdp_base == 120);
+  REQUIRE(s.macro.rest_growth.years.size() == 3);
+  for (const Value& v : s.macro.rest_growth.years) {
+    CHECK(v.key == "macro.rest_growth");
+    CHECK(v.dist.family() == Family::normal);
+    CHECK(v.dist.mean() == Approx(0.06));
+    CHECK(same_pos(v.pos, 12, 16));  // the '{' of the flow map
+  }
+  CHECK(s.macro.rest_shock_loading == 0.5);
+  CHECK(s.macro.shock_sd == 0.02);
+  CHECK(s.macro.shock_persistence == 0.5);
+  CHECK(s.macro.digital_share_of_rest.dist.is_constant());
+  CHECK(s.macro.digital_share_of_rest.dist.mean() == 0.03);
+  CHECK(s.macro.digital_share_of_rest.key == "macro.digital_share_of_rest");
+  CHECK(same_pos(s.macro.digital_share_of_rest.pos, 15, 26));
+
+  // finance
+  REQUIRE(s.finance.new_loans.years.size() == 3);
+  CHECK(s.finance.new_loans.years[2].key == "finance.new_loans");
+  CHECK(s.finance.new_loans.years[0].dist.support_min() == 5);
+  CHECK(s.finance.manufacturing_loan_share.years[1].dist.family() == Family::beta);
+  CHECK(s.finance.manufacturing_loan_share.years[1].dist.mean() == Approx(0.2));
+  CHECK(s.finance.reference_share == 0.2);
+  CHECK(s.finance.project_credit_fraction == 0.3);
+
+  // land: a year map, each year with its own position
+  CHECK(s.land.initial_stock_mu == 100);
+  const auto& supply = s.land.supply_mu.years;
+  REQUIRE(supply.size() == 3);
+  CHECK(supply[0].dist.family() == Family::triangular);
+  CHECK(supply[1].dist.family() == Family::pert);
+  CHECK(supply[2].dist.is_constant());
+  CHECK(supply[2].dist.mean() == 200);
+  CHECK(same_pos(supply[0].pos, 26, 11));
+  CHECK(same_pos(supply[1].pos, 27, 11));
+  CHECK(same_pos(supply[2].pos, 28, 11));
+  for (const Value& v : supply) CHECK(v.key == "land.supply_mu");
+
+  // clusters
+  REQUIRE(s.clusters.size() == 2);
+  const Cluster& tx = s.clusters[0];
+  CHECK(tx.id == "textiles");
+  CHECK(tx.name == "纺织服装");
+  CHECK(tx.group == "main");
+  CHECK(tx.manufacturing);
+  CHECK(tx.base_output == 60);
+  CHECK(tx.growth.years.size() == 3);
+  CHECK(tx.growth.years[0].key == "clusters.textiles.growth");
+  CHECK(tx.shock_loading == 1.0);
+  CHECK(tx.credit_elasticity == 0.4);
+  CHECK(tx.value_added_ratio.dist.family() == Family::uniform);
+  CHECK(tx.value_added_ratio.dist.support_max() == 0.28);
+  CHECK(tx.value_added_ratio.key == "clusters.textiles.value_added_ratio");
+  CHECK(same_pos(tx.value_added_ratio.pos, 38, 24));
+  CHECK(tx.tax_rate.dist.mean() == 0.008);
+  CHECK(tx.output_per_worker.dist.mean() == 80);
+  CHECK(tx.productivity_growth.key == "clusters.textiles.productivity_growth");
+  CHECK(tx.digital_share == 0);
+  CHECK(tx.strategic_emerging_share == 0);
+  CHECK(same_pos(tx.pos, 31, 5));
+  const Cluster& pv = s.clusters[1];
+  CHECK(pv.id == "solar");
+  CHECK_FALSE(pv.manufacturing);
+  CHECK(pv.credit_elasticity == 0);  // default
+  CHECK(pv.shock_loading == 0.3);
+  CHECK(pv.growth.years[1].dist.family() == Family::lognormal);
+  CHECK(pv.tax_rate.dist.family() == Family::triangular);
+  CHECK(pv.tax_rate.key == "clusters.solar.tax_rate");
+  CHECK(pv.strategic_emerging_share == 1.0);
+
+  // correlations and supply chain
+  REQUIRE(s.correlations.size() == 1);
+  CHECK(s.correlations[0].a == "clusters.textiles.growth");
+  CHECK(s.correlations[0].b == "macro.rest_growth");
+  CHECK(s.correlations[0].rho == 0.3);
+  CHECK(same_pos(s.correlations[0].pos, 57, 5));
+  REQUIRE(s.supply_chain.size() == 1);
+  CHECK(s.supply_chain[0].from == 1);  // solar supplies
+  CHECK(s.supply_chain[0].to == 0);    // textiles buy
+  CHECK(s.supply_chain[0].a == 0.03);
+  CHECK(same_pos(s.supply_chain[0].pos, 60, 21));
+
+  // projects
+  REQUIRE(s.projects.size() == 2);
+  const Project& dy = s.projects[0];
+  CHECK(dy.id == "dyeing");
+  CHECK(dy.name == "印染园二期");
+  CHECK(dy.cluster == "textiles");
+  CHECK(dy.cluster_index == 0);
+  CHECK(dy.planned_start == "2022-04");
+  CHECK(dy.planned_start_month == 3);
+  CHECK(dy.start_delay_months.dist.family() == Family::discrete);
+  CHECK(dy.start_delay_months.key == "projects.dyeing.start_delay_months");
+  CHECK(dy.construction_months.dist.family() == Family::uniform);
+  CHECK(dy.ramp_months.dist.mean() == 12);
+  CHECK(dy.capacity_output.dist.family() == Family::pert);
+  CHECK(dy.capacity_output.key == "projects.dyeing.capacity_output");
+  CHECK(dy.success_probability == 0.9);
+  CHECK(dy.land_mu == 150);
+  CHECK(dy.investment == 5);
+  CHECK(dy.loan_share == 0.5);
+  REQUIRE(dy.jobs.has_value());
+  CHECK(dy.jobs->dist.mean() == 800);
+  CHECK(dy.jobs->key == "projects.dyeing.jobs");
+  CHECK_FALSE(dy.tax_rate.has_value());
+  CHECK(dy.new_firm);
+  CHECK_FALSE(dy.high_tech);
+  CHECK(dy.priority == 1);
+  CHECK(same_pos(dy.pos, 63, 5));
+  const Project& pvp = s.projects[1];
+  CHECK(pvp.id == "rooftop-pv");
+  CHECK(pvp.cluster_index == 1);
+  CHECK(pvp.planned_start_month == 12);
+  CHECK(pvp.start_delay_months.dist.is_constant());  // default 0
+  CHECK(pvp.start_delay_months.dist.mean() == 0);
+  CHECK(pvp.start_delay_months.key == "projects.rooftop-pv.start_delay_months");
+  CHECK(pvp.success_probability == 1);
+  CHECK_FALSE(pvp.jobs.has_value());
+  REQUIRE(pvp.tax_rate.has_value());
+  CHECK(pvp.tax_rate->dist.mean() == 0.01);
+  CHECK(pvp.priority == 100);
+  CHECK_FALSE(pvp.new_firm);
+
+  // firms
+  CHECK(s.firms.above_scale.present);
+  CHECK(s.firms.above_scale.base == 90);
+  REQUIRE(s.firms.above_scale.entries.years.size() == 3);
+  CHECK(s.firms.above_scale.entries.years[0].dist.family() == Family::poisson);
+  CHECK(s.firms.above_scale.entries.years[0].key == "firms.above_scale.entries");
+  CHECK(s.firms.above_scale.exit_rate.key == "firms.above_scale.exit_rate");
+  CHECK(s.firms.high_tech.present);
+  CHECK(s.firms.high_tech.base == 12);
+  CHECK(s.firms.high_tech.exit_rate.dist.mean() == 0.03);
+
+  // targets
+  REQUIRE(s.targets.size() == 6);
+  CHECK(s.targets[0].id == "output-100");
+  CHECK(s.targets[0].metric == Metric::industrial_output);
+  CHECK(s.targets[0].year == 2024);
+  CHECK(s.targets[0].at_least);
+  CHECK(s.targets[0].threshold == 100);
+  CHECK(s.targets[1].metric == Metric::cluster_output);
+  CHECK(s.targets[1].cluster == "textiles");
+  CHECK(s.targets[1].cluster_index == 0);
+  CHECK(s.targets[1].year == 2024);  // default: the last year
+  CHECK(s.targets[2].metric == Metric::clusters_at_least);
+  CHECK(s.targets[2].group == "main");
+  CHECK(s.targets[2].group_threshold == 10);
+  CHECK(s.targets[2].threshold == 2);
+  CHECK(s.targets[3].label == "制造业增加值占比");
+  CHECK(s.targets[4].metric == Metric::above_scale_firms);
+  CHECK(s.targets[5].metric == Metric::manufacturing_loan_share);
+  CHECK(same_pos(s.targets[5].pos, 100, 5));
+}
+
+TEST_CASE("merged_yaml reloads to the same scenario", "[scenario]") {
+  const Scenario s = load_scenario(kExample);
+  CHECK_THAT(s.merged_yaml, Contains("name: 示例县"));  // UTF-8, not escaped
+  CHECK_THAT(s.merged_yaml, Contains("planned_start: 2022-04"));
+  const Scenario r = load_scenario_text(s.merged_yaml, "merged.yaml");
+  CHECK(r.name == s.name);
+  CHECK(r.draws == s.draws);
+  CHECK(r.clusters.size() == s.clusters.size());
+  CHECK(r.projects[0].start_delay_months.dist.describe() ==
+        s.projects[0].start_delay_months.dist.describe());
+  CHECK(r.land.supply_mu.years[1].dist.describe() == s.land.supply_mu.years[1].dist.describe());
+  CHECK(r.targets.size() == s.targets.size());
+  CHECK(r.merged_yaml == s.merged_yaml);
+}
+
+TEST_CASE("the base test scenario loads", "[scenario]") {
+  const Scenario s = load_scenario_text(kBase, "t.yaml");
+  CHECK(s.clusters.size() == 2);
+  CHECK(s.macro.rest_shock_loading == 0.5);  // default
+  CHECK_FALSE(s.firms.above_scale.present);
+  CHECK(s.supply_chain.empty());
+  CHECK(s.correlations.empty());
+}
+
+TEST_CASE("per-year values: one value for all years, or a YYYY map", "[scenario]") {
+  SECTION("a single value is repeated, with one position and no year in the key") {
+    const Scenario s = load_scenario_text(kBase, "t.yaml");
+    const auto& years = s.land.supply_mu.years;
+    REQUIRE(years.size() == 3);
+    for (const Value& v : years) {
+      CHECK(v.dist.mean() == 200);
+      CHECK(v.key == "land.supply_mu");
+      CHECK(where({"t.yaml", v.pos, ""}) == at(kBase, "200", 1));
+    }
+  }
+  SECTION("every per-year field takes the YYYY map form") {
+    std::string text = edit(kBase, "  rest_growth: {dist: normal, mean: 0.06, sd: 0.015}",
+                            "  rest_growth: {2022: 0.05, 2023: 0.06, 2024: {dist: uniform, min: "
+                            "0.02, max: 0.04}}");
+    text = edit(text, "  new_loans: {dist: normal, mean: 15, sd: 2, min: 5}",
+                "  new_loans:\n    2024: 17\n    2022: 15\n    2023: 16");
+    text = edit(text, "  manufacturing_loan_share: 0.2",
+                "  manufacturing_loan_share: {2022: 0.2, 2023: 0.21, 2024: 0.22}");
+    text = edit(text, "    growth: 0.04", "    growth: {2022: 0.04, 2023: 0.05, 2024: 0.06}");
+    text +=
+        "firms:\n  above_scale:\n    base: 50\n    entries: {2022: 3, 2023: {dist: poisson, "
+        "mean: 4}, 2024: {dist: discrete, values: [1, 2], probs: [0.5, 0.5]}}\n    "
+        "exit_rate: 0.02\n";
+    const Scenario s = load_scenario_text(text, "t.yaml");
+    CHECK(s.macro.rest_growth.years[0].dist.mean() == 0.05);
+    CHECK(s.macro.rest_growth.years[2].dist.family() == Family::uniform);
+    CHECK(s.macro.rest_growth.years[2].key == "macro.rest_growth");
+    // written out of order: stored by year
+    CHECK(s.finance.new_loans.years[0].dist.mean() == 15);
+    CHECK(s.finance.new_loans.years[2].dist.mean() == 17);
+    CHECK(where({"t.yaml", s.finance.new_loans.years[2].pos, ""}) == at(text, "17"));
+    CHECK(s.finance.manufacturing_loan_share.years[1].dist.mean() == 0.21);
+    CHECK(s.clusters[1].growth.years[2].dist.mean() == 0.06);
+    CHECK(s.clusters[1].growth.years[2].key == "clusters.solar.growth");
+    const auto& entries = s.firms.above_scale.entries.years;
+    CHECK(entries[0].dist.mean() == 3);
+    CHECK(entries[1].dist.family() == Family::poisson);
+    CHECK(entries[2].dist.family() == Family::discrete);
+    CHECK(entries[2].key == "firms.above_scale.entries");
+  }
+}
+
+TEST_CASE("dates map to months from January of the first projection year", "[scenario]") {
+  auto month = [](const std::string& date) {
+    return load_scenario_text(edit(kBase, "2022-04", date), "t.yaml")
+        .projects[0]
+        .planned_start_month;
+  };
+  CHECK(month("2022-01") == 0);
+  CHECK(month("2022-04") == 3);
+  CHECK(month("2024-12") == 35);
+  CHECK(month("2020-11") == -14);     // planned before the horizon
+  CHECK(month("\"2023-02\"") == 13);  // quoted works too
+}
+
+TEST_CASE("anchors, aliases and merge keys work", "[scenario]") {
+  std::string text = edit(kBase, "    growth: {dist: normal, mean: 0.05, sd: 0.04}",
+                          "    growth: &g {dist: normal, mean: 0.05, sd: 0.04}");
+  text = edit(text, "    growth: 0.04", "    growth: *g");
+  const Scenario s = load_scenario_text(text, "t.yaml");
+  CHECK(s.clusters[1].growth.years[0].dist.family() == Family::normal);
+  CHECK(s.clusters[1].growth.years[0].key == "clusters.solar.growth");
+
+  const std::string text2 = R"(schema: countysim/1
+name: merge keys
+horizon: {base_year: 2021, last_year: 2022}
+simulation: {draws: 10, seed: 1}
+macro: {gdp_base: 100, rest_growth: 0.05, common_shock: {sd: 0, persistence: 0}, digital_share_of_rest: 0}
+finance: {new_loans: 1, manufacturing_loan_share: 0.2, reference_share: 0.2, project_credit_fraction: 0.3}
+land: {initial_stock_mu: 0, supply_mu: 0}
+clusters:
+  - &a {id: a, name: A, group: main, base_output: 10, growth: 0.05, value_added_ratio: 0.25, tax_rate: 0.01, output_per_worker: 80, productivity_growth: 0.02}
+  - <<: *a
+    id: b
+    name: B
+    growth: 0.07
+targets:
+  - {id: t, label: T, metric: gdp, at_least: 1}
+)";
+  const Scenario m = load_scenario_text(text2, "t.yaml");
+  REQUIRE(m.clusters.size() == 2);
+  CHECK(m.clusters[1].id == "b");
+  CHECK(m.clusters[1].growth.years[0].dist.mean() == 0.07);  // explicit key wins
+  CHECK(m.clusters[1].base_output == 10);                    // merged in
+  CHECK(m.clusters[1].value_added_ratio.key == "clusters.b.value_added_ratio");
+}
+
+TEST_CASE("warnings do not stop a load", "[scenario]") {
+  const std::string text = edit(kBase, "    growth: 0.04", "    growth: 4");
+  const Scenario s = load_scenario_text(text, "t.yaml");
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(where(s.warnings[0]) == at(text, "growth: 4", "4"));
+  CHECK_THAT(s.warnings[0].message, Contains("400% a year") && Contains("write 0.04"));
+}
+
+TEST_CASE("extends: merges a child onto its parent", "[scenario]") {
+  const Scenario s = load_scenario(kExtends + "child.yaml");
+  CHECK(s.name == "子情景 child");
+  CHECK(s.draws == 1000);  // inherited
+  REQUIRE(s.clusters.size() == 3);
+  CHECK(s.clusters[0].id == "textiles");
+  CHECK(s.clusters[0].name == "纺织");  // kept from the parent
+  // A distribution is replaced whole, never mixed with the parent's keys.
+  CHECK(s.clusters[0].growth.years[0].dist.family() == Family::uniform);
+  CHECK(s.clusters[2].id == "paper");
+  REQUIRE(s.projects.size() == 2);
+  CHECK(s.projects[0].id == "rooftop");  // dyeing removed
+  CHECK(s.projects[1].id == "mill");
+  CHECK(s.projects[1].cluster_index == 2);
+  // Year maps merge by year.
+  CHECK(s.land.supply_mu.years[0].dist.mean() == 200);
+  CHECK(s.land.supply_mu.years[1].dist.mean() == 500);
+  CHECK(s.land.supply_mu.years[2].dist.mean() == 300);
+  CHECK_THAT(s.merged_yaml, !Contains("extends"));
+  CHECK_THAT(s.merged_yaml, !Contains("remove"));
+  CHECK_THAT(s.merged_yaml, Contains("2023: 500"));
+  // The merged text stands alone.
+  const Scenario r = load_scenario_text(s.merged_yaml, "merged.yaml");
+  CHECK(r.projects.size() == 2);
+  CHECK(r.land.supply_mu.years[1].dist.mean() == 500);
+}
+
+TEST_CASE("extends: chains of files merge in order", "[scenario]") {
+  const Scenario s = load_scenario(kExtends + "grandchild.yaml");
+  CHECK(s.name == "子情景 child");
+  CHECK(s.draws == 500);
+  CHECK(s.seed == 7);  // simulation merged key by key
+  REQUIRE(s.targets.size() == 2);
+  CHECK(s.targets[0].threshold == 120);
+  CHECK(s.targets[0].label == "过百亿");
+  CHECK(s.targets[1].cluster == "paper");
+}
+
+TEST_CASE("extends: positions point into the file that wrote the node", "[scenario]") {
+  const std::string child = kExtends + "child.yaml";
+  const std::string base = kExtends + "base.yaml";
+  // The child's growth made invalid by --set: the error points at the
+  // child's max, the parameter that no longer fits.
+  auto ds = file_errors(child, {"clusters.textiles.growth.min=0.2"});
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].file == child);
+  CHECK(where(ds[0]) == at(read_text(child), "max: 0.1}", "0.1", child));
+  CHECK_THAT(ds[0].message, Contains("clusters[0].growth"));
+
+  // Removing solar leaves the parent's rooftop project pointing at nothing.
+  const std::string orphan = kExtends + "orphan.yaml";
+  ds = file_errors(orphan);
+  REQUIRE(ds.size() == 1);
+  CHECK(where(ds[0]) == at(read_text(base), "solar\n    planned_start", "solar", base));
+  CHECK_THAT(ds[0].message, Contains("unknown cluster 'solar'"));
+}
+
+TEST_CASE("extends: errors", "[scenario]") {
+  SECTION("a cycle names the chain") {
+    const std::string a = kExtends + "cycle_a.yaml", b = kExtends + "cycle_b.yaml";
+    auto ds = file_errors(a);
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == at(read_text(b), "cycle_a.yaml", 0, b));
+    CHECK_THAT(ds[0].message, Contains("cycle " + a + " -> " + b + " -> " + a));
+  }
+  SECTION("a file that extends itself") {
+    const std::string f = kExtends + "self.yaml";
+    auto ds = file_errors(f);
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == f + ":2:10");
+    CHECK_THAT(ds[0].message, Contains("cannot extend itself"));
+  }
+  SECTION("removing an item the parent lacks") {
+    const std::string f = kExtends + "remove_missing.yaml";
+    auto ds = file_errors(f);
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == at(read_text(f), "true", 0, f));
+    CHECK_THAT(ds[0].message, Contains("no project 'dyeng'") && Contains("did you mean 'dyeing'?"));
+  }
+  SECTION("a parent that does not exist") {
+    const std::string f = kExtends + "missing_parent.yaml";
+    auto ds = file_errors(f);
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == f + ":1:10");
+    CHECK_THAT(ds[0].message, Contains("cannot read 'nowhere.yaml'"));
+  }
+  SECTION("load_scenario_text resolves extends: relative to its path") {
+    const Scenario s =
+        load_scenario_text("extends: base.yaml\nname: from text\n", kExtends + "virtual.yaml");
+    CHECK(s.name == "from text");
+    CHECK(s.clusters.size() == 2);
+  }
+  SECTION("remove: true without a parent is an unknown key") {
+    std::string text = kBase + "  - {id: gone, remove: true}\n";
+    auto ds = errors(text);
+    CHECK_THAT(message_at(ds, at(text, "remove")), Contains("unknown key 'remove'"));
+  }
+}
+
+TEST_CASE("--set overrides apply after merging", "[scenario]") {
+  SECTION("a year of a single per-year value splits it into a year map") {
+    const std::string arg = "land.supply_mu.2023={dist: uniform, min: 400, max: 600}";
+    const Scenario s = load_scenario_text(kBase, "t.yaml", {arg});
+    const auto& y = s.land.supply_mu.years;
+    CHECK(y[0].dist.mean() == 200);
+    CHECK(y[1].dist.family() == Family::uniform);
+    CHECK(y[1].dist.support_max() == 600);
+    CHECK(y[1].key == "land.supply_mu");
+    CHECK(same_pos(y[1].pos, 1, 21));  // the '{' in the argument
+    CHECK(y[2].dist.mean() == 200);
+    CHECK_THAT(s.merged_yaml, Contains("2023: {dist: uniform, min: 400, max: 600}"));
+  }
+  SECTION("a year of a distribution written once") {
+    const Scenario s = load_scenario_text(kBase, "t.yaml", {"clusters.textiles.growth.2024=0.1"});
+    const auto& g = s.clusters[0].growth.years;
+    CHECK(g[0].dist.family() == Family::normal);
+    CHECK(g[1].dist.family() == Family::normal);
+    CHECK(g[2].dist.is_constant());
+    CHECK(g[2].dist.mean() == 0.1);
+  }
+  SECTION("a year of a year map") {
+    const Scenario s = load_scenario(kExtends + "base.yaml", {"land.supply_mu.2024=1"});
+    CHECK(s.land.supply_mu.years[2].dist.mean() == 1);
+    CHECK(s.land.supply_mu.years[1].dist.mean() == 250);
+  }
+  SECTION("dates, distribution parameters, ids and new optional keys") {
+    const Scenario s = load_scenario_text(
+        kBase, "t.yaml",
+        {"projects.dyeing.planned_start=2023-03", "clusters.textiles.growth.mean=0.08",
+         "clusters.solar.credit_elasticity=0.25", "simulation.draws=500", "name=改名"});
+    CHECK(s.projects[0].planned_start_month == 14);
+    CHECK(s.clusters[0].growth.years[0].dist.mean() == Approx(0.08));
+    CHECK(s.clusters[0].growth.years[0].dist.family() == Family::normal);
+    CHECK(s.clusters[1].credit_elasticity == 0.25);
+    CHECK(s.draws == 500);
+    CHECK(s.name == "改名");
+  }
+  SECTION("overrides apply after extends") {
+    const Scenario s = load_scenario(kExtends + "child.yaml", {"projects.mill.investment=2"});
+    CHECK(s.projects[1].investment == 2);
+  }
+  SECTION("a path that names nothing names the closest valid path") {
+    auto ds = errors(kBase, {"macro.gdp_bse=3"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:1:7");
+    CHECK_THAT(ds[0].message, Contains("'macro.gdp_bse' names nothing") &&
+                                  Contains("did you mean 'macro.gdp_base'?"));
+    ds = errors(kBase, {"simulation.draws=10", "clusters.textile.growth=0.1"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:2:10");
+    CHECK_THAT(ds[0].message, Contains("no item with id 'textile'") &&
+                                  Contains("did you mean 'clusters.textiles'?"));
+    ds = errors(kBase, {"clusters.solar.growth.mean=0.1"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:1:23");
+    CHECK_THAT(ds[0].message, Contains("'clusters.solar.growth' is '0.04', not a map"));
+  }
+  SECTION("a bad value is reported at its column in the argument") {
+    auto ds = errors(kBase, {"macro.gdp_base=abc"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:1:16");
+    CHECK_THAT(ds[0].message, Contains("macro.gdp_base: expected a number, got 'abc'"));
+    ds = errors(kBase, {"land.supply_mu.2023={dist: uniform, min: 400, max: 300}"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:1:52");
+    CHECK_THAT(ds[0].message, Contains("land.supply_mu.2023: uniform distribution"));
+  }
+  SECTION("malformed arguments") {
+    auto ds = errors(kBase, {"macro.gdp_base"});
+    REQUIRE(ds.size() == 1);
+    CHECK(where(ds[0]) == "--set:1:1");
+    CHECK_THAT(ds[0].message, Contains("expected PATH=VALUE"));
+    ds = errors(kBase, {"macro..gdp_base=1"});
+    CHECK(where(ds[0]) == "--set:1:7");
+    ds = errors(kBase, {"macro.gdp_base="});
+    CHECK(where(ds[0]) == "--set:1:16");
+    CHECK_THAT(ds[0].message, Contains("no value"));
+    ds = errors(kBase, {"macro.gdp_base={a: [1, 2"});
+    CHECK(where(ds[0]).rfind("--set:1:", 0) == 0);
+    CHECK_THAT(ds[0].message, Contains("YAML syntax error"));
+  }
+}
