@@ -689,7 +689,9 @@ void Builder::unknown_key(const Node& map, std::size_t i, const std::string& pat
   } else if (!best.empty()) {
     msg += fmt::format("; did you mean '{}'?", best);
   }
-  r_.error(map.source, map.key_pos[i], msg);
+  // The key came from the file its value came from (a child of extends: can
+  // add keys to a parent's map).
+  r_.error(map.items[i].source, map.key_pos[i], msg);
 }
 
 const Node* Builder::get(const Fields& f, const std::string& key, bool required,
@@ -1131,7 +1133,7 @@ std::optional<PerYearValue> Builder::per_year(const Fields& f, const std::string
       ok = ok && d.has_value();
       if (d) random = random || !d->is_constant();
       if (!all_digits(k) || k.size() != 4) {
-        r_.error(n->source, n->key_pos[i],
+        r_.error(n->items[i].source, n->key_pos[i],
                  prefix(path) +
                      fmt::format("'{}' is not a year; a per-year map has YYYY keys{}", k,
                                  horizon_ok_ ? fmt::format(" covering {}..{}", first, last) : ""));
@@ -1141,7 +1143,7 @@ std::optional<PerYearValue> Builder::per_year(const Fields& f, const std::string
       if (!horizon_ok_) continue;
       int y = std::stoi(k);
       if (y < first || y > last) {
-        r_.error(n->source, n->key_pos[i],
+        r_.error(n->items[i].source, n->key_pos[i],
                  prefix(path) + fmt::format("{} is not a projection year; the map covers {}..{} "
                                             "(the base year {} is known, not projected)",
                                             y, first, last, s_.base_year));
@@ -1505,7 +1507,7 @@ void Builder::supply_chain(const Fields& top) {
   bool ok = clusters_ok_;
   for (std::size_t i = 0; i < sn->keys.size(); ++i) {
     const std::string& from_id = sn->keys[i];
-    int from = lookup(from_id, sn->source, sn->key_pos[i], "supply_chain");
+    int from = lookup(from_id, sn->items[i].source, sn->key_pos[i], "supply_chain");
     const Node& row = sn->items[i];
     const std::string row_path = join("supply_chain", from_id);
     if (!row.is_map()) {
@@ -1516,7 +1518,7 @@ void Builder::supply_chain(const Fields& top) {
     }
     ok = ok && from >= 0;
     for (std::size_t j = 0; j < row.keys.size(); ++j) {
-      int to = lookup(row.keys[j], row.source, row.key_pos[j], row_path);
+      int to = lookup(row.keys[j], row.items[j].source, row.key_pos[j], row_path);
       const std::string path = join(row_path, row.keys[j]);
       std::optional<double> a = number(row.items[j], path);
       if (a && !check_constant(*a, row.items[j], path, Bound::nonneg)) a.reset();
