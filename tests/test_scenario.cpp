@@ -408,7 +408,7 @@ TEST_CASE("extends: errors", "[scenario]") {
   }
 }
 
-TEST_CASE("--set overrides apply after merging", "[scenario]") {
+TEST_CASE("overrides (--set) apply after merging", "[scenario]") {
   SECTION("a year of a single per-year value splits it into a year map") {
     const std::string arg = "land.supply_mu.2023={dist: uniform, min: 400, max: 600}";
     const Scenario s = load_scenario_text(kBase, "t.yaml", {arg});
