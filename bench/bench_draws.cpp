@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   // Sampling alone, then the whole draw.
   std::vector<double> values, scratch;
   auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t d = 0; d < draws; ++d) countysim::sample_inputs(plan, sc.seed, d, values, scratch);
+  for (std::uint64_t d = 0; d < draws; ++d)
+    countysim::sample_inputs(plan, sc.seed, d, values, scratch);
   auto t1 = std::chrono::steady_clock::now();
   const auto counts = countysim::count_targets(plan, sc.seed, draws, threads);
   auto t2 = std::chrono::steady_clock::now();

@@ -89,8 +89,8 @@ Layout make_layout(const Plan& plan) {
   if (np > 0) {
     add(spec(metric_info(Metric::project_output), {"year", "project"}, {ny, np}),
         Source::project_output, 0, true);
-    add(spec(metric_info(Metric::project_start_month), {"project"}, {np}), Source::start_month,
-        0, false);
+    add(spec(metric_info(Metric::project_start_month), {"project"}, {np}), Source::start_month, 0,
+        false);
     DatasetSpec prod = spec(metric_info(Metric::project_start_month), {"project"}, {np});
     prod.name = "project_production_month";
     prod.long_name =
@@ -226,11 +226,20 @@ void add_moments(const Layout& l, const DrawOutput& out, Moments* m) {
     const std::size_t n = l.specs[k].row_elems();
     const double* x = nullptr;
     switch (src) {
-      case Source::year_metric: x = out.year_metrics.data() + index * n; break;
-      case Source::cluster_output: x = out.cluster_output.data(); break;
-      case Source::cluster_employment: x = out.cluster_employment.data(); break;
-      case Source::project_output: x = out.project_output.data(); break;
-      default: break;
+      case Source::year_metric:
+        x = out.year_metrics.data() + index * n;
+        break;
+      case Source::cluster_output:
+        x = out.cluster_output.data();
+        break;
+      case Source::cluster_employment:
+        x = out.cluster_employment.data();
+        break;
+      case Source::project_output:
+        x = out.project_output.data();
+        break;
+      default:
+        break;
     }
     for (std::size_t i = 0; i < n; ++i) m[col + i].add(x[i]);
     col += n;
@@ -240,7 +249,7 @@ void add_moments(const Layout& l, const DrawOutput& out, Moments* m) {
 struct BlockResult {
   std::uint64_t index = 0;
   std::vector<std::vector<unsigned char>> chunks;  // compressed, per dataset
-  std::vector<Moments> granules;                    // [granule][summary column]
+  std::vector<Moments> granules;                   // [granule][summary column]
   std::size_t granule_count = 0;
 };
 
@@ -281,7 +290,8 @@ class BlockQueue {
 
 std::string iso_now() {
   const auto now = std::chrono::system_clock::now();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
 }
 
 void print_progress(std::uint64_t done, std::uint64_t total, double seconds) {
@@ -292,7 +302,9 @@ void print_progress(std::uint64_t done, std::uint64_t total, double seconds) {
   std::fflush(stderr);
 }
 
-int thread_count(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+int thread_count(int requested) {
+  return requested > 0 ? requested : omp_get_max_threads();
+}
 
 // Removes the temporary file unless released: no partial result survives.
 class TempFile {
@@ -327,15 +339,15 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
 
   const fs::path out_path(opt.output);
   if (fs::exists(out_path) && !opt.force)
-    throw UsageError(fmt::format(
-        "{} already exists; choose another name with -o, or pass --force to replace it",
-        opt.output));
+    throw UsageError(
+        fmt::format("{} already exists; choose another name with -o, or pass --force to replace it",
+                    opt.output));
   if (out_path.has_parent_path()) {
     std::error_code ec;
     fs::create_directories(out_path.parent_path(), ec);
     if (ec)
-      throw RunError(fmt::format("cannot create the folder {}: {}",
-                                 out_path.parent_path().string(), ec.message()));
+      throw RunError(fmt::format("cannot create the folder {}: {}", out_path.parent_path().string(),
+                                 ec.message()));
   }
   TempFile tmp(fmt::format("{}.tmp.{}", opt.output, ::getpid()));
 
@@ -424,9 +436,8 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
         const std::uint64_t first = b * block;
         const std::uint64_t n = std::min(block, draws - first);
         for (std::size_t k = 0; k < bufs.size(); ++k)
-          bufs[k].assign(chunk_rows * layout.specs[k].row_elems() *
-                             dtype_size(layout.specs[k].dtype),
-                         0);
+          bufs[k].assign(
+              chunk_rows * layout.specs[k].row_elems() * dtype_size(layout.specs[k].dtype), 0);
         BlockResult r;
         r.index = b;
         r.granule_count = (n + granule_draws - 1) / granule_draws;
@@ -528,8 +539,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   return summary;
 }
 
-TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws,
-                           int threads) {
+TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads) {
   const std::size_t nt = plan.scenario->targets.size();
   TargetCounts counts;
   counts.draws = draws;

@@ -1,10 +1,10 @@
 // countysim: the command line. Parses arguments, calls the library, and maps
 // the library's typed errors to exit statuses (0 ok, 1 failure, 2 bad input).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <omp.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -108,8 +108,7 @@ int main(int argc, char** argv) {
 
   auto* sweep = app.add_subcommand("sweep", "run a grid of lever values and write SWEEP.h5");
   sweep->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
-  sweep->add_option("--vary", varies, "PATH=v1,v2,... or PATH=LO:HI:STEP (one or two)")
-      ->required();
+  sweep->add_option("--vary", varies, "PATH=v1,v2,... or PATH=LO:HI:STEP (one or two)")->required();
   sweep->add_option("-o,--output", output, "sweep file (default outputs/<scenario>-sweep.h5)");
   sweep->add_option("--draws", draws, "draws per grid point (default: the scenario's)");
   auto* sweep_seed = sweep->add_option("--seed", seed, "random seed (default: the scenario's)");
@@ -174,9 +173,11 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", cs::format_target_table(r.targets, r.draws));
         fmt::print("{}", cs::format_headline_quantiles(r.summaries, scenario.last_year,
                                                        scenario.base_year));
-        fmt::print("\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s: draws {:.2f} s, summaries {:.2f} s)\n", opt.output,
-                   r.bytes_written / 1e6, r.draws, r.seed,
-                   r.seconds_simulation + r.seconds_summary, r.seconds_simulation, r.seconds_summary);
+        fmt::print(
+            "\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s: draws {:.2f} s, summaries {:.2f} "
+            "s)\n",
+            opt.output, r.bytes_written / 1e6, r.draws, r.seed,
+            r.seconds_simulation + r.seconds_summary, r.seconds_simulation, r.seconds_summary);
       }
       return 0;
     }

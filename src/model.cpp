@@ -38,7 +38,9 @@ inline double growth_factor(double q, int y) {
   return f;
 }
 
-inline bool covers(double pool, double need) { return pool >= need - 1e-9 * (1.0 + need); }
+inline bool covers(double pool, double need) {
+  return pool >= need - 1e-9 * (1.0 + need);
+}
 
 }  // namespace
 
@@ -98,8 +100,8 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
     if (m % 12 == 0) {
       const double supply = v[plan.land_supply[t - 1]];
       land += supply;
-      credit += sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] *
-                v[plan.loan_share[t - 1]];
+      credit +=
+          sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
       out.metric(Metric::land_supplied_mu, t) = supply;
       out.metric(Metric::land_used_mu, t) = 0.0;
     }
@@ -215,8 +217,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
         jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
       } else {
         const ClusterSlots& cs = plan.cluster[c];
-        jobs = 1e4 * yp /
-               (v[cs.output_per_worker] * growth_factor(v[cs.productivity_growth], y));
+        jobs = 1e4 * yp / (v[cs.output_per_worker] * growth_factor(v[cs.productivity_growth], y));
       }
       out.cluster_employment[y * C + c] += jobs;
     }
@@ -251,22 +252,22 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
     out.metric(metric, 0) = n;
     const double rate = v[f.exit_rate];
     for (int t = 1; t <= T; ++t) {
-      const double exits =
-          binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
+      const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
       v[f.exits[t - 1]] = exits;
       double opened = 0;
       for (int p = 0; p < P; ++p)
-        if (FlagOf(sc.projects[p]) && ps[p].production >= 12 * (t - 1) &&
-            ps[p].production < 12 * t)
+        if (FlagOf(sc.projects[p]) && ps[p].production >= 12 * (t - 1) && ps[p].production < 12 * t)
           opened += 1;
       n = n + v[f.entries[t - 1]] - exits + opened;
       out.metric(metric, t) = n;
     }
   };
-  firms(plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
-        Metric::above_scale_firms);
-  firms(plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
-        Metric::high_tech_firms);
+  firms(
+      plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
+      Metric::above_scale_firms);
+  firms(
+      plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
+      Metric::high_tech_firms);
 
   // Targets.
   for (std::size_t k = 0; k < sc.targets.size(); ++k) {

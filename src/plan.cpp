@@ -21,8 +21,8 @@ class PlanBuilder {
     InputSlot s;
     s.base_key = base_key;
     s.year = year;
-    s.key = year < 0 ? base_key
-                     : fmt::format("{}@{}", base_key, plan_.scenario->base_year + 1 + year);
+    s.key =
+        year < 0 ? base_key : fmt::format("{}@{}", base_key, plan_.scenario->base_year + 1 + year);
     s.hash = key_hash(s.key);
     s.dist = dist;
     s.random = !dist.is_constant();
@@ -71,11 +71,14 @@ void build_groups(Plan& plan) {
   }
   std::vector<int> parent(names.size());
   std::iota(parent.begin(), parent.end(), 0);
-  std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+  std::function<int(int)> find = [&](int x) {
+    return parent[x] == x ? x : parent[x] = find(parent[x]);
+  };
   for (const auto& c : sc.correlations) parent[find(index[c.a])] = find(index[c.b]);
 
   std::map<int, std::vector<int>> components;
-  for (std::size_t i = 0; i < names.size(); ++i) components[find(static_cast<int>(i))].push_back(static_cast<int>(i));
+  for (std::size_t i = 0; i < names.size(); ++i)
+    components[find(static_cast<int>(i))].push_back(static_cast<int>(i));
 
   for (const auto& [root, members] : components) {
     (void)root;
@@ -94,16 +97,16 @@ void build_groups(Plan& plan) {
     if (repair.repaired) {
       plan.warnings.push_back(
           {sc.path, first_pos,
-           fmt::format("warning: the correlations among {} do not form a valid (positive-definite) "
-                       "matrix; using the nearest valid one, whose largest change is {:.3f} "
-                       "(between '{}' and '{}')",
-                       [&] {
-                         std::string s;
-                         for (int m : members) s += (s.empty() ? "" : ", ") + names[m];
-                         return s;
-                       }(),
-                       repair.largest_change, names[members[repair.row]],
-                       names[members[repair.col]])});
+           fmt::format(
+               "warning: the correlations among {} do not form a valid (positive-definite) "
+               "matrix; using the nearest valid one, whose largest change is {:.3f} "
+               "(between '{}' and '{}')",
+               [&] {
+                 std::string s;
+                 for (int m : members) s += (s.empty() ? "" : ", ") + names[m];
+                 return s;
+               }(),
+               repair.largest_change, names[members[repair.row]], names[members[repair.col]])});
     }
     Eigen::MatrixXd lower = cholesky_lower(repair.matrix);
     // Per-year members must all be per-year (the parser checks); group per year.
@@ -155,7 +158,7 @@ Plan compile_plan(const Scenario& sc) {
     ProjectSlots s;
     const double q = p.success_probability;
     s.success = b.add("projects." + p.id + ".success", -1,
-                      q >= 1 ? Distribution::constant(1)
+                      q >= 1   ? Distribution::constant(1)
                       : q <= 0 ? Distribution::constant(0)
                                : Distribution::discrete({0, 1}, {1 - q, q}));
     s.delay = b.add(p.start_delay_months);
@@ -197,13 +200,13 @@ Plan compile_plan(const Scenario& sc) {
     }
     plan.input_datasets[it->second].slots.push_back(static_cast<int>(i));
   }
-  plan.input_datasets.erase(
-      std::remove_if(plan.input_datasets.begin(), plan.input_datasets.end(),
-                     [&](const InputDataset& d) {
-                       return std::none_of(d.slots.begin(), d.slots.end(),
-                                           [&](int s) { return plan.slots[s].random; });
-                     }),
-      plan.input_datasets.end());
+  plan.input_datasets.erase(std::remove_if(plan.input_datasets.begin(), plan.input_datasets.end(),
+                                           [&](const InputDataset& d) {
+                                             return std::none_of(
+                                                 d.slots.begin(), d.slots.end(),
+                                                 [&](int s) { return plan.slots[s].random; });
+                                           }),
+                            plan.input_datasets.end());
 
   build_groups(plan);
 

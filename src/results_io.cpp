@@ -366,8 +366,8 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
     start[0] = d0;
     full[0] = nd;
     for (std::size_t k = 0; k < s.row_shape.size(); ++k) full[k + 1] = s.row_shape[k];
-    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, full.data(),
-                            nullptr) < 0)
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, full.data(), nullptr) <
+        0)
       h5::fail("cannot select rows of", at);
     h5::Handle mspace(H5Screate_simple(static_cast<int>(rank), full.data(), nullptr));
     buf.resize(nd * row);

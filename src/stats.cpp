@@ -78,6 +78,8 @@ void Moments::merge(const Moments& o) {
   n = total;
 }
 
-double Moments::sd() const { return n > 1 ? std::sqrt(m2 / (n - 1)) : 0.0; }
+double Moments::sd() const {
+  return n > 1 ? std::sqrt(m2 / (n - 1)) : 0.0;
+}
 
 }  // namespace countysim

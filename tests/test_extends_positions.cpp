@@ -14,7 +14,8 @@ TEST_CASE("an unknown key added by a child names the child file", "[scenario]") 
   fs::create_directories(dir);
   fs::copy_file(fs::path(COUNTYSIM_TEST_DATA) / "example.yaml", dir / "base.yaml",
                 fs::copy_options::overwrite_existing);
-  std::ofstream(dir / "child.yaml") << "extends: base.yaml\nname: child\nland:\n  initial_stok_mu: 5\n";
+  std::ofstream(dir / "child.yaml")
+      << "extends: base.yaml\nname: child\nland:\n  initial_stok_mu: 5\n";
   try {
     load_scenario((dir / "child.yaml").string());
     FAIL("no error");

@@ -13,8 +13,8 @@
 #include "countysim/scenario.hpp"
 
 using namespace countysim;
-using Catch::Matchers::WithinRel;
 using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
 
 namespace {
 
@@ -28,14 +28,20 @@ struct Base {
   std::string text() const {
     return "schema: countysim/1\nname: test county\n"
            "horizon: {base_year: 2021, last_year: 2023}\n"
-           "simulation: {draws: " + draws + ", seed: 7}\n"
+           "simulation: {draws: " +
+           draws +
+           ", seed: 7}\n"
            "macro:\n  gdp_base: 1000\n  rest_growth: 0.05\n  rest_shock_loading: 0.5\n"
-           "  common_shock: " + shock + "\n  digital_share_of_rest: 0.1\n"
-           "finance:\n  new_loans: 10\n  manufacturing_loan_share: " + loan_share +
-           "\n  reference_share: 0.2\n  project_credit_fraction: 0.5\n" + land;
+           "  common_shock: " +
+           shock +
+           "\n  digital_share_of_rest: 0.1\n"
+           "finance:\n  new_loans: 10\n  manufacturing_loan_share: " +
+           loan_share + "\n  reference_share: 0.2\n  project_credit_fraction: 0.5\n" + land;
   }
 };
-std::string base_yaml() { return Base().text(); }
+std::string base_yaml() {
+  return Base().text();
+}
 
 const char* cluster_a = R"(  - id: a
     name: 甲
@@ -73,7 +79,9 @@ struct Run {
   }
 };
 
-double phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double phi(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
 
 }  // namespace
 
@@ -232,7 +240,8 @@ TEST_CASE("AR(1) shock and credit effect follow the growth equation draw by draw
   Base b;
   b.shock = "{sd: 0.05, persistence: 0.6}";
   b.loan_share = "{dist: uniform, min: 0.1, max: 0.4}";
-  const std::string cl = std::string(cluster_a) + "    shock_loading: 0.8\n    credit_elasticity: 0.5\n";
+  const std::string cl =
+      std::string(cluster_a) + "    shock_loading: 0.8\n    credit_elasticity: 0.5\n";
   Run r(b.text() + "clusters:\n" + cl + one_target);
   const int e1 = r.slot("macro.common_shock@2022"), e2 = r.slot("macro.common_shock@2023");
   const int s1 = r.slot("finance.manufacturing_loan_share@2022"),

@@ -10,7 +10,17 @@
 
 namespace countysim {
 
-enum class Family { constant, normal, lognormal, uniform, triangular, pert, beta, poisson, discrete };
+enum class Family {
+  constant,
+  normal,
+  lognormal,
+  uniform,
+  triangular,
+  pert,
+  beta,
+  poisson,
+  discrete
+};
 
 // Scenario-file name of a family ("normal", ...); "constant" for plain numbers.
 const char* family_name(Family f);
@@ -53,10 +63,10 @@ class Distribution {
   // Inverse CDF at u in (0, 1). For discrete families: smallest x with F(x) >= u.
   // u <= 0 and u >= 1 give support_min() and support_max() (possibly infinite).
   double quantile(double u) const;
-  double cdf(double x) const;   // P(X <= x)
+  double cdf(double x) const;  // P(X <= x)
   double mean() const;
-  double support_min() const;   // may be -inf
-  double support_max() const;   // may be +inf
+  double support_min() const;  // may be -inf
+  double support_max() const;  // may be +inf
   // Human-readable form, e.g. "normal(mean=0.06, sd=0.015)".
   std::string describe() const;
 
@@ -64,10 +74,10 @@ class Distribution {
 
  private:
   Family family_ = Family::constant;
-  double p_[4] = {0, 0, 0, 0};  // family parameters, see factories
-  double lo_ = 0, hi_ = 0;      // support (after truncation)
-  double cdf_lo_ = 0, cdf_hi_ = 1;  // normal truncation: Phi at the bounds
-  std::vector<double> values_, cum_;  // discrete: sorted values, cumulative probs
+  double p_[4] = {0, 0, 0, 0};                  // family parameters, see factories
+  double lo_ = 0, hi_ = 0;                      // support (after truncation)
+  double cdf_lo_ = 0, cdf_hi_ = 1;              // normal truncation: Phi at the bounds
+  std::vector<double> values_, cum_;            // discrete: sorted values, cumulative probs
   std::shared_ptr<const QuantileTable> table_;  // beta / pert
 };
 

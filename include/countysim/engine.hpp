@@ -19,14 +19,14 @@ namespace countysim {
 inline constexpr std::uint64_t granule_draws = 1024;
 
 struct RunOptions {
-  std::uint64_t draws = 0;       // 0: the scenario's
+  std::uint64_t draws = 0;  // 0: the scenario's
   std::uint64_t seed = 0;
-  bool seed_given = false;       // false: the scenario's
-  int threads = 0;               // 0: OpenMP's default
+  bool seed_given = false;           // false: the scenario's
+  int threads = 0;                   // 0: OpenMP's default
   std::uint64_t block_draws = 8192;  // rounded up to whole granules
-  std::string output;            // final path of the results file
-  bool force = false;            // replace an existing output
-  bool progress = false;         // progress bar on stderr
+  std::string output;                // final path of the results file
+  bool force = false;                // replace an existing output
+  bool progress = false;             // progress bar on stderr
   std::string command_line;
   int compression_level = 1;
 };
@@ -54,8 +54,7 @@ struct TargetCounts {
   std::vector<std::uint64_t> met;  // [target]
   std::uint64_t all_met = 0;
 };
-TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws,
-                           int threads);
+TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads);
 
 TargetTable make_target_table(const Scenario& scenario, const TargetCounts& counts);
 

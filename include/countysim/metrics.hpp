@@ -39,7 +39,13 @@ enum class Metric {
 
 inline constexpr int year_metric_count = static_cast<int>(Metric::projects_producing) + 1;
 
-enum class MetricShape { draw_year, draw_year_cluster, draw_year_project, draw_project, target_only };
+enum class MetricShape {
+  draw_year,
+  draw_year_cluster,
+  draw_year_project,
+  draw_project,
+  target_only
+};
 
 struct MetricInfo {
   Metric metric;
@@ -48,7 +54,7 @@ struct MetricInfo {
   const char* long_name;  // English
   const char* label_zh;   // Chinese
   MetricShape shape;
-  bool integer;           // counts: stored as int32
+  bool integer;  // counts: stored as int32
 };
 
 const std::vector<MetricInfo>& metric_catalogue();

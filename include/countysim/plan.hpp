@@ -20,9 +20,9 @@ struct InputSlot {
   std::string base_key;  // without the year: "clusters.bamboo.growth"
   std::uint64_t hash = 0;
   Distribution dist;
-  int year = -1;         // projection-year index (0 = B+1) or -1 when per-draw
+  int year = -1;  // projection-year index (0 = B+1) or -1 when per-draw
   bool random = false;
-  int group = -1;        // copula group, -1 when uncorrelated
+  int group = -1;  // copula group, -1 when uncorrelated
 };
 
 // Inputs tied by a Gaussian copula: per-year inputs get one group per year.
@@ -72,7 +72,7 @@ struct Plan {
   FirmSlots above_scale, high_tech;
 
   std::vector<std::vector<int>> target_group_clusters;  // clusters_at_least: members
-  std::vector<int> project_cluster;                      // [project] cluster index
+  std::vector<int> project_cluster;                     // [project] cluster index
 
   Eigen::MatrixXd leontief;  // (I - A)^-1, clusters x clusters
   bool has_supply_chain = false;

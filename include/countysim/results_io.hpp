@@ -15,10 +15,10 @@ std::size_t dtype_size(DType t);
 
 // One per-draw dataset: /<group>/<name> with shape [draw, row_shape...].
 struct DatasetSpec {
-  std::string group;                  // "draws" or "inputs"
-  std::string name;                   // metric name or input key (ASCII)
+  std::string group;  // "draws" or "inputs"
+  std::string name;   // metric name or input key (ASCII)
   DType dtype = DType::f32;
-  std::vector<std::string> dims;      // dimension names after "draw"
+  std::vector<std::string> dims;       // dimension names after "draw"
   std::vector<std::size_t> row_shape;  // their sizes
   std::string units, long_name, label_zh;
   std::size_t row_elems() const;
@@ -33,7 +33,7 @@ struct Coordinates {
   std::vector<std::string> project, project_label, project_cluster;
   std::vector<int> project_planned_start_month;
   std::vector<std::string> target, target_label;
-  std::vector<double> quantile;      // 0.05 0.10 0.25 0.50 0.75 0.90 0.95
+  std::vector<double> quantile;  // 0.05 0.10 0.25 0.50 0.75 0.90 0.95
 };
 
 struct RunInfo {
@@ -47,18 +47,18 @@ struct RunInfo {
 // Summary of one metric. Values are row-major over the dims.
 struct MetricSummary {
   std::string metric, units, long_name, label_zh;
-  std::vector<std::string> dims;        // e.g. {"year"} or {"year", "cluster"}
-  std::vector<std::size_t> shape;       // their sizes
-  std::vector<double> mean, sd;         // shape
-  std::vector<double> quantiles;        // shape + [quantile]
+  std::vector<std::string> dims;   // e.g. {"year"} or {"year", "cluster"}
+  std::vector<std::size_t> shape;  // their sizes
+  std::vector<double> mean, sd;    // shape
+  std::vector<double> quantiles;   // shape + [quantile]
 };
 
 struct TargetRow {
   std::string id, label, metric, op;  // op: "at_least" | "at_most"
   double threshold = 0;
   int year = 0;
-  std::string cluster, group;         // "" when not applicable
-  double group_threshold = 0;         // clusters_at_least only (else NaN in file)
+  std::string cluster, group;  // "" when not applicable
+  double group_threshold = 0;  // clusters_at_least only (else NaN in file)
   double probability = 0, std_error = 0, ci_low = 0, ci_high = 0;
 };
 
@@ -88,7 +88,7 @@ class ResultsWriter {
                     std::vector<float>& out);
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
-  void close();  // flushes and closes; further calls are errors
+  void close();                                // flushes and closes; further calls are errors
 
  private:
   struct Impl;

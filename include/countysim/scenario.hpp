@@ -65,7 +65,7 @@ struct Cluster {
 struct Project {
   std::string id, name, cluster;
   int cluster_index = -1;
-  std::string planned_start;   // "YYYY-MM" as written
+  std::string planned_start;    // "YYYY-MM" as written
   int planned_start_month = 0;  // months from January of B+1 (may be negative)
   Value start_delay_months, construction_months, ramp_months, capacity_output;
   double success_probability = 1;
@@ -105,19 +105,19 @@ struct Correlation {
 struct Target {
   std::string id, label;
   Metric metric = Metric::industrial_output;
-  int year = 0;            // calendar year, B+1 .. E
-  bool at_least = true;    // false: at_most
-  double threshold = 0;    // the at_least / at_most number
-  std::string cluster;     // cluster_output
+  int year = 0;          // calendar year, B+1 .. E
+  bool at_least = true;  // false: at_most
+  double threshold = 0;  // the at_least / at_most number
+  std::string cluster;   // cluster_output
   int cluster_index = -1;
-  std::string group;       // clusters_at_least
+  std::string group;  // clusters_at_least
   double group_threshold = 0;
   SourcePos pos;
 };
 
 struct Scenario {
-  std::string path;          // file as given on the command line
-  std::string merged_yaml;   // the fully merged scenario text (UTF-8)
+  std::string path;         // file as given on the command line
+  std::string merged_yaml;  // the fully merged scenario text (UTF-8)
   std::string name, description;
   int base_year = 0, last_year = 0;
   std::uint64_t draws = 0, seed = 0;
