@@ -18,6 +18,7 @@
 
 #include "countysim/model.hpp"
 #include "countysim/stats.hpp"
+#include "countysim/temp_file.hpp"
 #include "countysim/version.hpp"
 
 namespace countysim {
@@ -305,24 +306,6 @@ void print_progress(std::uint64_t done, std::uint64_t total, double seconds) {
 int thread_count(int requested) {
   return requested > 0 ? requested : omp_get_max_threads();
 }
-
-// Removes the temporary file unless released: no partial result survives.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!released_) {
-      std::error_code ec;
-      fs::remove(path_, ec);
-    }
-  }
-  const std::string& path() const { return path_; }
-  void release() { released_ = true; }
-
- private:
-  std::string path_;
-  bool released_ = false;
-};
 
 }  // namespace
 

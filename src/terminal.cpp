@@ -57,6 +57,8 @@ std::string condition(const TargetRow& r) {
   return fmt::format("{} {} {:g}", what, op, r.threshold);
 }
 
+}  // namespace
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -66,8 +68,6 @@ std::string csv_field(const std::string& s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 std::string format_target_table(const TargetTable& t, std::uint64_t draws) {
   std::vector<std::vector<std::string>> rows;

@@ -18,6 +18,7 @@
 #include "countysim/results_io.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/svg.hpp"
+#include "countysim/temp_file.hpp"
 #include "countysim/terminal.hpp"
 
 namespace fs = std::filesystem;
@@ -48,16 +49,6 @@ std::string format_rows(const std::vector<std::vector<std::string>>& rows,
     out += "\n";
   }
   return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 double unpaired_se(double p1, double n1, double p2, double n2) {
@@ -114,24 +105,6 @@ std::string fmt_value(double x, bool fraction) {
 std::string signed_value(double x, bool fraction) {
   return fraction ? fmt::format("{:+.2f} pt", 100 * x) : fmt::format("{:+.2f}", x);
 }
-
-// Removes the temporary file unless released: no partial result survives.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!released_) {
-      std::error_code ec;
-      fs::remove(path_, ec);
-    }
-  }
-  const std::string& path() const { return path_; }
-  void release() { released_ = true; }
-
- private:
-  std::string path_;
-  bool released_ = false;
-};
 
 double parse_number(const std::string& s, const std::string& arg, const char* what) {
   const char* b = s.c_str();

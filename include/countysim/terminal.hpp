@@ -21,6 +21,9 @@ std::string format_target_csv(const TargetTable& t);
 std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries, int last_year,
                                       int base_year);
 
+// A CSV field, quoted when it holds a comma, quote or newline.
+std::string csv_field(const std::string& s);
+
 // The metrics the terminal and the report call headline.
 const std::vector<std::string>& headline_metrics();
 
