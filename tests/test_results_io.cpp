@@ -17,24 +17,15 @@
 #include "countysim/h5.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/version.hpp"
+#include "temp_dir.hpp"
 
 using namespace countysim;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("countysim-h5-{}-{}", ::getpid(), counter++);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("countysim-h5") {}
 };
 
 // A small run: 13 draws in chunks of 8, so the second chunk is partial.

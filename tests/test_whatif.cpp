@@ -17,24 +17,15 @@
 #include "countysim/plan.hpp"
 #include "countysim/whatif.hpp"
 #include "scenario_fixtures.hpp"
+#include "temp_dir.hpp"
 
 using namespace countysim;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("countysim-whatif-{}-{}", ::getpid(), counter++);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("countysim-whatif") {}
 };
 
 // The fixture scenario with one project that succeeds with probability `p`
