@@ -18,7 +18,18 @@ static std::string join_diagnostics(const std::vector<Diagnostic>& ds) {
   return out;
 }
 
-ScenarioError::ScenarioError(std::vector<Diagnostic> diagnostics)
-    : std::runtime_error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+const char* input_kind_name(InputKind k) {
+  switch (k) {
+    case InputKind::scenario: return "scenario";
+    case InputKind::results: return "results";
+    case InputKind::sweep: return "sweep";
+  }
+  return "input";
+}
+
+InputError::InputError(std::vector<Diagnostic> diagnostics, InputKind kind)
+    : std::runtime_error(join_diagnostics(diagnostics)),
+      diagnostics_(std::move(diagnostics)),
+      kind_(kind) {}
 
 }  // namespace countysim

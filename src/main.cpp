@@ -255,10 +255,14 @@ int main(int argc, char** argv) {
       fmt::print("{}", cs::format_solve(r));
       return 0;
     }
-  } catch (const cs::ScenarioError& e) {
+  } catch (const cs::InputError& e) {
     for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.to_string());
-    fmt::print(stderr, "{} problem{} found; nothing was run or written\n", e.diagnostics().size(),
-               e.diagnostics().size() == 1 ? "" : "s");
+    const std::size_t n = e.diagnostics().size();
+    if (e.kind() == cs::InputKind::scenario)
+      fmt::print(stderr, "{} problem{} found; nothing was run or written\n", n, n == 1 ? "" : "s");
+    else
+      fmt::print(stderr, "{} problem{} in the {} file (damaged, or not written by countysim); "
+                 "nothing was written\n", n, n == 1 ? "" : "s", cs::input_kind_name(e.kind()));
     return 2;
   } catch (const cs::UsageError& e) {
     fmt::print(stderr, "countysim: {}\n", e.what());

@@ -62,7 +62,7 @@ void build_groups(Plan& plan) {
   for (const auto& c : sc.correlations) {
     for (const auto* k : {&c.a, &c.b})
       if (!by_base.count(*k))
-        throw ScenarioError({{sc.path, c.pos,
+        throw InputError({{sc.path, c.pos,
                               fmt::format("correlations: '{}' is not a random input of this "
                                           "scenario (it is a constant or does not exist)",
                                           *k)}});

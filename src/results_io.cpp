@@ -542,7 +542,7 @@ struct ResultsReader::Impl {
   h5::Handle file;
 
   [[noreturn]] void bad(const std::string& message) const {
-    throw ScenarioError({Diagnostic{path, {}, message}});
+    throw InputError({Diagnostic{path, {}, message}}, InputKind::results);
   }
   // HDF5 failures past the schema check mean a damaged or foreign file: bad input.
   template <class F>

@@ -1876,7 +1876,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& path,
     s.merged_yaml = yaml::emit(*root);
     Builder(report, s).build(*root);
   }
-  if (report.has_errors()) throw ScenarioError(report.errors());
+  if (report.has_errors()) throw InputError(report.errors());
   s.warnings = report.warnings();
   return s;
 }
@@ -1884,7 +1884,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& path,
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   std::string text, why;
   if (!read_file(path, text, why))
-    throw ScenarioError({{path, {}, fmt::format("cannot read the scenario file: {}", why)}});
+    throw InputError({{path, {}, fmt::format("cannot read the scenario file: {}", why)}});
   return load_scenario_text(text, path, overrides);
 }
 

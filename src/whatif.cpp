@@ -559,10 +559,11 @@ bool is_sweep_file(const std::string& path) {
 
 SweepResult read_sweep(const std::string& path) {
   if (!is_sweep_file(path))
-    throw ScenarioError({Diagnostic{
+    throw InputError({Diagnostic{
         path,
         {},
-        "not a countysim sweep file (schema countysim-sweep/1); write one with countysim sweep"}});
+        "not a countysim sweep file (schema countysim-sweep/1); write one with countysim sweep"}},
+        InputKind::sweep);
   h5::Handle f = h5::open_file(path);
   SweepResult r;
   r.scenario_path = h5::read_attribute_string(f, "scenario_file");
@@ -584,7 +585,8 @@ SweepResult read_sweep(const std::string& path) {
   r.all_met_std_error = h5::read_dataset<double>(f, "all_met_std_error");
   if (r.axes.empty() || r.probability.size() != r.points() * r.target_ids.size() ||
       r.all_met.size() != r.points())
-    throw ScenarioError({Diagnostic{path, {}, "sweep file with inconsistent dataset shapes"}});
+    throw InputError({Diagnostic{path, {}, "sweep file with inconsistent dataset shapes"}},
+                     InputKind::sweep);
   return r;
 }
 

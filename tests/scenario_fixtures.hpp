@@ -126,7 +126,7 @@ inline std::vector<Diagnostic> errors(const std::string& text,
                                       const std::string& path = "t.yaml") {
   try {
     load_scenario_text(text, path, overrides);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     REQUIRE(!e.diagnostics().empty());
     return e.diagnostics();
   }
@@ -138,7 +138,7 @@ inline std::vector<Diagnostic> file_errors(const std::string& path,
                                            const std::vector<std::string>& overrides = {}) {
   try {
     load_scenario(path, overrides);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     REQUIRE(!e.diagnostics().empty());
     return e.diagnostics();
   }

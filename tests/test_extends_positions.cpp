@@ -19,7 +19,7 @@ TEST_CASE("an unknown key added by a child names the child file", "[scenario]") 
   try {
     load_scenario((dir / "child.yaml").string());
     FAIL("no error");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     REQUIRE(e.diagnostics().size() == 1);
     const Diagnostic& d = e.diagnostics()[0];
     CHECK(fs::path(d.file).filename() == "child.yaml");

@@ -581,10 +581,10 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
 TEST_CASE("report: bad inputs", "[report]") {
   fs::path dir = fresh_dir("errors");
   CHECK_THROWS_AS(write_report((dir / "missing.h5").string(), (dir / "out").string(), "zh"),
-                  ScenarioError);
+                  InputError);
   { std::ofstream((dir / "not.h5").string()) << "not hdf5"; }
   CHECK_THROWS_AS(write_report((dir / "not.h5").string(), (dir / "out").string(), "zh"),
-                  ScenarioError);
+                  InputError);
   std::string h5 = (dir / "run.h5").string();
   write_fixture(h5, 500);
   // A folder below a plain file cannot be created.

@@ -496,7 +496,7 @@ TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
   }
   CHECK_FALSE(r.has_dataset("draws", "gdp"));
   CHECK_FALSE(r.has_dataset("draws", "../year"));
-  CHECK_THROWS_AS(r.read_dataset("draws", "gdp"), ScenarioError);
+  CHECK_THROWS_AS(r.read_dataset("draws", "gdp"), InputError);
 
   std::vector<std::string> names;
   for (const auto& m : s.summaries) names.push_back(m.metric);
@@ -603,12 +603,12 @@ TEST_CASE("ResultsReader rejects files that are not results", "[h5]") {
   auto message = [](const std::string& path) -> std::string {
     try {
       ResultsReader r(path);
-    } catch (const ScenarioError& e) {
+    } catch (const InputError& e) {
       REQUIRE(e.diagnostics().size() == 1);
       CHECK(e.diagnostics()[0].file == path);
       return e.what();
     }
-    FAIL("no ScenarioError for " << path);
+    FAIL("no InputError for " << path);
     return "";
   };
   const std::string missing = tmp.file("missing.h5");

@@ -539,7 +539,7 @@ TEST_CASE("an alias inside its own anchor, and deep nesting", "[scenario-errors]
   CHECK_THAT(ds[0].message, Contains("YAML syntax error: brackets nested 500 levels deep"));
 }
 
-TEST_CASE("file not found is a ScenarioError without a position", "[scenario-errors]") {
+TEST_CASE("file not found is a InputError without a position", "[scenario-errors]") {
   auto ds = file_errors(kBad + "no-such-file.yaml");
   REQUIRE(ds.size() == 1);
   CHECK(ds[0].file == kBad + "no-such-file.yaml");

@@ -252,7 +252,7 @@ TEST_CASE("sweep files read back and draw as a line chart or heat maps", "[whati
   const std::string results = run(path, dir.file("r.h5"), 1, 100);
   CHECK_FALSE(is_sweep_file(results));
   CHECK_FALSE(is_sweep_file(path));
-  CHECK_THROWS_AS(read_sweep(results), ScenarioError);
+  CHECK_THROWS_AS(read_sweep(results), InputError);
 }
 
 TEST_CASE("sweep rejects an unknown path with a --set position", "[whatif]") {
@@ -260,7 +260,7 @@ TEST_CASE("sweep rejects an unknown path with a --set position", "[whatif]") {
   const std::string path = write(dir, "s.yaml", one_project(0.5));
   WhatIfOptions opt;
   opt.draws = 100;
-  CHECK_THROWS_AS(run_sweep(path, {parse_vary("land.suply_mu=1,2")}, opt), ScenarioError);
+  CHECK_THROWS_AS(run_sweep(path, {parse_vary("land.suply_mu=1,2")}, opt), InputError);
   CHECK_THROWS_AS(run_sweep(path, {}, opt), UsageError);
 }
 

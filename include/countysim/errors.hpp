@@ -21,14 +21,22 @@ struct Diagnostic {
   std::string to_string() const;
 };
 
-// Bad scenario (or results) input: exit status 2. Holds every problem found.
-class ScenarioError : public std::runtime_error {
+// Which kind of input file a problem is in: main says so, because "fix the
+// scenario" and "this results file is damaged" call for different actions.
+enum class InputKind { scenario, results, sweep };
+const char* input_kind_name(InputKind k);  // "scenario", "results", "sweep"
+
+// Bad input file: exit status 2. Holds every problem found.
+class InputError : public std::runtime_error {
  public:
-  explicit ScenarioError(std::vector<Diagnostic> diagnostics);
+  explicit InputError(std::vector<Diagnostic> diagnostics,
+                      InputKind kind = InputKind::scenario);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  InputKind kind() const { return kind_; }
 
  private:
   std::vector<Diagnostic> diagnostics_;
+  InputKind kind_;
 };
 
 // Bad command line (unknown option, bad --set syntax, existing output without

@@ -78,7 +78,7 @@ struct Plan {
   bool has_supply_chain = false;
 };
 
-// Compiles the plan. Throws ScenarioError for problems only visible here.
+// Compiles the plan. Throws InputError for problems only visible here.
 Plan compile_plan(const Scenario& scenario);
 
 // Samples every slot of draw `draw` into `values` (size slots.size()).

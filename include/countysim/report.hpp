@@ -68,7 +68,7 @@ std::vector<std::string> render_report(const ReportData& data, const std::string
                                        Lang lang, const ReportOptions& options = {});
 
 // The `countysim report` verb: a missing or invalid results file is a
-// ScenarioError, an output folder that cannot be created a RunError.
+// InputError, an output folder that cannot be created a RunError.
 void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang);
 
 }  // namespace countysim

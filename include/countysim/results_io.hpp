@@ -103,7 +103,7 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
 
 class ResultsReader {
  public:
-  explicit ResultsReader(const std::string& path);  // throws ScenarioError if not a results file
+  explicit ResultsReader(const std::string& path);  // throws InputError if not a results file
   ~ResultsReader();
   ResultsReader(const ResultsReader&) = delete;
   ResultsReader& operator=(const ResultsReader&) = delete;

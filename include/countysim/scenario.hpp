@@ -136,7 +136,7 @@ struct Scenario {
 };
 
 // Reads, merges (`extends:`), applies `--set PATH=VALUE` overrides and
-// validates. Throws ScenarioError listing every problem found.
+// validates. Throws InputError listing every problem found.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Same, from text (for tests); `path` is used in messages and for `extends:`.

@@ -41,7 +41,7 @@ struct Comparison {
   std::vector<QuantileShift> shifts;
 };
 
-// Reads both results files (ScenarioError if either is not one).
+// Reads both results files (InputError if either is not one).
 Comparison compare_results(const std::string& base_path, const std::string& alt_path);
 std::string format_comparison(const Comparison& c);
 // One row per target (and "all"): id, label, p_base, p_alt, diff, std_error,
@@ -114,7 +114,7 @@ void write_sweep(const SweepResult& r, const std::string& path, bool force,
 std::string format_sweep(const SweepResult& r);
 
 // Sweep files back: is_sweep_file() says whether `path` is one (false for a
-// results file); read_sweep() throws ScenarioError if it is not.
+// results file); read_sweep() throws InputError if it is not.
 bool is_sweep_file(const std::string& path);
 SweepResult read_sweep(const std::string& path);
 // Charts (SVG text). One varied path: a line chart, one line per target.
