@@ -18,7 +18,7 @@
 
 #include "countysim/model.hpp"
 #include "countysim/stats.hpp"
-#include "countysim/temp_file.hpp"
+#include "countysim/output_file.hpp"
 #include "countysim/version.hpp"
 
 namespace countysim {
@@ -321,18 +321,8 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t nblocks = (draws + block - 1) / block;
 
   const fs::path out_path(opt.output);
-  if (fs::exists(out_path) && !opt.force)
-    throw UsageError(
-        fmt::format("{} already exists; choose another name with -o, or pass --force to replace it",
-                    opt.output));
-  if (out_path.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(out_path.parent_path(), ec);
-    if (ec)
-      throw RunError(fmt::format("cannot create the folder {}: {}", out_path.parent_path().string(),
-                                 ec.message()));
-  }
-  TempFile tmp(fmt::format("{}.tmp.{}", opt.output, ::getpid()));
+  prepare_output(opt.output, opt.force);
+  TempFile tmp(opt.output);
 
   const Layout layout = make_layout(plan);
   RunInfo info;
@@ -511,12 +501,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   writer.reset();
   if (interrupt_flag()) throw Interrupted();
 
-  std::error_code ec;
-  if (opt.force) fs::remove(out_path, ec);
-  fs::rename(tmp.path(), out_path, ec);
-  if (ec)
-    throw RunError(fmt::format("cannot move {} to {}: {}", tmp.path(), opt.output, ec.message()));
-  tmp.release();
+  tmp.publish(opt.force);
   summary.bytes_written = fs::file_size(out_path);
   summary.seconds_summary = elapsed() - summary.seconds_simulation;
   return summary;

@@ -68,4 +68,10 @@ std::optional<Metric> metric_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+const std::vector<std::string>& headline_metrics() {
+  static const std::vector<std::string> m = {"industrial_output", "industrial_tax", "gdp",
+                                             "manufacturing_va_share", "employment"};
+  return m;
+}
+
 }  // namespace countysim

@@ -176,8 +176,6 @@ using svg::Frame;
 using svg::Style;
 using svg::TextStyle;
 
-const std::vector<std::string> headline_metrics = {"industrial_output", "industrial_tax",
-                                                   "employment", "gdp", "manufacturing_va_share"};
 
 // Fan colours: darkest in the middle (Bank of England convention).
 constexpr const char* band90 = "#d4e4f4";
@@ -1351,7 +1349,7 @@ std::vector<std::string> render_report(const ReportData& d, const std::string& o
   charts.push_back(dashboard_chart(d, lang));
   // Headline metrics, then any other yearly metric a target uses.
   std::vector<std::string> fans;
-  for (const auto& m : headline_metrics)
+  for (const auto& m : headline_metrics())
     if (d.summaries.count(m)) fans.push_back(m);
   for (const auto& t : d.targets.rows) {
     auto it = d.summaries.find(t.metric);

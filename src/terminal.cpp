@@ -111,12 +111,6 @@ std::string format_target_csv(const TargetTable& t) {
   return out;
 }
 
-const std::vector<std::string>& headline_metrics() {
-  static const std::vector<std::string> m = {"industrial_output", "industrial_tax", "gdp",
-                                             "manufacturing_va_share", "employment"};
-  return m;
-}
-
 std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries, int last_year,
                                       int base_year) {
   const auto& qs = summary_quantiles();

@@ -18,7 +18,7 @@
 #include "countysim/results_io.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/svg.hpp"
-#include "countysim/temp_file.hpp"
+#include "countysim/output_file.hpp"
 #include "countysim/terminal.hpp"
 
 namespace fs = std::filesystem;
@@ -427,18 +427,8 @@ SweepResult run_sweep(const std::string& scenario_path, const std::vector<SweepA
 
 void write_sweep(const SweepResult& r, const std::string& path, bool force,
                  const std::string& command_line) {
-  const fs::path out(path);
-  if (fs::exists(out) && !force)
-    throw UsageError(fmt::format(
-        "{} already exists; choose another name with -o, or pass --force to replace it", path));
-  if (out.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(out.parent_path(), ec);
-    if (ec)
-      throw RunError(
-          fmt::format("cannot create the folder {}: {}", out.parent_path().string(), ec.message()));
-  }
-  TempFile tmp(fmt::format("{}.tmp.{}", path, ::getpid()));
+  prepare_output(path, force);
+  TempFile tmp(path);
   {
     h5::quiet();
     h5::Handle file = h5::create_file(tmp.path());
@@ -491,11 +481,7 @@ void write_sweep(const SweepResult& r, const std::string& path, bool force,
     scales.clear();
     file.close(tmp.path());
   }
-  std::error_code ec;
-  if (force) fs::remove(out, ec);
-  fs::rename(tmp.path(), out, ec);
-  if (ec) throw RunError(fmt::format("cannot move {} to {}: {}", tmp.path(), path, ec.message()));
-  tmp.release();
+  tmp.publish(force);
 }
 
 std::string format_sweep(const SweepResult& r) {

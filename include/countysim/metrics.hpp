@@ -61,4 +61,7 @@ const std::vector<MetricInfo>& metric_catalogue();
 const MetricInfo& metric_info(Metric m);
 std::optional<Metric> metric_from_name(std::string_view name);
 
+// The metrics the terminal, compare and the report show first, in that order.
+const std::vector<std::string>& headline_metrics();
+
 }  // namespace countysim

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "countysim/results_types.hpp"
+
 namespace countysim {
 
 enum class DType { f32, i32, u8 };
@@ -22,49 +24,6 @@ struct DatasetSpec {
   std::vector<std::size_t> row_shape;  // their sizes
   std::string units, long_name, label_zh;
   std::size_t row_elems() const;
-};
-
-// Labels of every dimension. Years include the base year (index 0).
-struct Coordinates {
-  std::vector<int> year;             // B .. E
-  std::vector<int> projection_year;  // B+1 .. E (per-year inputs)
-  std::vector<std::string> cluster, cluster_label, cluster_group;
-  std::vector<std::uint8_t> cluster_manufacturing;
-  std::vector<std::string> project, project_label, project_cluster;
-  std::vector<int> project_planned_start_month;
-  std::vector<std::string> target, target_label;
-  std::vector<double> quantile;  // 0.05 0.10 0.25 0.50 0.75 0.90 0.95
-};
-
-struct RunInfo {
-  std::string countysim_version, schema, scenario_schema;
-  std::string scenario_name, scenario_file, scenario_yaml;
-  std::string created, command_line;
-  std::uint64_t seed = 0, draws = 0;
-  int base_year = 0, last_year = 0;
-};
-
-// Summary of one metric. Values are row-major over the dims.
-struct MetricSummary {
-  std::string metric, units, long_name, label_zh;
-  std::vector<std::string> dims;   // e.g. {"year"} or {"year", "cluster"}
-  std::vector<std::size_t> shape;  // their sizes
-  std::vector<double> mean, sd;    // shape
-  std::vector<double> quantiles;   // shape + [quantile]
-};
-
-struct TargetRow {
-  std::string id, label, metric, op;  // op: "at_least" | "at_most"
-  double threshold = 0;
-  int year = 0;
-  std::string cluster, group;  // "" when not applicable
-  double group_threshold = 0;  // clusters_at_least only (else NaN in file)
-  double probability = 0, std_error = 0, ci_low = 0, ci_high = 0;
-};
-
-struct TargetTable {
-  std::vector<TargetRow> rows;
-  double all_met_probability = 0, all_met_std_error = 0;
 };
 
 class ResultsWriter {

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "countysim/results_io.hpp"
+#include "countysim/metrics.hpp"
+#include "countysim/results_types.hpp"
 
 namespace countysim {
 
@@ -24,7 +25,5 @@ std::string format_headline_quantiles(const std::vector<MetricSummary>& summarie
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);
 
-// The metrics the terminal and the report call headline.
-const std::vector<std::string>& headline_metrics();
 
 }  // namespace countysim

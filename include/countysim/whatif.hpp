@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "countysim/results_types.hpp"
 #include "countysim/scenario.hpp"
 
 namespace countysim {
@@ -50,12 +51,6 @@ std::string format_comparison_csv(const Comparison& c);
 
 // ---- sweep and solve ----------------------------------------------------------
 
-// One varied path and its values, e.g. from "land.supply_mu=300,500,700" or
-// "finance.manufacturing_loan_share=0.1:0.3:0.05". Numbers only.
-struct SweepAxis {
-  std::string path;
-  std::vector<double> values;
-};
 // Throws UsageError for bad syntax.
 SweepAxis parse_vary(const std::string& arg);
 // "LO:HI" -> {LO, HI}; throws UsageError.
@@ -91,18 +86,6 @@ class LeverModel {
   Scenario base_;
   std::uint64_t draws_ = 0, seed_ = 0;
   int threads_ = 0;
-};
-
-struct SweepResult {
-  std::string scenario_path, scenario_name, scenario_yaml;
-  std::uint64_t seed = 0, draws = 0;
-  std::vector<SweepAxis> axes;
-  std::vector<std::string> target_ids, target_labels;
-  // Row-major over the axes (first axis slowest), then target.
-  std::vector<double> probability, std_error;      // [points..., target]
-  std::vector<double> all_met, all_met_std_error;  // [points...]
-  double seconds = 0;
-  std::size_t points() const;
 };
 
 SweepResult run_sweep(const std::string& scenario_path, const std::vector<SweepAxis>& axes,
