@@ -1,5 +1,7 @@
 #include "countysim/distribution.hpp"
 
+#include "countysim/quantile_functions.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,9 +9,7 @@
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
-#include <cstring>
 #include <map>
-#include <mutex>
 #include <numeric>
 #include <utility>
 
@@ -18,18 +18,6 @@ namespace countysim {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::uint64_t to_bits(double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
-
-double from_bits(std::uint64_t b) {
-  double x;
-  std::memcpy(&x, &b, sizeof x);
-  return x;
-}
 
 // ---------------------------------------------------------------------------
 // Parameter checks. Messages name the parameter and the value given.
@@ -55,244 +43,6 @@ void require_mode(double lo, double mode, double hi) {
   }
 }
 
-// ---------------------------------------------------------------------------
-// Beta quantile table.
-//
-// Q(p) = I^-1_p(a, b) for p in (0, 1/2) is tabulated on dyadic levels
-// p in [2^-(L+2), 2^-(L+1)), L = 0 .. kLevels-1, each split into 2^shift equal
-// pieces in the mantissa, each piece a Chebyshev interpolant of degree
-// kDegree. Near 0, Q(p) ~ (a B p)^(1/a): a power of p, smooth in p / 2^-L on
-// every level, so a few pieces per level suffice for any (a, b) and the
-// lookup needs only the exponent and mantissa bits (no pow, no search).
-// Levels and pieces are chosen at construction until the interpolant's last
-// two Chebyshev coefficients are below kTableTol; p > 1/2 uses the table of
-// Beta(b, a) at 1 - p (exact in double), p below 2^-(kLevels+1) and halves
-// that do not converge use Boost's ibeta_inv directly.
-
-constexpr int kDegree = 11;
-constexpr int kNodes = kDegree + 1;
-constexpr int kLevels = 56;          // p down to 2^-57: below any Philox uniform
-constexpr int kMaxShift = 7;         // at most 128 pieces a level
-constexpr double kTableTol = 2e-12;  // coefficient tail, on the unit scale
-
-// Boost evaluates in double rather than long double: 3-5x faster, a few ulp.
-using FastPolicy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
-
-// Exact inverse of the regularised incomplete beta, never throwing. Boost
-// gives up on some p far below anything sampled (seen at p = 1e-300); there
-// x is tiny and the leading term of I_x(a, b) = x^a / (a B(a, b)) (1 + O(x))
-// is used.
-double beta_quantile_exact(double a, double b, double p) {
-  if (p <= 0) return 0;
-  if (p >= 1) return 1;
-  try {
-    return boost::math::ibeta_inv(a, b, p, FastPolicy());
-  } catch (const std::exception&) {
-    const double log_beta = std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
-    return std::min(1.0, std::exp((std::log(a) + log_beta + std::log(p)) / a));
-  }
-}
-
-class BetaHalf {
- public:
-  BetaHalf(double a, double b) : a_(a), b_(b) { build(); }
-
-  // Q(p) for 0 < p < 1/2.
-  double operator()(double p) const {
-    const std::uint64_t bits = to_bits(p);
-    const int level = 1021 - static_cast<int>(bits >> 52);
-    if (!converged_ || level >= kLevels) return beta_quantile_exact(a_, b_, p);
-    const std::uint64_t mant = bits & 0xfffffffffffffULL;
-    const int shift = shift_[level];
-    const std::uint64_t piece = mant >> (52 - shift);
-    const double m = from_bits(mant | 0x3ff0000000000000ULL);  // in [1, 2)
-    const double t =
-        (m - 1.0) * static_cast<double>(2 << shift) - static_cast<double>(2 * piece + 1);
-    const double* c = &coef_[offset_[level] + piece * kNodes];
-    // Clenshaw recurrence for sum c_k T_k(t).
-    double b1 = 0, b2 = 0;
-    const double t2 = 2 * t;
-    for (int k = kDegree; k >= 1; --k) {
-      const double b0 = t2 * b1 - b2 + c[k];
-      b2 = b1;
-      b1 = b0;
-    }
-    return t * b1 - b2 + c[0];
-  }
-
- private:
-  void build() {
-    std::array<double, kNodes> node_t, f;
-    for (int k = 0; k < kNodes; ++k) node_t[k] = std::cos(M_PI * (k + 0.5) / kNodes);
-    for (int level = 0; level < kLevels; ++level) {
-      const double scale = std::ldexp(1.0, -(level + 2));  // p = m * scale, m in [1, 2]
-      bool done = false;
-      for (int shift = 0; shift <= kMaxShift && !done; ++shift) {
-        const int pieces = 1 << shift;
-        std::vector<double> coef(static_cast<std::size_t>(pieces) * kNodes);
-        double tail = 0;
-        for (int i = 0; i < pieces; ++i) {
-          for (int k = 0; k < kNodes; ++k) {
-            const double m = 1.0 + (i + 0.5 * (node_t[k] + 1.0)) / pieces;
-            f[k] = beta_quantile_exact(a_, b_, m * scale);
-          }
-          double* c = &coef[static_cast<std::size_t>(i) * kNodes];
-          for (int j = 0; j < kNodes; ++j) {
-            double s = 0;
-            for (int k = 0; k < kNodes; ++k) s += f[k] * std::cos(M_PI * j * (k + 0.5) / kNodes);
-            c[j] = s * 2.0 / kNodes;
-          }
-          c[0] *= 0.5;
-          tail = std::max(tail, std::abs(c[kDegree]) + std::abs(c[kDegree - 1]));
-        }
-        if (tail <= kTableTol) {
-          offset_[level] = static_cast<std::uint32_t>(coef_.size());
-          shift_[level] = static_cast<std::uint8_t>(shift);
-          coef_.insert(coef_.end(), coef.begin(), coef.end());
-          done = true;
-        }
-      }
-      if (!done) {
-        converged_ = false;
-        coef_.clear();
-        return;
-      }
-    }
-  }
-
-  double a_, b_;
-  bool converged_ = true;
-  std::array<std::uint32_t, kLevels> offset_{};
-  std::array<std::uint8_t, kLevels> shift_{};
-  std::vector<double> coef_;
-};
-
-// Tables are shared between distributions of the same shape (per-year inputs,
-// the two halves of a symmetric beta).
-std::shared_ptr<const BetaHalf> beta_half(double a, double b) {
-  static std::mutex mutex;
-  static std::map<std::pair<double, double>, std::weak_ptr<const BetaHalf>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (cache.size() > 1000) {  // forget shapes no distribution uses any more
-    for (auto it = cache.begin(); it != cache.end();) {
-      it = it->second.expired() ? cache.erase(it) : std::next(it);
-    }
-  }
-  auto& slot = cache[{a, b}];
-  if (auto table = slot.lock()) return table;
-  auto table = std::make_shared<const BetaHalf>(a, b);
-  slot = table;
-  return table;
-}
-
-}  // namespace
-
-// Inverse CDF of Beta(alpha, beta) on [0, 1]; see BetaHalf.
-struct QuantileTable {
-  QuantileTable(double a, double b)
-      : alpha(a),
-        beta(b),
-        median(beta_quantile_exact(a, b, 0.5)),
-        lower(beta_half(a, b)),
-        upper(beta_half(b, a)) {}
-
-  double operator()(double u) const {
-    if (u < 0.5) return u > 0 ? (*lower)(u) : 0.0;
-    if (u > 0.5) return u < 1 ? 1.0 - (*upper)(1.0 - u) : 1.0;
-    return median;
-  }
-
-  double alpha, beta, median;
-  std::shared_ptr<const BetaHalf> lower, upper;
-};
-
-// ---------------------------------------------------------------------------
-// Standard normal.
-
-// Phi(z) = erfc(-z / sqrt 2) / 2. The rounding error d of the argument
-// t = -z / sqrt 2 is amplified ~2 t^2 times by erfc (1e-12 relative at z = -37),
-// so it is put back to first order: erfc(t + d) = erfc(t) - d 2/sqrt(pi) e^(-t^2).
-double normal_cdf(double z) {
-  constexpr double kHi = 0.70710678118654757;     // 1/sqrt(2) rounded
-  constexpr double kLo = -4.833646656726457e-17;  // 1/sqrt(2) - kHi
-  const double t = -z * kHi;
-  // Only the lower tail needs it: for t < -1, erfc(t) = 2 - erfc(-t) is near 2.
-  if (!(t >= 1 && t < 28)) return 0.5 * std::erfc(t);
-  const double d = std::fma(-z, kHi, -t) - z * kLo;
-  return 0.5 * std::erfc(t) - d * 0.56418958354775628 * std::exp(-t * t);
-}
-
-namespace {
-
-// Horner: c[0] + c[1] x + ... + c[N-1] x^(N-1).
-template <std::size_t N>
-inline double poly(const double (&c)[N], double x) {
-  double s = c[N - 1];
-  for (std::size_t i = N - 1; i-- > 0;) s = s * x + c[i];
-  return s;
-}
-
-// Coefficients of AS 241: central region (a/b), |q| <= 0.425; intermediate
-// tail (c/d), r <= 5; far tail (e/f).
-constexpr double kA[] = {3.3871328727963666080e0,  1.3314166789178437745e+2,
-                         1.9715909503065514427e+3, 1.3731693765509461125e+4,
-                         4.5921953931549871457e+4, 6.7265770927008700853e+4,
-                         3.3430575583588128105e+4, 2.5090809287301226727e+3};
-constexpr double kB[] = {1.0,
-                         4.2313330701600911252e+1,
-                         6.8718700749205790830e+2,
-                         5.3941960214247511077e+3,
-                         2.1213794301586595867e+4,
-                         3.9307895800092710610e+4,
-                         2.8729085735721942674e+4,
-                         5.2264952788528545610e+3};
-constexpr double kC[] = {1.42343711074968357734e0,  4.63033784615654529590e0,
-                         5.76949722146069140550e0,  3.64784832476320460504e0,
-                         1.27045825245236838258e0,  2.41780725177450611770e-1,
-                         2.27238449892691845833e-2, 7.74545014278341407640e-4};
-constexpr double kD[] = {1.0,
-                         2.05319162663775882187e0,
-                         1.67638483018380384940e0,
-                         6.89767334985100004550e-1,
-                         1.48103976427480074590e-1,
-                         1.51986665636164571966e-2,
-                         5.47593808499534494600e-4,
-                         1.05075007164441684324e-9};
-constexpr double kE[] = {6.65790464350110377720e0,  5.46378491116411436990e0,
-                         1.78482653991729133580e0,  2.96560571828504891230e-1,
-                         2.65321895265761230930e-2, 1.24266094738807843860e-3,
-                         2.71155556874348757815e-5, 2.01033439929228813265e-7};
-constexpr double kF[] = {1.0,
-                         5.99832206555887937690e-1,
-                         1.36929880922735805310e-1,
-                         1.48753612908506148525e-2,
-                         7.86869131145613259100e-4,
-                         1.84631831751005468180e-5,
-                         1.42151175831644588870e-7,
-                         2.04426310338993978564e-15};
-
-}  // namespace
-
-// Wichura (1988), Algorithm AS 241 (PPND16): relative error about 1e-16.
-double normal_quantile(double u) {
-  if (!(u > 0)) return u == 0 ? -kInf : std::numeric_limits<double>::quiet_NaN();
-  if (!(u < 1)) return u == 1 ? kInf : std::numeric_limits<double>::quiet_NaN();
-  const double q = u - 0.5;
-  if (std::abs(q) <= 0.425) {
-    const double r = 0.180625 - q * q;
-    return q * poly(kA, r) / poly(kB, r);
-  }
-  // 1 - u is exact for u >= 1/2.
-  const double r = std::sqrt(-std::log(q < 0 ? u : 1.0 - u));
-  const double x =
-      r <= 5.0 ? poly(kC, r - 1.6) / poly(kD, r - 1.6) : poly(kE, r - 5.0) / poly(kF, r - 5.0);
-  return q < 0 ? -x : x;
-}
-
-namespace {
-double normal_pdf(double z) {
-  return 0.3989422804014327 * std::exp(-0.5 * z * z);
-}
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -768,81 +518,6 @@ std::string Distribution::describe() const {
     }
   }
   return "?";
-}
-
-// ---------------------------------------------------------------------------
-
-namespace {
-// 1/(k+1) for the binomial walk, rounded exactly as the division would be.
-constexpr std::size_t kInverseCount = 1024;
-constexpr auto kInverse = [] {
-  std::array<double, kInverseCount> t{};
-  for (std::size_t i = 0; i < kInverseCount; ++i) t[i] = 1.0 / static_cast<double>(i + 1);
-  return t;
-}();
-}  // namespace
-
-double binomial_quantile(std::int64_t n, double p, double u) {
-  if (n < 0) throw DistributionError("n", fmt::format("n must be >= 0 (got {})", n));
-  if (!(p >= 0 && p <= 1)) {
-    throw DistributionError("p", fmt::format("p must lie in [0, 1] (got {})", p));
-  }
-  if (n == 0 || p == 0 || !(u > 0)) return 0;
-  const double nd = static_cast<double>(n);
-  if (p == 1 || !(u < 1)) return nd;
-  const double mean = nd * p, var = mean * (1 - p);
-  // Walk up with pmf(k+1) = pmf(k) (n-k)/(k+1) p/(1-p): a multiply and an add
-  // a step, no special functions. Start at 0, or, when that is far below the
-  // answer (or (1-p)^n underflows), at mean - t with t from Bernstein's
-  // inequality so that P(X < start) < e^-50 = 2e-22: far below the spacing of
-  // the uniforms, so the answer changes only for u within 2e-22 of a jump.
-  const double log_pmf0 = nd * std::log1p(-p);
-  double k = 0;
-  if (mean >= 64 || log_pmf0 < -700) {
-    const double t = (100.0 / 3 + std::sqrt(100.0 / 3 * 100.0 / 3 + 400 * var)) / 2;
-    k = std::max(0.0, std::floor(mean - t));
-    if (k < 64 && log_pmf0 > -700) k = 0;
-  }
-  // C(n,k) p^k (1-p)^(n-k) = beta density x^k (1-x)^(n-k-1) / B(k+1, n-k) times (1-p)/(n-k);
-  // Boost's density keeps full precision where lgamma differences would not.
-  double pmf =
-      k > 0 ? boost::math::ibeta_derivative(k + 1, nd - k, p, FastPolicy()) * (1 - p) / (nd - k)
-            : std::exp(log_pmf0);
-  const double r = p / (1 - p);
-  double cum = pmf;
-  if (cum >= u) return k;
-  // Four steps at a time: the step ratios and their running products do not
-  // depend on pmf, so only one multiply and one add per block are on the
-  // dependency chain; 1/(k+1) comes from a table instead of a division.
-  // Invariant: cum = P(X <= k) < u, pmf = P(X = k).
-  while (k + 4 <= nd && k + 4 < static_cast<double>(kInverseCount)) {
-    const auto i = static_cast<std::size_t>(k);
-    const double f1 = r * (nd - k) * kInverse[i];
-    const double f2 = f1 * (r * (nd - k - 1) * kInverse[i + 1]);
-    const double f3 = f2 * (r * (nd - k - 2) * kInverse[i + 2]);
-    const double f4 = f3 * (r * (nd - k - 3) * kInverse[i + 3]);
-    const double p1 = pmf * f1, p2 = pmf * f2, p3 = pmf * f3, p4 = pmf * f4;
-    const double next = cum + ((p1 + p2) + (p3 + p4));
-    if (next >= u) {
-      if (cum + p1 >= u) return k + 1;
-      if (cum + p1 + p2 >= u) return k + 2;
-      if (cum + p1 + p2 + p3 >= u) return k + 3;
-      return k + 4;
-    }
-    cum = next;
-    pmf = p4;
-    k += 4;
-    // Past the mean the tail is geometric: once it is below rounding level,
-    // cum can no longer reach u (1 - u >= 1e-16) and k is the answer.
-    if (k > mean && pmf < 1e-17 * cum) return k;
-  }
-  while (cum < u && k < nd) {
-    pmf *= r * (nd - k) / (k + 1);
-    k += 1;
-    cum += pmf;
-    if (k > mean && pmf < 1e-17 * cum) break;
-  }
-  return k;
 }
 
 }  // namespace countysim

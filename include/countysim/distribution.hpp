@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "countysim/quantile_functions.hpp"
+
 namespace countysim {
 
 enum class Family {
@@ -36,8 +38,6 @@ class DistributionError : public std::invalid_argument {
  private:
   std::string param_;
 };
-
-struct QuantileTable;  // precomputed inverse CDF of beta and pert (see .cpp)
 
 // Immutable value type; cheap to copy (tables are shared).
 class Distribution {
@@ -80,13 +80,5 @@ class Distribution {
   std::vector<double> values_, cum_;            // discrete: sorted values, cumulative probs
   std::shared_ptr<const QuantileTable> table_;  // beta / pert
 };
-
-// Standard normal CDF and its inverse (full double precision).
-double normal_cdf(double z);
-double normal_quantile(double u);
-
-// Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
-// to a few hundred; throws DistributionError for n < 0 or p outside [0, 1].
-double binomial_quantile(std::int64_t n, double p, double u);
 
 }  // namespace countysim
