@@ -9,6 +9,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "countysim/utf8.hpp"
+
 namespace countysim::yaml {
 
 int Node::index_of(std::string_view key) const {
@@ -58,14 +60,7 @@ std::string describe(const Node& n) {
       break;
   }
   std::string s = n.text;
-  if (char_count(s) > 40) {
-    std::size_t cut = 0;
-    for (int chars = 0; cut < s.size() && chars < 37; ++chars) {  // cut between characters
-      ++cut;
-      while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
-    }
-    s = s.substr(0, cut) + "...";
-  }
+  if (utf8::length(s) > 40) s = std::string(utf8::prefix(s, 37)) + "...";
   return "'" + s + "'";
 }
 
@@ -105,10 +100,7 @@ std::vector<Diagnostic> Report::sorted(std::vector<Entry> entries) const {
 // these cases are cryptic or point at the wrong place.
 
 int char_count(std::string_view s) {
-  int n = 0;
-  for (char c : s)
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  return n;
+  return static_cast<int>(utf8::length(s));
 }
 
 namespace {
@@ -138,35 +130,6 @@ struct Lines {
   }
 };
 
-// Length of the UTF-8 sequence at s[i], or 0 when it is not valid UTF-8.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  std::size_t len;
-  unsigned cp;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;  // UTF-16 surrogates
-  return len;
-}
-
 bool check_bytes(std::string_view text, int source, Report& report, const ParseOptions& opt) {
   auto at = [&](int line, int col) {
     return SourcePos{line - 1 + opt.line_base, col + (line == 1 ? opt.column_base - 1 : 0)};
@@ -192,7 +155,7 @@ bool check_bytes(std::string_view text, int source, Report& report, const ParseO
                                c));
       return false;
     }
-    std::size_t len = utf8_length(text, i);
+    std::size_t len = utf8::valid_length(text, i);
     if (len == 0) {
       report.error(source, at(line, col),
                    fmt::format("invalid UTF-8 (byte 0x{:02X}); save the file as UTF-8", c));
@@ -599,9 +562,7 @@ std::string emit(const Node& root) {
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   a = a.substr(0, 64);  // suggestions are for names, not for pasted paragraphs
   b = b.substr(0, 64);
-  auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
+  auto lower = [](char c) { return utf8::ascii_lower(c); };
   const std::size_t n = a.size(), m = b.size();
   std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
   for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;

@@ -1,14 +1,15 @@
 // The scenario reader on bad input: each case asserts the exact
-// file:line:column (computed from the token it must point at) and the parts of
-// the message that say what is wrong and what would be right.
+// file:line:column (computed from the token it must point at) and the whole
+// message, which says what is wrong and what would be right.
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
 
 #include "countysim/scenario.hpp"
 #include "scenario_fixtures.hpp"
 
 using namespace countysim;
 using namespace countysim::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -82,15 +83,16 @@ TEST_CASE("duplicate key in a map", "[scenario-errors]") {
 
 TEST_CASE("bad distribution parameter points at the parameter", "[scenario-errors]") {
   const std::string text = edit(kBase, "sd: 0.04}", "sd: -0.04}");
-  const std::string msg = only_error_at(text, at(text, "-0.04"));
-  CHECK_THAT(msg, Contains("clusters[0].growth: normal distribution: ") && Contains("sd"));
+  CHECK(only_error_at(text, at(text, "-0.04")) ==
+        "clusters[0].growth: normal distribution: sd must be >= 0 (got -0.04)");
 }
 
 TEST_CASE("triangular with mode outside [min, max]", "[scenario-errors]") {
   const std::string text = edit(kBase, "  supply_mu: 200",
                                 "  supply_mu: {dist: triangular, min: 300, mode: 250, max: 400}");
-  const std::string msg = only_error_at(text, at(text, "250"));
-  CHECK_THAT(msg, Contains("land.supply_mu: triangular distribution: ") && Contains("mode"));
+  CHECK(only_error_at(text, at(text, "250")) ==
+        "land.supply_mu: triangular distribution: mode must lie between min and max (got min "
+        "300, mode 250, max 400)");
 }
 
 TEST_CASE("discrete probabilities that do not sum to 1", "[scenario-errors]") {
@@ -98,9 +100,8 @@ TEST_CASE("discrete probabilities that do not sum to 1", "[scenario-errors]") {
       edit(kBase, "    ramp_months: 6\n",
            "    ramp_months: 6\n    start_delay_months: {dist: discrete, values: [0, 3], probs: "
            "[0.5, 0.6]}\n");
-  const std::string msg = only_error_at(text, at(text, "[0.5"));
-  CHECK_THAT(msg, Contains("projects[0].start_delay_months: discrete distribution: ") &&
-                      Contains("probs"));
+  CHECK(only_error_at(text, at(text, "[0.5")) ==
+        "projects[0].start_delay_months: discrete distribution: probs must sum to 1 (got 1.1)");
 }
 
 TEST_CASE("unknown distribution family", "[scenario-errors]") {
@@ -109,15 +110,25 @@ TEST_CASE("unknown distribution family", "[scenario-errors]") {
         "clusters[0].growth: unknown distribution 'norml'; did you mean 'normal'? (known: normal, "
         "lognormal, uniform, triangular, pert, beta, poisson, discrete)");
   text = edit(kBase, "{dist: normal, mean: 0.05", "{dist: Gaussian, mean: 0.05");
-  CHECK_THAT(only_error_at(text, at(text, "Gaussian")), Contains("did you mean 'normal'?"));
+  // Another tool's name for a family, in any case, maps to ours.
+  CHECK(only_error_at(text, at(text, "Gaussian")) ==
+        "clusters[0].growth: unknown distribution 'Gaussian'; did you mean 'normal'? (known: "
+        "normal, lognormal, uniform, triangular, pert, beta, poisson, discrete)");
+  text = edit(kBase, "{dist: normal, mean: 0.05", "{dist: 正态, mean: 0.05");
+  CHECK(only_error_at(text, at(text, "正态")) ==
+        "clusters[0].growth: unknown distribution '正态'; did you mean 'normal'? (known: normal, "
+        "lognormal, uniform, triangular, pert, beta, poisson, discrete)");
+  text = edit(kBase, "{dist: normal, mean: 0.05, sd: 0.04}", "{dist: CONSTANT, mean: 0.05}");
+  CHECK(only_error_at(text, at(text, "CONSTANT")) ==
+        "clusters[0].growth: a constant is written as a plain number, without dist:");
 }
 
 TEST_CASE("a distribution map without dist:", "[scenario-errors]") {
   const std::string text =
       edit(kBase, "{dist: normal, mean: 0.05, sd: 0.04}", "{mean: 0.05, sd: 0.04}");
-  CHECK_THAT(
-      only_error_at(text, at(text, "{mean: 0.05")),
-      Contains("clusters[0].growth: a distribution needs 'dist:' (one of normal, lognormal"));
+  CHECK(only_error_at(text, at(text, "{mean: 0.05")) ==
+        "clusters[0].growth: a distribution needs 'dist:' (one of normal, lognormal, uniform, "
+        "triangular, pert, beta, poisson, discrete)");
 }
 
 TEST_CASE("count field given a continuous distribution", "[scenario-errors]") {
@@ -131,14 +142,16 @@ TEST_CASE("count field given a continuous distribution", "[scenario-errors]") {
 
 TEST_CASE("poisson outside count fields", "[scenario-errors]") {
   const std::string text = edit(kBase, "    growth: 0.04", "    growth: {dist: poisson, mean: 2}");
-  CHECK_THAT(only_error_at(text, at(text, "poisson")),
-             Contains("clusters[1].growth: poisson is for counts"));
+  CHECK(only_error_at(text, at(text, "poisson")) ==
+        "clusters[1].growth: poisson is for counts (firms entries); use normal, lognormal, "
+        "uniform, triangular, pert, beta or discrete here");
 }
 
 TEST_CASE("a per-draw value given a year map", "[scenario-errors]") {
   const std::string text = edit(kBase, "    tax_rate: 0.01", "    tax_rate: {2022: 0.01}");
-  CHECK_THAT(only_error_at(text, at(text, "{2022: 0.01}")),
-             Contains("clusters[0].tax_rate: takes one value for the whole run"));
+  CHECK(only_error_at(text, at(text, "{2022: 0.01}")) ==
+        "clusters[0].tax_rate: takes one value for the whole run (a number or a distribution), "
+        "not a per-year map");
 }
 
 // --- shares and bounds ---
@@ -159,10 +172,9 @@ TEST_CASE("a share written as a percentage", "[scenario-errors]") {
 TEST_CASE("an unbounded normal for a share asks for min and max", "[scenario-errors]") {
   const std::string text = edit(kBase, "  manufacturing_loan_share: 0.2",
                                 "  manufacturing_loan_share: {dist: normal, mean: 0.2, sd: 0.05}");
-  CHECK_THAT(only_error_at(text, at(text, "{dist: normal, mean: 0.2,")),
-             Contains("finance.manufacturing_loan_share: a normal distribution without min and "
-                      "max is unbounded") &&
-                 Contains("add min: 0 and max: 1"));
+  CHECK(only_error_at(text, at(text, "{dist: normal, mean: 0.2,")) ==
+        "finance.manufacturing_loan_share: a normal distribution without min and max is "
+        "unbounded, but a share lies within [0, 1]: add min: 0 and max: 1 (or use beta)");
 }
 
 TEST_CASE("a delay that can be negative", "[scenario-errors]") {
@@ -179,6 +191,9 @@ TEST_CASE("a delay that can be negative", "[scenario-errors]") {
 TEST_CASE("a string where a number belongs", "[scenario-errors]") {
   const std::string text = edit(kBase, "  gdp_base: 200", "  gdp_base: abc");
   CHECK(only_error_at(text, at(text, "abc")) == "macro.gdp_base: expected a number, got 'abc'");
+  const std::string chinese = edit(kBase, "  gdp_base: 200", "  gdp_base: 二百");
+  CHECK(only_error_at(chinese, at(chinese, "二百")) ==
+        "macro.gdp_base: expected a number, got '二百'");
 }
 
 TEST_CASE("a list where a map belongs", "[scenario-errors]") {
@@ -198,11 +213,11 @@ TEST_CASE("numbers out of range and bad simulation settings", "[scenario-errors]
   CHECK(only_error_at(text, at(text, "1e999")) ==
         "macro.gdp_base: the number '1e999' is out of range");
   text = edit(kBase, "{draws: 1000, seed: 7}", "{draws: 0, seed: 7}");
-  CHECK_THAT(only_error_at(text, at(text, "draws: 0", "0")),
-             Contains("simulation.draws: expected a whole number from 1 to"));
+  CHECK(only_error_at(text, at(text, "draws: 0", "0")) ==
+        "simulation.draws: expected a whole number from 1 to 1000000000, got 0");
   text = edit(kBase, "{draws: 1000, seed: 7}", "{draws: 1000, seed: -7}");
-  CHECK_THAT(only_error_at(text, at(text, "-7")),
-             Contains("simulation.seed: expected a whole number from 0 to 18446744073709551615"));
+  CHECK(only_error_at(text, at(text, "-7")) ==
+        "simulation.seed: expected a whole number from 0 to 18446744073709551615, got -7");
   text = edit(kBase, "{draws: 1000, seed: 7}", "{draws: 1000, seed: 99999999999999999999999}");
   CHECK(only_error_at(text, at(text, "999999")) ==
         "simulation.seed: 99999999999999999999999 is too large; at most 18446744073709551615");
@@ -238,8 +253,9 @@ TEST_CASE("duplicate ids point at the second and name the first's line", "[scena
 
 TEST_CASE("an id that is not a slug", "[scenario-errors]") {
   const std::string text = edit(kBase, "  - id: solar", "  - id: 光伏 pv");
-  CHECK_THAT(only_error_at(text, at(text, "光伏 pv")),
-             Contains("clusters[1].id: '光伏 pv' is not a valid id; use ASCII letters, digits"));
+  CHECK(only_error_at(text, at(text, "光伏 pv")) ==
+        "clusters[1].id: '光伏 pv' is not a valid id; use ASCII letters, digits, '-' and '_' "
+        "(put the full name in name:)");
 }
 
 TEST_CASE("malformed dates", "[scenario-errors]") {
@@ -306,17 +322,19 @@ TEST_CASE("correlation of an unknown input suggests the closest key", "[scenario
 TEST_CASE("correlation between a per-year and a per-draw input", "[scenario-errors]") {
   const std::string text = with_correlation(
       "  - {between: [clusters.textiles.growth, clusters.textiles.value_added_ratio], rho: 0.3}\n");
-  CHECK_THAT(only_error_at(text, at(text, "[clusters")),
-             Contains("cannot correlate per-year input 'clusters.textiles.growth' with per-draw "
-                      "input 'clusters.textiles.value_added_ratio'"));
+  CHECK(only_error_at(text, at(text, "[clusters")) ==
+        "correlations[0].between: cannot correlate per-year input 'clusters.textiles.growth' "
+        "with per-draw input 'clusters.textiles.value_added_ratio'; both must be per-year or "
+        "both per-draw");
 }
 
 TEST_CASE("a correlation pair given twice", "[scenario-errors]") {
   const std::string text = with_correlation(
       "  - {between: [clusters.textiles.growth, macro.rest_growth], rho: 0.3}\n"
       "  - {between: [macro.rest_growth, clusters.textiles.growth], rho: 0.5}\n");
-  CHECK_THAT(only_error_at(text, at(text, "[macro.rest_growth")),
-             Contains("is given twice (first at line 51)"));
+  CHECK(only_error_at(text, at(text, "[macro.rest_growth")) ==
+        "correlations[1].between: the pair macro.rest_growth / clusters.textiles.growth is given "
+        "twice (first at line 51); keep one");
 }
 
 // --- model-level checks ---
@@ -325,9 +343,10 @@ TEST_CASE("a supply chain that is not productive", "[scenario-errors]") {
   const std::string text =
       kBase + "supply_chain:\n  textiles: {solar: 1.5}\n  solar: {textiles: 0.8}\n";
   // Spectral radius of [[0, 1.5], [0.8, 0]] is sqrt(1.2) = 1.095.
-  CHECK_THAT(only_error_at(text, at(text, "supply_chain")),
-             Contains("supply_chain: the local supply chain is not productive (spectral radius "
-                      "1.1 >= 1)"));
+  CHECK(only_error_at(text, at(text, "supply_chain")) ==
+        "supply_chain: the local supply chain is not productive (spectral radius 1.1 >= 1): the "
+        "clusters would need more local inputs than they produce; lower the coefficients (each "
+        "column's sum below 1 is enough)");
 }
 
 TEST_CASE("supply chain naming an unknown cluster or a negative coefficient", "[scenario-errors]") {
@@ -376,8 +395,9 @@ TEST_CASE("unknown metric and metrics that cannot be targets", "[scenario-errors
   CHECK(only_error_at(text, at(text, "industrial_outpt")) ==
         "targets[0].metric: unknown metric 'industrial_outpt'; did you mean 'industrial_output'?");
   text = edit(kBase, "metric: industrial_output", "metric: project_output");
-  CHECK_THAT(only_error_at(text, at(text, "project_output")),
-             Contains("metric 'project_output' cannot be a target"));
+  CHECK(only_error_at(text, at(text, "project_output")) ==
+        "targets[0].metric: metric 'project_output' cannot be a target; targets use [draw, year] "
+        "metrics, cluster_output or clusters_at_least");
 }
 
 TEST_CASE("cluster_output target without a cluster", "[scenario-errors]") {
@@ -429,8 +449,13 @@ TEST_CASE("several errors are reported at once, in file order", "[scenario-error
   CHECK(where(ds[1]) == at(text, "tax_rate: 2", "2"));
   CHECK(where(ds[2]) == at(text, "steel"));
   CHECK(where(ds[3]) == at(text, "2022-00"));
-  CHECK_THAT(ds[1].message, Contains("looks like a percentage; write 0.02 for 2%"));
-  CHECK_THAT(ds[3].message, Contains("month 00"));
+  CHECK(ds[0].message == "macro.gdp_base: expected a number, got 'lots'");
+  CHECK(ds[1].message == "clusters[1].tax_rate: 2 looks like a percentage; write 0.02 for 2%");
+  CHECK(ds[2].message ==
+        "projects[0].cluster: unknown cluster 'steel'; did you mean 'solar'? (clusters: "
+        "textiles, solar)");
+  CHECK(ds[3].message ==
+        "projects[0].planned_start: month 00 in '2022-00' does not exist; months are 01 to 12");
 }
 
 // --- the file itself ---
@@ -457,28 +482,32 @@ TEST_CASE("two YAML documents in one file", "[scenario-errors]") {
   auto ds = errors(text);
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == at(text, "---"));
-  CHECK_THAT(ds[0].message, Contains("a scenario file holds one document"));
+  CHECK(ds[0].message == "a second YAML document ('---'); a scenario file holds one document");
 }
 
 TEST_CASE("a stray comma outside brackets", "[scenario-errors]") {
-  // yaml-cpp alone would either drop the rest silently or loop forever.
-  for (const char* tail : {", oops\n", "---\n, oops\n"}) {
+  // yaml-cpp alone would either drop the rest silently or loop forever. Where
+  // yaml-cpp notices the comma itself, its message is kept.
+  const std::string stray =
+      "YAML syntax error: unexpected ',' here (',' separates items only inside [...] or {...})";
+  const std::pair<const char*, std::string> cases[] = {
+      {", oops\n", "YAML syntax error: end of map not found"}, {"---\n, oops\n", stray}};
+  for (const auto& [tail, message] : cases) {
     const std::string text = kBase + tail;
     auto ds = errors(text);
     REQUIRE(ds.size() == 1);
     CHECK(where(ds[0]) == at(text, ", oops"));
-    CHECK_THAT(ds[0].message, Contains("YAML syntax error: "));
+    CHECK(ds[0].message == message);
   }
   const std::string text = edit(kBase, "  gdp_base: 200", "  gdp_base: [200], 3");
   auto ds = errors(text);
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == at(text, "], 3", ","));
-  CHECK_THAT(ds[0].message, Contains("YAML syntax error: "));
+  CHECK(ds[0].message == "YAML syntax error: end of map not found");
   ds = errors("{schema: countysim/1}, {name: x}\n");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == "t.yaml:1:22");
-  CHECK(ds[0].message ==
-        "YAML syntax error: unexpected ',' here (',' separates items only inside [...] or {...})");
+  CHECK(ds[0].message == stray);
 }
 
 TEST_CASE("tabs in indentation", "[scenario-errors]") {
@@ -489,6 +518,7 @@ TEST_CASE("tabs in indentation", "[scenario-errors]") {
   CHECK(where(ds[1]) == path + ":5:3");
   CHECK(ds[0].message ==
         "tab character in indentation; YAML indents with spaces (replace the tab with spaces)");
+  CHECK(ds[1].message == ds[0].message);
 }
 
 TEST_CASE("empty file", "[scenario-errors]") {
@@ -497,8 +527,9 @@ TEST_CASE("empty file", "[scenario-errors]") {
     auto ds = file_errors(path);
     REQUIRE(ds.size() == 1);
     CHECK(where(ds[0]) == path + ":1:1");
-    CHECK_THAT(ds[0].message,
-               Contains("the scenario is empty; it starts with 'schema: countysim/1'"));
+    CHECK(ds[0].message ==
+          "the scenario is empty; it starts with 'schema: countysim/1' (see "
+          "docs/scenario-format.md)");
   }
 }
 
@@ -506,11 +537,12 @@ TEST_CASE("binary file, NUL bytes and invalid UTF-8", "[scenario-errors]") {
   auto ds = file_errors(kBad + "binary.bin");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == kBad + "binary.bin:1:1");
-  CHECK_THAT(ds[0].message, Contains("control character 0x7F: this looks like a binary file"));
+  CHECK(ds[0].message ==
+        "control character 0x7F: this looks like a binary file, not a UTF-8 YAML scenario");
   ds = file_errors(kBad + "nul.yaml");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == kBad + "nul.yaml:2:8");
-  CHECK_THAT(ds[0].message, Contains("NUL byte"));
+  CHECK(ds[0].message == "NUL byte: this looks like a binary file, not a UTF-8 YAML scenario");
   ds = file_errors(kBad + "latin1.yaml");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == kBad + "latin1.yaml:2:10");
@@ -523,20 +555,28 @@ TEST_CASE("alias bomb", "[scenario-errors]") {
   REQUIRE(ds.size() == 1);
   // a..e expand to about 123,000 nodes; f (line 8) passes 1,000,000.
   CHECK(where(ds[0]) == path + ":8:1");
-  CHECK_THAT(ds[0].message, Contains("more than 1000000 nodes") && Contains("billion laughs"));
+  CHECK(ds[0].message ==
+        "the document expands to more than 1000000 nodes through anchors and aliases (a 'billion "
+        "laughs' document?); countysim refuses it: write the repeated parts out, or use "
+        "extends:");
 }
 
 TEST_CASE("an alias inside its own anchor, and deep nesting", "[scenario-errors]") {
   auto ds = errors("schema: countysim/1\nname: &x [1, *x]\n");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == "t.yaml:2:1");  // the top-level entry that never ends
-  CHECK_THAT(ds[0].message, Contains("nests deeper than 100 levels"));
+  const std::string too_deep =
+      "the document nests deeper than 100 levels (an alias inside its own anchor, e.g. '&x [1, "
+      "*x]', nests without end); a scenario needs a handful";
+  CHECK(ds[0].message == too_deep);
   ds = errors("schema: countysim/1\nname: " + std::string(150, '[') + std::string(150, ']') + "\n");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == "t.yaml:2:1");
+  CHECK(ds[0].message == too_deep);
   ds = errors("name: " + std::string(600, '[') + std::string(600, ']') + "\n");
   REQUIRE(ds.size() == 1);
-  CHECK_THAT(ds[0].message, Contains("YAML syntax error: brackets nested 500 levels deep"));
+  CHECK(ds[0].message ==
+        "YAML syntax error: brackets nested 500 levels deep; a scenario needs a handful");
 }
 
 TEST_CASE("file not found is a InputError without a position", "[scenario-errors]") {
@@ -547,12 +587,15 @@ TEST_CASE("file not found is a InputError without a position", "[scenario-errors
   CHECK(ds[0].to_string() ==
         kBad + "no-such-file.yaml: cannot read the scenario file: No such file or directory");
   ds = file_errors(kBad);
-  CHECK_THAT(ds[0].message, Contains("it is a directory"));
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "cannot read the scenario file: it is a directory");
 }
 
 TEST_CASE("a scenario that is not a map", "[scenario-errors]") {
   auto ds = errors("just some text\n");
   REQUIRE(ds.size() == 1);
   CHECK(where(ds[0]) == "t.yaml:1:1");
-  CHECK_THAT(ds[0].message, Contains("expected a scenario: a YAML map of sections"));
+  CHECK(ds[0].message ==
+        "expected a scenario: a YAML map of sections starting with 'schema: countysim/1', got "
+        "'just some text'");
 }
