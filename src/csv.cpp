@@ -19,7 +19,9 @@ std::string csv_field(std::string_view s) {
   return out + "\"";
 }
 
-std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string(); }
+std::string csv_number(double v) {
+  return std::isfinite(v) ? fmt::format("{}", v) : std::string();
+}
 
 CsvWriter::CsvWriter(CsvDialect dialect) : dialect_(dialect) {
   if (dialect_.bom) text_ = "\xEF\xBB\xBF";

@@ -1,7 +1,5 @@
 #include "countysim/distribution.hpp"
 
-#include "countysim/quantile_functions.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +10,8 @@
 #include <map>
 #include <numeric>
 #include <utility>
+
+#include "countysim/quantile_functions.hpp"
 
 namespace countysim {
 

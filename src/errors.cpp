@@ -20,9 +20,12 @@ static std::string join_diagnostics(const std::vector<Diagnostic>& ds) {
 
 const char* input_kind_name(InputKind k) {
   switch (k) {
-    case InputKind::scenario: return "scenario";
-    case InputKind::results: return "results";
-    case InputKind::sweep: return "sweep";
+    case InputKind::scenario:
+      return "scenario";
+    case InputKind::results:
+      return "results";
+    case InputKind::sweep:
+      return "sweep";
   }
   return "input";
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hdf5_hl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <numeric>
 #include <type_traits>
@@ -238,6 +239,13 @@ Handle create_file(const std::string& path) {
       check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, fapl), "cannot create file", path));
 }
 
+bool is_hdf5_file(const std::string& path) {
+  quiet();
+  const bool yes = H5Fis_hdf5(path.c_str()) > 0;
+  H5Eclear2(H5E_DEFAULT);
+  return yes;
+}
+
 Handle open_file(const std::string& path) {
   quiet();
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot make a property list", path));
@@ -294,6 +302,14 @@ bool is_group(hid_t loc, const std::string& name) {
 
 bool is_dataset(hid_t loc, const std::string& name) {
   return object_type(loc, name) == H5I_DATASET;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 32 && u < 127 && c != '/';
+  });
 }
 
 std::vector<std::string> member_names(hid_t group) {

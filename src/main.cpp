@@ -1,21 +1,24 @@
 // countysim: the command line. Parses arguments, calls the library, and maps
 // the library's typed errors to exit statuses (0 ok, 1 failure, 2 bad input).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
+#include <string>
+#include <vector>
 
+#include "countysim/cancel.hpp"
 #include "countysim/engine.hpp"
 #include "countysim/errors.hpp"
+#include "countysim/output_file.hpp"
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/scenario.hpp"
+#include "countysim/stats.hpp"
 #include "countysim/terminal.hpp"
 #include "countysim/version.hpp"
 #include "countysim/whatif.hpp"
@@ -24,8 +27,12 @@ namespace cs = countysim;
 
 namespace {
 
+// Set by SIGINT/SIGTERM and passed to the run; the draw loop stops at the
+// next block and nothing is written.
+cs::CancelToken cancel_token;
+
 extern "C" void on_signal(int sig) {
-  cs::interrupt_flag() = true;
+  cancel_token.cancel();
   // A second signal kills the process the usual way.
   std::signal(sig, SIG_DFL);
 }
@@ -45,14 +52,38 @@ std::string quote_arg(const std::string& a) {
   return out + "'";
 }
 
-void print_warnings(const std::vector<cs::Diagnostic>& ws) {
-  for (const auto& w : ws) fmt::print(stderr, "{}\n", w.to_string());
+// The command line as typed, for the file's provenance.
+std::string command_line(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) args.push_back(quote_arg(argv[i]));
+  return fmt::format("{}", fmt::join(args, " "));
 }
 
-std::string default_output(const std::string& scenario_path) {
-  return (std::filesystem::path("outputs") /
-          (std::filesystem::path(scenario_path).stem().string() + ".h5"))
-      .string();
+// Options every verb that draws shares (run, sweep, solve). One set of
+// variables serves them all, since only one subcommand runs.
+struct DrawArgs {
+  std::uint64_t draws = 0, seed = 0;
+  int threads = 0;
+  std::vector<std::string> overrides;
+  std::vector<CLI::Option*> seed_options;
+  bool seed_given() const {
+    for (const CLI::Option* o : seed_options)
+      if (o->count() > 0) return true;
+    return false;
+  }
+};
+
+void add_draw_options(CLI::App* verb, DrawArgs& a, const char* draws_help, const char* set_help) {
+  verb->add_option("--draws", a.draws, draws_help);
+  a.seed_options.push_back(
+      verb->add_option("--seed", a.seed, "random seed (default: the scenario's)"));
+  verb->add_option("--threads", a.threads,
+                   "threads (default: OpenMP's); results do not depend on it");
+  verb->add_option("--set", a.overrides, set_help);
+}
+
+void print_warnings(const std::vector<cs::Diagnostic>& ws) {
+  for (const auto& w : ws) fmt::print(stderr, "{}\n", w.to_string());
 }
 
 }  // namespace
@@ -63,18 +94,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string scenario_path, output, results_path, lang = "zh";
-  std::vector<std::string> overrides;
-  std::uint64_t draws = 0, seed = 0, block = 8192;
-  int threads = 0, compression = 1;
+  DrawArgs d;
+  std::uint64_t block = 8192;
+  int compression = 1;
   bool force = false, quiet = false, csv = false;
 
   auto* run = app.add_subcommand("run", "draw the futures of a scenario and write OUT.h5");
   run->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
   run->add_option("-o,--output", output, "results file (default outputs/<scenario>.h5)");
-  run->add_option("--draws", draws, "number of draws (default: the scenario's)");
-  auto* seed_opt = run->add_option("--seed", seed, "random seed (default: the scenario's)");
-  run->add_option("--threads", threads, "threads (default: OpenMP's); results do not depend on it");
-  run->add_option("--set", overrides, "override PATH=VALUE (VALUE in YAML flow syntax)");
+  add_draw_options(run, d, "number of draws (default: the scenario's)",
+                   "override PATH=VALUE (VALUE in YAML flow syntax)");
   run->add_flag("--force", force, "replace an existing results file");
   run->add_flag("-q,--quiet", quiet, "print no progress bar and no tables");
   run->add_option("--compression", compression,
@@ -86,7 +115,7 @@ int main(int argc, char** argv) {
 
   auto* validate = app.add_subcommand("validate", "check a scenario file without running it");
   validate->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
-  validate->add_option("--set", overrides, "override PATH=VALUE");
+  validate->add_option("--set", d.overrides, "override PATH=VALUE");
 
   auto* summary = app.add_subcommand("summary", "print the target table of a results file");
   summary->add_option("results", results_path, "results file (HDF5)")->required();
@@ -110,10 +139,8 @@ int main(int argc, char** argv) {
   sweep->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
   sweep->add_option("--vary", varies, "PATH=v1,v2,... or PATH=LO:HI:STEP (one or two)")->required();
   sweep->add_option("-o,--output", output, "sweep file (default outputs/<scenario>-sweep.h5)");
-  sweep->add_option("--draws", draws, "draws per grid point (default: the scenario's)");
-  auto* sweep_seed = sweep->add_option("--seed", seed, "random seed (default: the scenario's)");
-  sweep->add_option("--threads", threads, "threads (default: OpenMP's)");
-  sweep->add_option("--set", overrides, "override PATH=VALUE before the levers");
+  add_draw_options(sweep, d, "draws per grid point (default: the scenario's)",
+                   "override PATH=VALUE before the levers");
   sweep->add_flag("--force", force, "replace an existing sweep file");
   sweep->add_flag("-q,--quiet", quiet, "print no table");
 
@@ -124,10 +151,8 @@ int main(int argc, char** argv) {
   solve->add_option("--probability", goal, "probability to reach (default 0.8)");
   solve->add_option("--vary", lever, "PATH of the lever (numeric values only)")->required();
   solve->add_option("--range", range, "LO:HI, the lever values to search")->required();
-  solve->add_option("--draws", draws, "draws per evaluated value (default: the scenario's)");
-  auto* solve_seed = solve->add_option("--seed", seed, "random seed (default: the scenario's)");
-  solve->add_option("--threads", threads, "threads (default: OpenMP's)");
-  solve->add_option("--set", overrides, "override PATH=VALUE before the lever");
+  add_draw_options(solve, d, "draws per evaluated value (default: the scenario's)",
+                   "override PATH=VALUE before the lever");
 
   try {
     app.parse(argc, argv);
@@ -144,7 +169,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*run || *validate) {
-      const cs::Scenario scenario = cs::load_scenario(scenario_path, overrides);
+      const cs::Scenario scenario = cs::load_scenario(scenario_path, d.overrides);
       const cs::Plan plan = cs::compile_plan(scenario);
       print_warnings(scenario.warnings);
       print_warnings(plan.warnings);
@@ -157,22 +182,23 @@ int main(int argc, char** argv) {
       }
       install_signal_handlers();
       cs::RunOptions opt;
-      opt.draws = draws;
-      opt.seed = seed;
-      opt.seed_given = seed_opt->count() > 0;
-      opt.threads = threads;
+      opt.draws = d.draws;
+      opt.seed = d.seed;
+      opt.seed_given = d.seed_given();
+      opt.threads = d.threads;
       opt.block_draws = block;
       opt.compression_level = compression;
-      opt.output = output.empty() ? default_output(scenario_path) : output;
+      opt.output = output.empty() ? cs::default_results_path(scenario_path) : output;
       opt.force = force;
       opt.progress = !quiet && ::isatty(STDERR_FILENO);
-      for (int i = 0; i < argc; ++i) opt.command_line += (i ? " " : "") + quote_arg(argv[i]);
+      opt.cancel = &cancel_token;
+      opt.command_line = command_line(argc, argv);
       const cs::RunSummary r = cs::run_to_file(plan, opt);
       if (!quiet) {
         fmt::print("{}\n", scenario.name);
         fmt::print("{}\n", cs::format_target_table(r.targets, r.draws));
-        fmt::print("{}", cs::format_headline_quantiles(r.summaries, scenario.last_year,
-                                                       scenario.base_year));
+        fmt::print("{}", cs::format_headline_quantiles(r.summaries, cs::summary_quantiles(),
+                                                       scenario.last_year, scenario.base_year));
         fmt::print(
             "\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s: draws {:.2f} s, summaries {:.2f} "
             "s)\n",
@@ -195,14 +221,12 @@ int main(int argc, char** argv) {
       const auto& info = reader.info();
       fmt::print("{}\n", info.scenario_name);
       fmt::print("{}\n", cs::format_target_table(t, info.draws));
-      fmt::print("{}", cs::format_headline_quantiles(sums, info.last_year, info.base_year));
+      fmt::print("{}", cs::format_headline_quantiles(sums, reader.coords().quantile, info.last_year,
+                                                     info.base_year));
       return 0;
     }
     if (*report) {
-      if (output.empty())
-        output = (std::filesystem::path(results_path).parent_path() /
-                  (std::filesystem::path(results_path).stem().string() + "-report"))
-                     .string();
+      if (output.empty()) output = cs::default_report_dir(results_path);
       if (cs::is_sweep_file(results_path))
         cs::write_sweep_report(results_path, output, lang);
       else
@@ -217,28 +241,20 @@ int main(int argc, char** argv) {
     }
     if (*sweep || *solve) {
       cs::WhatIfOptions wopt;
-      wopt.draws = draws;
-      wopt.seed = seed;
-      wopt.seed_given = (*sweep ? sweep_seed : solve_seed)->count() > 0;
-      wopt.threads = threads;
-      wopt.overrides = overrides;
+      wopt.draws = d.draws;
+      wopt.seed = d.seed;
+      wopt.seed_given = d.seed_given();
+      wopt.threads = d.threads;
+      wopt.overrides = d.overrides;
+      wopt.cancel = &cancel_token;
       install_signal_handlers();
       if (*sweep) {
         std::vector<cs::SweepAxis> axes;
         for (const auto& v : varies) axes.push_back(cs::parse_vary(v));
-        if (output.empty())
-          output = (std::filesystem::path("outputs") /
-                    (std::filesystem::path(scenario_path).stem().string() + "-sweep.h5"))
-                       .string();
-        if (std::filesystem::exists(output) && !force)
-          throw cs::UsageError(fmt::format(
-              "{} already exists; choose another name with -o, or pass --force to replace it",
-              output));
+        if (output.empty()) output = cs::default_sweep_path(scenario_path);
+        cs::prepare_output(output, force);  // refuse before the work, not after
         const cs::SweepResult r = cs::run_sweep(scenario_path, axes, wopt);
-        if (cs::interrupt_flag()) throw cs::Interrupted();
-        std::string command_line;
-        for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + quote_arg(argv[i]);
-        cs::write_sweep(r, output, force, command_line);
+        cs::write_sweep(r, output, force, command_line(argc, argv));
         if (!quiet) fmt::print("{}", cs::format_sweep(r));
         fmt::print("wrote {}\n", output);
         return 0;
@@ -251,7 +267,6 @@ int main(int argc, char** argv) {
       so.lo = lo_hi.first;
       so.hi = lo_hi.second;
       const cs::SolveResult r = cs::solve_lever(scenario_path, so, wopt);
-      if (cs::interrupt_flag()) throw cs::Interrupted();
       fmt::print("{}", cs::format_solve(r));
       return 0;
     }
@@ -261,8 +276,10 @@ int main(int argc, char** argv) {
     if (e.kind() == cs::InputKind::scenario)
       fmt::print(stderr, "{} problem{} found; nothing was run or written\n", n, n == 1 ? "" : "s");
     else
-      fmt::print(stderr, "{} problem{} in the {} file (damaged, or not written by countysim); "
-                 "nothing was written\n", n, n == 1 ? "" : "s", cs::input_kind_name(e.kind()));
+      fmt::print(stderr,
+                 "{} problem{} in the {} file (damaged, or not written by countysim); "
+                 "nothing was written\n",
+                 n, n == 1 ? "" : "s", cs::input_kind_name(e.kind()));
     return 2;
   } catch (const cs::UsageError& e) {
     fmt::print(stderr, "countysim: {}\n", e.what());

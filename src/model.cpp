@@ -29,8 +29,6 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// Pools are compared with a relative tolerance so that a pool that holds
-// exactly what a project needs (after sums of fractions) lets it start.
 // (1 + q)^y for small whole y, without pow().
 inline double growth_factor(double q, int y) {
   double f = 1.0;
@@ -38,26 +36,28 @@ inline double growth_factor(double q, int y) {
   return f;
 }
 
+// Pools are compared with a relative tolerance so that a pool that holds
+// exactly what a project needs (after sums of fractions) lets it start.
 inline bool covers(double pool, double need) {
   return pool >= need - 1e-9 * (1.0 + need);
 }
 
-}  // namespace
+// The stages of model.md "One draw", in order. Each reads the sampled inputs
+// `v` (slot values) and what earlier stages left in the workspace or output.
 
-void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
-                   DrawOutput& out) {
-  const Scenario& sc = *plan.scenario;
-  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
-  std::vector<double>& v = out.inputs;
-  sample_inputs(plan, seed, draw, v, ws.scratch);
-
-  // County factor, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
-  ws.zt.assign(NY, 0.0);
+// County-wide shock, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
+void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
+  const int T = plan.years;
+  ws.zt.assign(T + 1, 0.0);
   for (int t = 1; t <= T; ++t)
-    ws.zt[t] = sc.macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
+    ws.zt[t] = plan.scenario->macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
+}
 
-  // Incumbents: Yinc_{c,t} = Yinc_{c,t-1} (1 + G + lambda z + kappa (s - s_ref)).
-  ws.yinc.assign(static_cast<std::size_t>(NY) * C, 0.0);
+// Incumbent output: Yinc_{c,t} = Yinc_{c,t-1} (1 + G + lambda z + kappa (s - s_ref)).
+void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, C = plan.clusters;
+  ws.yinc.assign(static_cast<std::size_t>(T + 1) * C, 0.0);
   for (int c = 0; c < C; ++c) {
     const Cluster& cl = sc.clusters[c];
     ws.yinc[c] = cl.base_output;
@@ -68,8 +68,13 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
       ws.yinc[t * C + c] = ws.yinc[(t - 1) * C + c] * (1.0 + g);
     }
   }
+}
 
-  // Projects: success, readiness and the land/credit schedule, month by month.
+// Projects: success, readiness r_p = planned + delay, rounded months; the
+// successful ones in scheduling order (priority, r_p, file order).
+void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int P = plan.projects;
   std::vector<ProjectState>& ps = ws.projects;
   ps.resize(P);
   ws.order.clear();
@@ -92,7 +97,15 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
     if (ps[a].ready != ps[b].ready) return ps[a].ready < ps[b].ready;
     return a < b;
   });
+}
 
+// Factor scheduling (land and credit): month by month, first fit from pools
+// topped up each January; credit Omega_t = phi L_t s_t.
+void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
+                      DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years;
+  std::vector<ProjectState>& ps = ws.projects;
   double land = sc.land.initial_stock_mu, credit = 0.0;
   std::size_t waiting = ws.order.size();
   for (int m = 0; m < 12 * T; ++m) {
@@ -125,8 +138,13 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   out.metric(Metric::land_supplied_mu, 0) = nan;
   out.metric(Metric::land_used_mu, 0) = nan;
   out.metric(Metric::land_stock_mu, 0) = sc.land.initial_stock_mu;
+}
 
-  // Production: linear ramp from O_p over R_p months; yearly output K * mean fraction.
+// Production: linear ramp from O_p over R_p months; yearly output K x mean
+// fraction, summed by cluster into D_t.
+void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  std::vector<ProjectState>& ps = ws.projects;
   std::fill(out.project_output.begin(), out.project_output.end(), 0.0);
   ws.d.assign(static_cast<std::size_t>(NY) * C, 0.0);
   for (int y = 0; y < NY; ++y) {
@@ -154,8 +172,11 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
       if (12 * t - 1 >= st.production) out.metric(Metric::projects_producing, t) += 1;
     }
   }
+}
 
-  // Local supply chain: X_t = (I - A)^-1 D_t; cluster output Y = Yinc + X.
+// Local supply chain: X_t = (I - A)^-1 D_t; cluster output Y = Yinc + X.
+void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, C = plan.clusters, NY = T + 1;
   ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
   for (int t = 1; t <= T; ++t) {
     for (int i = 0; i < C; ++i) {
@@ -169,12 +190,18 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
     }
   }
   for (int i = 0; i < NY * C; ++i) out.cluster_output[i] = ws.yinc[i] + ws.x[i];
+}
 
-  // Rest of the economy.
+// Rest of the economy: R_0 = gdp_base - sum v_c base_output_c (must be
+// positive), R_t = R_{t-1} (1 + h_t + lambda_R z_t).
+void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64_t draw,
+                     DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, C = plan.clusters;
   double industry_va0 = 0.0;
   for (int c = 0; c < C; ++c)
     industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
-  ws.rest.assign(NY, 0.0);
+  ws.rest.assign(T + 1, 0.0);
   ws.rest[0] = sc.macro.gdp_base - industry_va0;
   if (!(ws.rest[0] > 0)) {
     throw RunError(fmt::format(
@@ -186,23 +213,76 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   for (int t = 1; t <= T; ++t)
     ws.rest[t] = ws.rest[t - 1] *
                  (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
+}
 
-  // Value added, GDP, shares, tax, employment.
+// Value added VA_c = v_c Y_c, GDP = R + sum VA, and the three shares; the
+// credit inputs are reported as metrics too.
+void value_added_and_shares(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
+                            DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int C = plan.clusters, NY = plan.years + 1;
   const double digital_rest = v[plan.digital_share_of_rest];
   for (int y = 0; y < NY; ++y) {
-    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, tax = 0, employment = 0;
+    double output = 0, va = 0, mva = 0, digital = 0, sei = 0;
     for (int c = 0; c < C; ++c) {
       const Cluster& cl = sc.clusters[c];
-      const ClusterSlots& s = plan.cluster[c];
       const double yc = out.cluster_output[y * C + c];
-      const double vac = v[s.value_added_ratio] * yc;
-      const double incumbent_and_induced = yc - ws.d[y * C + c];
+      const double vac = v[plan.cluster[c].value_added_ratio] * yc;
       output += yc;
       va += vac;
       if (cl.manufacturing) mva += vac;
       digital += cl.digital_share * vac;
       sei += cl.strategic_emerging_share * yc;
-      tax += v[s.tax_rate] * incumbent_and_induced;
+    }
+    const double gdp = ws.rest[y] + va;
+    out.metric(Metric::industrial_output, y) = output;
+    out.metric(Metric::industrial_value_added, y) = va;
+    out.metric(Metric::manufacturing_value_added, y) = mva;
+    out.metric(Metric::gdp, y) = gdp;
+    out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
+    out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
+    out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
+    if (y == 0) {
+      out.metric(Metric::new_loans, 0) = nan;
+      out.metric(Metric::manufacturing_loan_share, 0) = nan;
+    } else {
+      out.metric(Metric::new_loans, y) = v[plan.new_loans[y - 1]];
+      out.metric(Metric::manufacturing_loan_share, y) = v[plan.loan_share[y - 1]];
+    }
+  }
+}
+
+// Tax: incumbent and induced output at the cluster's rate, direct project
+// output at the project's (default: its cluster's).
+void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
+                    DrawOutput& out) {
+  const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
+  for (int y = 0; y < NY; ++y) {
+    double tax = 0;
+    for (int c = 0; c < C; ++c) {
+      const double incumbent_and_induced = out.cluster_output[y * C + c] - ws.d[y * C + c];
+      tax += v[plan.cluster[c].tax_rate] * incumbent_and_induced;
+    }
+    for (int p = 0; p < P && y > 0; ++p) {
+      const double yp = out.project_output[y * P + p];
+      if (yp == 0.0) continue;
+      const ProjectSlots& s = plan.project[p];
+      tax += v[s.tax_rate >= 0 ? s.tax_rate : plan.cluster[plan.project_cluster[p]].tax_rate] * yp;
+    }
+    out.metric(Metric::industrial_tax, y) = tax;
+  }
+}
+
+// Employment: (Y - D) / w_{c,t} for incumbents and induced output, plus each
+// project's jobs (jobs x Yproj / K, or Yproj / w without `jobs`).
+void employment(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
+                DrawOutput& out) {
+  const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
+  const std::vector<ProjectState>& ps = ws.projects;
+  for (int y = 0; y < NY; ++y) {
+    for (int c = 0; c < C; ++c) {
+      const ClusterSlots& s = plan.cluster[c];
+      const double incumbent_and_induced = out.cluster_output[y * C + c] - ws.d[y * C + c];
       const double w = v[s.output_per_worker] * growth_factor(v[s.productivity_growth], y);
       out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
     }
@@ -211,7 +291,6 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
       if (yp == 0.0) continue;
       const int c = plan.project_cluster[p];
       const ProjectSlots& s = plan.project[p];
-      tax += v[s.tax_rate >= 0 ? s.tax_rate : plan.cluster[c].tax_rate] * yp;
       double jobs;
       if (s.jobs >= 0) {
         jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
@@ -221,55 +300,45 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
       }
       out.cluster_employment[y * C + c] += jobs;
     }
-    for (int c = 0; c < C; ++c) employment += out.cluster_employment[y * C + c];
-    const double gdp = ws.rest[y] + va;
-    out.metric(Metric::industrial_output, y) = output;
-    out.metric(Metric::industrial_value_added, y) = va;
-    out.metric(Metric::manufacturing_value_added, y) = mva;
-    out.metric(Metric::gdp, y) = gdp;
-    out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
-    out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
-    out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
-    out.metric(Metric::industrial_tax, y) = tax;
-    out.metric(Metric::employment, y) = employment;
-    if (y == 0) {
-      out.metric(Metric::new_loans, 0) = nan;
-      out.metric(Metric::manufacturing_loan_share, 0) = nan;
-    } else {
-      out.metric(Metric::new_loans, y) = v[plan.new_loans[y - 1]];
-      out.metric(Metric::manufacturing_loan_share, y) = v[plan.loan_share[y - 1]];
-    }
+    double total = 0;
+    for (int c = 0; c < C; ++c) total += out.cluster_employment[y * C + c];
+    out.metric(Metric::employment, y) = total;
   }
+}
 
-  // Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + new projects.
-  auto firms = [&](const FirmSlots& f, const FirmSeries& series, bool FlagOf(const Project&),
-                   Metric metric) {
-    if (!f.present) {
-      for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
-      return;
-    }
-    double n = series.base;
-    out.metric(metric, 0) = n;
-    const double rate = v[f.exit_rate];
-    for (int t = 1; t <= T; ++t) {
-      const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
-      v[f.exits[t - 1]] = exits;
-      double opened = 0;
-      for (int p = 0; p < P; ++p)
-        if (FlagOf(sc.projects[p]) && ps[p].production >= 12 * (t - 1) && ps[p].production < 12 * t)
-          opened += 1;
-      n = n + v[f.entries[t - 1]] - exits + opened;
-      out.metric(metric, t) = n;
-    }
-  };
-  firms(
-      plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
-      Metric::above_scale_firms);
-  firms(
-      plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
-      Metric::high_tech_firms);
+// Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + n_t,
+// n_t the flagged projects whose production begins in year t. The exit
+// uniforms in out.inputs are replaced by the exit counts.
+void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
+                 bool flag_of(const Project&), Metric metric, const DrawWorkspace& ws,
+                 DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, P = plan.projects, NY = T + 1;
+  std::vector<double>& v = out.inputs;
+  if (!f.present) {
+    for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
+    return;
+  }
+  double n = series.base;
+  out.metric(metric, 0) = n;
+  const double rate = v[f.exit_rate];
+  for (int t = 1; t <= T; ++t) {
+    const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
+    v[f.exits[t - 1]] = exits;
+    double opened = 0;
+    for (int p = 0; p < P; ++p)
+      if (flag_of(sc.projects[p]) && ws.projects[p].production >= 12 * (t - 1) &&
+          ws.projects[p].production < 12 * t)
+        opened += 1;
+    n = n + v[f.entries[t - 1]] - exits + opened;
+    out.metric(metric, t) = n;
+  }
+}
 
-  // Targets.
+// Targets: the value each compares, and whether the draw meets it.
+void evaluate_targets(const Plan& plan, DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int C = plan.clusters;
   for (std::size_t k = 0; k < sc.targets.size(); ++k) {
     const Target& tg = sc.targets[k];
     const int y = tg.year - sc.base_year;
@@ -290,6 +359,32 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
     out.target_value[k] = value;
     out.target_met[k] = tg.at_least ? value >= tg.threshold : value <= tg.threshold;
   }
+}
+
+}  // namespace
+
+void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
+                   DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const std::vector<double>& v = out.inputs;
+  sample_inputs(plan, seed, draw, out.inputs, ws.scratch);
+  common_shock(plan, v, ws);
+  incumbent_output(plan, v, ws);
+  project_timing(plan, v, ws);
+  schedule_factors(plan, v, ws, out);
+  project_production(plan, ws, out);
+  supply_chain(plan, ws, out);
+  rest_of_economy(plan, v, draw, ws);
+  value_added_and_shares(plan, v, ws, out);
+  industrial_tax(plan, v, ws, out);
+  employment(plan, v, ws, out);
+  firm_counts(
+      plan, plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
+      Metric::above_scale_firms, ws, out);
+  firm_counts(
+      plan, plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
+      Metric::high_tech_firms, ws, out);
+  evaluate_targets(plan, out);
 }
 
 }  // namespace countysim

@@ -54,8 +54,8 @@ void prepare_output(const std::string& path, bool force) {
     std::error_code ec;
     fs::create_directories(out.parent_path(), ec);
     if (ec)
-      throw RunError(fmt::format("cannot create the folder {}: {}", out.parent_path().string(),
-                                 ec.message()));
+      throw RunError(
+          fmt::format("cannot create the folder {}: {}", out.parent_path().string(), ec.message()));
   }
 }
 

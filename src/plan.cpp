@@ -1,6 +1,7 @@
 #include "countysim/plan.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -63,9 +64,9 @@ void build_groups(Plan& plan) {
     for (const auto* k : {&c.a, &c.b})
       if (!by_base.count(*k))
         throw InputError({{sc.path, c.pos,
-                              fmt::format("correlations: '{}' is not a random input of this "
-                                          "scenario (it is a constant or does not exist)",
-                                          *k)}});
+                           fmt::format("correlations: '{}' is not a random input of this "
+                                       "scenario (it is a constant or does not exist)",
+                                       *k)}});
     id_of(c.a);
     id_of(c.b);
   }
@@ -102,9 +103,9 @@ void build_groups(Plan& plan) {
                "matrix; using the nearest valid one, whose largest change is {:.3f} "
                "(between '{}' and '{}')",
                [&] {
-                 std::string s;
-                 for (int m : members) s += (s.empty() ? "" : ", ") + names[m];
-                 return s;
+                 std::vector<std::string> member_names;
+                 for (int m : members) member_names.push_back(names[m]);
+                 return fmt::format("{}", fmt::join(member_names, ", "));
                }(),
                repair.largest_change, names[members[repair.row]], names[members[repair.col]])});
     }

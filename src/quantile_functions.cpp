@@ -264,7 +264,6 @@ double normal_quantile(double u) {
   return q < 0 ? -x : x;
 }
 
-
 double normal_pdf(double z) {
   return 0.3989422804014327 * std::exp(-0.5 * z * z);
 }

@@ -21,4 +21,10 @@ std::size_t quantile_index(const std::vector<double>& quantiles, double q,
                    InputKind::results);
 }
 
+std::size_t SweepResult::points() const {
+  std::size_t n = 1;
+  for (const auto& a : axes) n *= a.values.size();
+  return n;
+}
+
 }  // namespace countysim

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "countysim/errors.hpp"
+#include "countysim/utf8.hpp"
 
 namespace countysim::svg {
 
@@ -46,10 +47,8 @@ double text_width(std::string_view s, double font_size) {
       em += (c == ' ' || c == '.' || c == ',' || c == ':' || c == 'i' || c == 'l') ? 0.3 : 0.56;
       ++i;
     } else {
-      // Multi-byte UTF-8: three-byte sequences are CJK and full-width forms.
-      int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-      em += len >= 3 ? 1.0 : 0.6;
-      i += len;
+      // From U+0800 (three-byte UTF-8) on: CJK and full-width forms, one em.
+      em += utf8::next(s, i) >= 0x800 ? 1.0 : 0.6;
     }
   }
   return em * font_size;

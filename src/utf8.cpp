@@ -83,7 +83,9 @@ int display_width(std::string_view s) {
   return width;
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);

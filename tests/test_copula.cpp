@@ -34,7 +34,9 @@ TEST_CASE("a matrix that is not positive definite is repaired", "[copula]") {
   Eigen::MatrixXd c(3, 3);
   c << 1, 0.9, 0.9, 0.9, 1, -0.9, 0.9, -0.9, 1;
   REQUIRE(min_eigenvalue(c) < 0);
-  CHECK_THROWS_AS(cholesky_lower(c), std::invalid_argument);
+  CHECK_THROWS_WITH(cholesky_lower(c),
+                    "correlation matrix is not positive definite; repair it with "
+                    "nearest_correlation first");
 
   const auto r = nearest_correlation(c);
   CHECK(r.repaired);

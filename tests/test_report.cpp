@@ -16,6 +16,7 @@
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/svg.hpp"
+#include "temp_dir.hpp"
 
 using namespace countysim;
 namespace fs = std::filesystem;
@@ -362,11 +363,19 @@ PngInfo png_info(const fs::path& p) {
   return r;
 }
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("countysim_test_report_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("countysim-report") {}
+};
+
+// The kind of the InputError `f` throws.
+template <class F>
+std::string input_kind(F f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return input_kind_name(e.kind());
+  }
+  return "none";
 }
 
 }  // namespace
@@ -411,6 +420,7 @@ TEST_CASE("report: probabilities, the likelihood scale and months", "[report]") 
   CHECK(parse_lang("zh") == Lang::zh);
   CHECK(parse_lang("en") == Lang::en);
   CHECK_THROWS_AS(parse_lang("fr"), UsageError);
+  CHECK_THROWS_WITH(parse_lang("fr"), "--lang fr: unknown language; use zh or en");
 }
 
 TEST_CASE("svg: nice ticks cover the range in steps of 1, 2 or 5", "[report]") {
@@ -443,6 +453,11 @@ TEST_CASE("svg: text is escaped and documents are well-formed", "[report]") {
   CHECK(svg::escape("工业\x01总产值") == "工业总产值");
   CHECK(svg::text_width("工业", 10) == Approx(20));
   CHECK(svg::text_width("ab", 10) < svg::text_width("工业", 10));
+  // Latin 0.56 em, narrow punctuation 0.3, two-byte UTF-8 0.6, three and four bytes 1.
+  CHECK(svg::text_width("a.", 10) == Approx(8.6));
+  CHECK(svg::text_width("é", 10) == Approx(6));
+  CHECK(svg::text_width("≥", 10) == Approx(10));
+  CHECK(svg::text_width("\xF0\xA0\x80\x80", 10) == Approx(10));  // U+20000
   svg::Document d(200, 100);
   d.title("标题 <1>");
   d.text(10, 20, "工业总产值 ≥ 100 亿元 & <P>", {});
@@ -457,7 +472,8 @@ TEST_CASE("svg: text is escaped and documents are well-formed", "[report]") {
 }
 
 TEST_CASE("report: a small results file gives every file, in both languages", "[report]") {
-  fs::path dir = fresh_dir("full");
+  TempDir tmp;
+  const fs::path& dir = tmp.path;
   std::string h5 = (dir / "run.h5").string();
   const std::uint64_t draws = 2000;
   write_fixture(h5, draws);
@@ -575,20 +591,47 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
     }
     CHECK(rows[1][column(h, "planned_start")] == "2022-04");
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("report: bad inputs", "[report]") {
-  fs::path dir = fresh_dir("errors");
-  CHECK_THROWS_AS(write_report((dir / "missing.h5").string(), (dir / "out").string(), "zh"),
-                  InputError);
+  TempDir tmp;
+  const fs::path& dir = tmp.path;
+  // The reader's messages are its own; here only that they are results errors.
+  CHECK(input_kind([&] {
+          write_report((dir / "missing.h5").string(), (dir / "out").string(), "zh");
+        }) == "results");
   { std::ofstream((dir / "not.h5").string()) << "not hdf5"; }
-  CHECK_THROWS_AS(write_report((dir / "not.h5").string(), (dir / "out").string(), "zh"),
-                  InputError);
+  CHECK(input_kind([&] {
+          write_report((dir / "not.h5").string(), (dir / "out").string(), "zh");
+        }) == "results");
+  CHECK(input_kind([&] {
+          write_sweep_report((dir / "not.h5").string(), (dir / "out").string(), "zh");
+        }) == "sweep");
   std::string h5 = (dir / "run.h5").string();
   write_fixture(h5, 500);
   // A folder below a plain file cannot be created.
-  CHECK_THROWS_AS(write_report(h5, (dir / "not.h5" / "rep").string(), "zh"), RunError);
-  CHECK_THROWS_AS(write_report(h5, (dir / "rep").string(), "fr"), UsageError);
-  fs::remove_all(dir);
+  const std::string below_file = (dir / "not.h5" / "rep").string();
+  CHECK_THROWS_AS(write_report(h5, below_file, "zh"), RunError);
+  CHECK_THROWS_WITH(write_report(h5, below_file, "zh"),
+                    below_file + ": cannot create the report folder: Not a directory");
+  CHECK_THROWS_WITH(write_report(h5, (dir / "rep").string(), "fr"),
+                    "--lang fr: unknown language; use zh or en");
+}
+
+TEST_CASE("report: a results file without a quantile the charts need", "[report]") {
+  TempDir tmp;
+  std::string h5 = tmp.file("run.h5");
+  write_fixture(h5, 500);
+  ReportData d;
+  {
+    ResultsReader reader(h5);
+    d = load_report_data(reader);
+  }
+  d.source = h5;
+  d.coords.quantile.erase(d.coords.quantile.begin());  // no 0.05
+  ReportOptions svg_only;
+  svg_only.png = false;
+  CHECK_THROWS_WITH(render_report(d, tmp.file("rep"), Lang::zh, svg_only),
+                    h5 + ": the summaries have no 0.05 quantile");
+  CHECK(input_kind([&] { render_report(d, tmp.file("rep"), Lang::en, svg_only); }) == "results");
 }

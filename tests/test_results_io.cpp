@@ -398,7 +398,8 @@ TEST_CASE("compress_chunk produces the bytes of HDF5's shuffle+deflate pipeline"
   // A length that is not a whole number of elements keeps its tail bytes last.
   const auto odd = compress_chunk(f32.data(), 4 * 10 + 3, 4, level);
   CHECK_FALSE(odd.empty());
-  CHECK_THROWS_AS(compress_chunk(f32.data(), 16, 4, 10), RunError);
+  CHECK_THROWS_WITH(compress_chunk(f32.data(), 16, 4, 10),
+                    "compress_chunk: deflate level 10 is not in 0..9");
 }
 
 TEST_CASE("HDF5 failures become RunError with HDF5's own reason", "[h5]") {
@@ -445,7 +446,8 @@ TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
     w.read_columns(1, 5, 0, cols);
     CHECK(cols.empty());
     CHECK_THROWS_AS(w.read_columns(1, 10, 3, cols), RunError);
-    CHECK_THROWS_AS(w.write_chunk(0, 2, {}), RunError);
+    CHECK_THROWS_WITH(w.write_chunk(0, 2, {}),
+                      "results: chunk 2 of /draws/industrial_output is past the last one (1)");
     for (const auto& m : s.summaries) w.write_summary(m);
     CHECK_THROWS_AS(w.write_summary(s.summaries[0]), RunError);
     w.write_targets(s.targets);
@@ -496,7 +498,8 @@ TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
   }
   CHECK_FALSE(r.has_dataset("draws", "gdp"));
   CHECK_FALSE(r.has_dataset("draws", "../year"));
-  CHECK_THROWS_AS(r.read_dataset("draws", "gdp"), InputError);
+  CHECK_THROWS_WITH(r.read_dataset("draws", "gdp"),
+                    path + ": no dataset /draws/gdp in this results file");
 
   std::vector<std::string> names;
   for (const auto& m : s.summaries) names.push_back(m.metric);
@@ -576,18 +579,24 @@ TEST_CASE("ResultsWriter refuses what it cannot write", "[h5]") {
         Catch::Contains("cluster_output") && Catch::Contains("'cluster'"));
     specs = s.specs;
     specs[0].group = "extra";
-    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    CHECK_THROWS_WITH(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8),
+                      "results: dataset 'industrial_output' in group 'extra': the group must be "
+                      "'draws' or 'inputs'");
     specs = s.specs;
     specs[0].name = "year";
-    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    CHECK_THROWS_WITH(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8),
+                      "results: dataset /draws/year would hide the coordinate of that name");
     specs = s.specs;
     specs[0].name = "a/b";
-    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8), RunError);
+    CHECK_THROWS_WITH(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8),
+                      "results: dataset name 'a/b' in /draws must be printable ASCII without '/'");
     specs = s.specs;
     specs[0].dims = {"month"};
     CHECK_THROWS_WITH(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, specs, 13, 8),
                       Catch::Contains("unknown dimension 'month'"));
-    CHECK_THROWS_AS(ResultsWriter(tmp.file("a.h5"), s.info, s.coords, s.specs, 0, 8), RunError);
+    CHECK_THROWS_WITH(
+        ResultsWriter(tmp.file("a.h5"), s.info, s.coords, s.specs, 0, 8),
+        "results: " + tmp.file("a.h5") + ": draws (0) and chunk_draws (8) must be positive");
     CHECK_FALSE(fs::exists(tmp.file("a.h5")));  // checked before creating anything
   }
   SECTION("companion datasets of the wrong length") {

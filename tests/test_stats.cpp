@@ -8,24 +8,31 @@
 #include "countysim/stats.hpp"
 
 using namespace countysim;
+using Catch::Matchers::WithinAbs;
 
-TEST_CASE("type-7 quantiles equal sorting and interpolating", "[stats]") {
-  for (std::size_t n : {1u, 2u, 7u, 1000u, 4097u}) {
-    std::vector<float> x(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<float>(stream_uniform(3, 11, i) * 100);
-    std::vector<float> sorted = x;
-    std::sort(sorted.begin(), sorted.end());
-    const auto& qs = summary_quantiles();
-    const auto got = quantiles_type7(x.data(), n, qs);
-    for (std::size_t i = 0; i < qs.size(); ++i) {
-      const double h = (n - 1) * qs[i];
-      const auto lo = static_cast<std::size_t>(std::floor(h));
-      const double b = lo + 1 < n ? sorted[lo + 1] : sorted[lo];
-      const double want = sorted[lo] + (h - lo) * (b - sorted[lo]);
-      INFO("n " << n << " q " << qs[i]);
-      CHECK(got[i] == want);
-    }
-  }
+TEST_CASE("type-7 quantiles match numpy's default", "[stats]") {
+  const auto& qs = summary_quantiles();  // 0.05 0.10 0.25 0.50 0.75 0.90 0.95
+  // numpy.quantile(range(1, 11), qs) and numpy.quantile([1, 3], qs).
+  const std::vector<double> ten = {1.45, 1.9, 3.25, 5.5, 7.75, 9.1, 9.55};
+  const std::vector<double> two = {1.1, 1.2, 1.5, 2.0, 2.5, 2.8, 2.9};
+  std::vector<float> x = {7, 3, 10, 1, 9, 2, 8, 5, 4, 6};  // any order
+  const auto got = quantiles_type7(x.data(), x.size(), qs);
+  for (std::size_t i = 0; i < qs.size(); ++i) CHECK_THAT(got[i], WithinAbs(ten[i], 1e-12));
+  std::vector<float> y = {3, 1};
+  const auto got2 = quantiles_type7(y.data(), y.size(), qs);
+  for (std::size_t i = 0; i < qs.size(); ++i) CHECK_THAT(got2[i], WithinAbs(two[i], 1e-12));
+  std::vector<float> one = {4.5f};
+  for (double q : quantiles_type7(one.data(), 1, qs)) CHECK(q == 4.5);
+  // A permutation of 0..n-1: the q quantile is (n - 1) q, for n large enough
+  // that the selection splits the range many times.
+  const std::size_t n = 4097;
+  std::vector<float> perm(n);
+  for (std::size_t i = 0; i < n; ++i) perm[i] = static_cast<float>((i * 1237) % n);
+  const auto got3 = quantiles_type7(perm.data(), n, qs);
+  for (std::size_t i = 0; i < qs.size(); ++i) CHECK_THAT(got3[i], WithinAbs(4096 * qs[i], 1e-9));
+  // The ends are the order statistics themselves.
+  std::vector<float> z = {2, 8, 5};
+  CHECK(quantiles_type7(z.data(), 3, {0.0, 0.5, 1.0}) == std::vector<double>{2, 5, 8});
 }
 
 TEST_CASE("quantiles of a column with NaN are NaN", "[stats]") {

@@ -1,6 +1,7 @@
 // What-if verbs: compare (paired and unpaired standard errors, a known
-// difference), sweep (grid points equal single runs bit for bit, file layout)
-// and solve (a lever whose answer is known in closed form).
+// difference), sweep (grid points equal single runs bit for bit, file layout,
+// the report of a sweep file), solve (a lever whose answer is known in closed
+// form) and stopping both through a cancel token.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
 #include "countysim/plan.hpp"
+#include "countysim/report.hpp"
 #include "countysim/whatif.hpp"
 #include "scenario_fixtures.hpp"
 #include "temp_dir.hpp"
@@ -82,8 +84,9 @@ TEST_CASE("compare pairs draws when seed and draws agree", "[whatif]") {
   CHECK(std::abs(r.diff - 0.3) < 4 * se_truth);
   CHECK(r.diff == Approx(r.p_alt - r.p_base).margin(1e-12));
   CHECK(std::abs(r.std_error - se_truth) < 0.1 * se_truth);
-  CHECK(r.unpaired_std_error ==
-        Approx(std::sqrt(r.p_base * (1 - r.p_base) / n + r.p_alt * (1 - r.p_alt) / n)));
+  // Unpaired: sqrt(0.3 * 0.7 / n + 0.6 * 0.4 / n), up to the estimates' noise.
+  const double unpaired_truth = std::sqrt(0.45 / n);
+  CHECK(std::abs(r.unpaired_std_error - unpaired_truth) < 0.03 * unpaired_truth);
   CHECK(r.std_error < 0.8 * r.unpaired_std_error);
   // The project only adds output, so with shared draws no quantile falls.
   bool seen = false;
@@ -99,6 +102,9 @@ TEST_CASE("compare pairs draws when seed and draws agree", "[whatif]") {
   CHECK(csv.rfind("target,label,p_base,p_alt,difference,std_error,unpaired_std_error,paired\n",
                   0) == 0);
   CHECK(csv.find("\nstarted,开工,") != std::string::npos);
+  // Numbers as shortest round-trip text, the paired flag as 1.
+  CHECK(csv.find(fmt::format("\nstarted,开工,{},{},{},{},{},1\n", r.p_base, r.p_alt, r.diff,
+                             r.std_error, r.unpaired_std_error)) != std::string::npos);
 }
 
 TEST_CASE("compare is unpaired when the seeds differ", "[whatif]") {
@@ -148,9 +154,19 @@ TEST_CASE("parse_vary reads lists and ranges", "[whatif]") {
   CHECK(b.values == std::vector<double>{0.1, 0.15, 0.2, 0.25, 0.3});
   CHECK(lever_override("x.y", 0.2) == "x.y=0.2");
   CHECK_THROWS_AS(parse_vary("land.supply_mu"), UsageError);
-  CHECK_THROWS_AS(parse_vary("land.supply_mu=1,two"), UsageError);
-  CHECK_THROWS_AS(parse_vary("land.supply_mu=5:1:1"), UsageError);
+  CHECK_THROWS_WITH(parse_vary("land.supply_mu"),
+                    "--vary 'land.supply_mu': expected PATH=v1,v2,... or PATH=LO:HI:STEP, e.g. "
+                    "land.supply_mu=300:900:150");
+  CHECK_THROWS_WITH(parse_vary("land.supply_mu=1,two"),
+                    "--vary land.supply_mu=1,two: 'two' is not a number; values are numbers, e.g. "
+                    "0.1,0.2");
+  CHECK_THROWS_WITH(parse_vary("land.supply_mu=5:1:1"),
+                    "--vary 'land.supply_mu=5:1:1': need LO <= HI and STEP > 0");
+  CHECK_THROWS_WITH(parse_vary("x=1:2"),
+                    "--vary 'x=1:2': a range is LO:HI:STEP, e.g. 0.1:0.3:0.05");
   CHECK_THROWS_AS(parse_range("0.4:0.1"), UsageError);
+  CHECK_THROWS_WITH(parse_range("0.4:0.1"), "--range '0.4:0.1': LO must be below HI");
+  CHECK_THROWS_WITH(parse_range("0.4"), "--range '0.4': expected LO:HI, e.g. 0.1:0.4");
   CHECK(parse_range("0.1:0.4") == std::pair<double, double>(0.1, 0.4));
 }
 
@@ -190,6 +206,10 @@ TEST_CASE("sweep points equal single runs bit for bit and the file is labelled",
   const std::string out = dir.file("sweep.h5");
   write_sweep(r, out, false, "countysim sweep test");
   CHECK_THROWS_AS(write_sweep(r, out, false, ""), UsageError);
+  CHECK_THROWS_WITH(write_sweep(r, out, false, ""),
+                    out +
+                        " already exists; choose another name with -o, or pass --force to "
+                        "replace it");
   write_sweep(r, out, true, "countysim sweep test");
   h5::Handle f = h5::open_file(out);
   CHECK(h5::read_attribute_string(f, "schema") == "countysim-sweep/1");
@@ -252,7 +272,15 @@ TEST_CASE("sweep files read back and draw as a line chart or heat maps", "[whati
   const std::string results = run(path, dir.file("r.h5"), 1, 100);
   CHECK_FALSE(is_sweep_file(results));
   CHECK_FALSE(is_sweep_file(path));
-  CHECK_THROWS_AS(read_sweep(results), InputError);
+  CHECK_THROWS_WITH(read_sweep(results),
+                    results +
+                        ": not a countysim sweep file (schema countysim-sweep/1); write one "
+                        "with countysim sweep");
+  try {
+    read_sweep(results);
+  } catch (const InputError& e) {
+    CHECK(e.kind() == InputKind::sweep);
+  }
 }
 
 TEST_CASE("sweep rejects an unknown path with a --set position", "[whatif]") {
@@ -262,6 +290,30 @@ TEST_CASE("sweep rejects an unknown path with a --set position", "[whatif]") {
   opt.draws = 100;
   CHECK_THROWS_AS(run_sweep(path, {parse_vary("land.suply_mu=1,2")}, opt), InputError);
   CHECK_THROWS_AS(run_sweep(path, {}, opt), UsageError);
+  CHECK_THROWS_WITH(run_sweep(path, {}, opt), "sweep needs at least one --vary PATH=VALUES");
+  const SweepAxis a = parse_vary("land.supply_mu=1,2");
+  CHECK_THROWS_WITH(run_sweep(path, {a, a}, opt), "--vary land.supply_mu is given twice");
+  CHECK_THROWS_WITH(run_sweep(path, {a, parse_vary("x=1"), parse_vary("y=1")}, opt),
+                    "sweep varies at most two paths (--vary given 3 or more times)");
+}
+
+TEST_CASE("sweep and solve stop when their cancel token is set", "[whatif]") {
+  TempDir dir;
+  const std::string path = write(dir, "s.yaml", one_project(0.5));
+  CancelToken token;
+  token.cancel();
+  WhatIfOptions opt;
+  opt.draws = 100;
+  opt.cancel = &token;
+  CHECK_THROWS_AS(run_sweep(path, {parse_vary("land.supply_mu=20,200")}, opt), Interrupted);
+  SolveOptions so;
+  so.target = "started";
+  so.path = "projects.dyeing.success_probability";
+  so.lo = 0.1;
+  so.hi = 0.9;
+  CHECK_THROWS_AS(solve_lever(path, so, opt), Interrupted);
+  token.reset();
+  CHECK(run_sweep(path, {parse_vary("land.supply_mu=20,200")}, opt).points() == 2);
 }
 
 TEST_CASE("solve finds a success probability with a known answer", "[whatif]") {
@@ -302,4 +354,7 @@ TEST_CASE("solve finds a success probability with a known answer", "[whatif]") {
 
   so.target = "nope";
   CHECK_THROWS_AS(solve_lever(path, so, opt), UsageError);
+  CHECK_THROWS_WITH(solve_lever(path, so, opt),
+                    "--target nope: the scenario has no such target; its targets are output-100, "
+                    "started");
 }

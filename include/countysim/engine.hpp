@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "countysim/cancel.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/results_io.hpp"
 
@@ -29,6 +30,7 @@ struct RunOptions {
   bool progress = false;             // progress bar on stderr
   std::string command_line;
   int compression_level = 1;
+  const CancelToken* cancel = nullptr;  // may be null; checked between blocks
 };
 
 struct RunSummary {
@@ -39,22 +41,22 @@ struct RunSummary {
   std::uint64_t bytes_written = 0;
 };
 
-// Set by the SIGINT/SIGTERM handler; the loop stops at the next block.
-std::atomic<bool>& interrupt_flag();
-
 // Runs the scenario and writes the results file (temporary name, renamed when
 // complete). Throws UsageError if the output exists and !force, Interrupted if
-// interrupted, RunError on failure; never leaves a partial file behind.
+// options.cancel is set, RunError on failure (the first failing block's error,
+// whatever the thread count); never leaves a partial file behind.
 RunSummary run_to_file(const Plan& plan, const RunOptions& options);
 
 // Only the target counts, no file: for sweeps and solves. Same streams as
-// run_to_file, so the probabilities agree bit for bit.
+// run_to_file, so the probabilities agree bit for bit. Throws Interrupted when
+// `cancel` is set.
 struct TargetCounts {
   std::uint64_t draws = 0;
   std::vector<std::uint64_t> met;  // [target]
   std::uint64_t all_met = 0;
 };
-TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads);
+TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
+                           const CancelToken* cancel = nullptr);
 
 TargetTable make_target_table(const Scenario& scenario, const TargetCounts& counts);
 

@@ -29,8 +29,7 @@ const char* input_kind_name(InputKind k);  // "scenario", "results", "sweep"
 // Bad input file: exit status 2. Holds every problem found.
 class InputError : public std::runtime_error {
  public:
-  explicit InputError(std::vector<Diagnostic> diagnostics,
-                      InputKind kind = InputKind::scenario);
+  explicit InputError(std::vector<Diagnostic> diagnostics, InputKind kind = InputKind::scenario);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   InputKind kind() const { return kind_; }
 

@@ -2,7 +2,7 @@
 // that close themselves, typed attribute and dataset helpers, and dimension
 // scales laid out so that netCDF readers (xarray/h5netcdf) label every axis.
 // Every failure becomes RunError("HDF5: <what> <where>"). Used only by
-// results_io.cpp; the rest of countysim never sees an hid_t.
+// the results (and sweep) files; the rest of countysim never sees an hid_t.
 #pragma once
 #include <hdf5.h>
 
@@ -52,6 +52,8 @@ std::string where(hid_t loc, const std::string& name = "");
 // instead of a silent deferred close.
 Handle create_file(const std::string& path);  // fails if `path` exists
 Handle open_file(const std::string& path);    // read-only
+// Whether `path` is an HDF5 file at all (false for a missing or foreign file).
+bool is_hdf5_file(const std::string& path);
 
 Handle create_group(hid_t loc, const std::string& name);  // creation order tracked+indexed
 Handle open_group(hid_t loc, const std::string& name);
@@ -60,6 +62,9 @@ Handle open_dataset(hid_t loc, const std::string& name);
 bool exists(hid_t loc, const std::string& name);
 bool is_group(hid_t loc, const std::string& name);
 bool is_dataset(hid_t loc, const std::string& name);
+// A name countysim gives an object: ASCII without '/' or spaces (h5netcdf,
+// netCDF-C and R all cope), never "." or "..".
+bool valid_name(const std::string& name);
 // Names of a group's members, in creation order where it is tracked.
 std::vector<std::string> member_names(hid_t group);
 

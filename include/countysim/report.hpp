@@ -1,12 +1,16 @@
 // `countysim report`: turns a results file into slide material — fan charts,
 // a target dashboard, target distributions, cluster and project-timing charts
-// (SVG, and PNG through rsvg-convert), CSV tables and an offline index.html.
+// (SVG, and PNG through rsvg-convert), CSV tables and an offline index.html —
+// and a sweep file into its line chart or heat maps and an index.html.
 #pragma once
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "countysim/results_io.hpp"
+#include "countysim/results_types.hpp"
+#include "countysim/sweep_io.hpp"
 
 namespace countysim {
 
@@ -43,6 +47,7 @@ void set_png_dpi(const std::string& png_path, double dpi);
 // Everything the report draws, read once from the results file; the charts
 // are built from this alone, so they can be tested without a file.
 struct ReportData {
+  std::string source;  // the results file, named in messages; may be empty
   RunInfo info;
   Coordinates coords;
   TargetTable targets;
@@ -57,7 +62,7 @@ struct ReportData {
 ReportData load_report_data(const ResultsReader& reader);
 
 struct ReportOptions {
-  bool png = true;       // off in unit tests that only look at SVG
+  bool png = true;       // off for sweep reports and tests that only look at SVG
   double png_zoom = 2;   // 800x450 px SVG -> 1600x900 px PNG
   double png_dpi = 192;  // 96 px/in SVG at zoom 2
 };
@@ -67,8 +72,18 @@ struct ReportOptions {
 std::vector<std::string> render_report(const ReportData& data, const std::string& out_dir,
                                        Lang lang, const ReportOptions& options = {});
 
-// The `countysim report` verb: a missing or invalid results file is a
+// The `countysim report` verb: a missing or invalid results file is an
 // InputError, an output folder that cannot be created a RunError.
 void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang);
+
+// Sweep charts (SVG text). One varied path: a line chart, one line per
+// target. Two: a heat map of one target over the grid.
+std::string sweep_line_chart(const SweepResult& r, bool zh);
+std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh);
+// `countysim report SWEEP.h5`: the charts (SVG only) and an index.html in
+// out_dir; returns the file names written. InputError if `path` is not a
+// sweep file.
+std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
+                                            const std::string& lang);
 
 }  // namespace countysim

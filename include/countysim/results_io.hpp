@@ -1,6 +1,7 @@
 // Results files (HDF5, layout in docs/results-format.md): the writer the
 // engine's writer thread owns, and the reader behind `summary`, `report` and
-// `compare`. Only these two classes touch HDF5 handles for results.
+// `compare`. With sweep_io.hpp (sweep files) this is the results layer:
+// nothing else opens a results or sweep file, and all go through h5.hpp.
 #pragma once
 #include <cstddef>
 #include <cstdint>

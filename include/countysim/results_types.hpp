@@ -77,7 +77,6 @@ struct SweepResult {
 // the file has no such quantile: readers must not assume the default list.
 std::optional<std::size_t> find_quantile(const std::vector<double>& quantiles, double q);
 // The same, throwing InputError (results) naming q when it is missing.
-std::size_t quantile_index(const std::vector<double>& quantiles, double q,
-                           const std::string& file);
+std::size_t quantile_index(const std::vector<double>& quantiles, double q, const std::string& file);
 
 }  // namespace countysim

@@ -1,7 +1,7 @@
 // What the terminal shows: the target table and the headline quantiles, as
 // aligned text (CJK characters count two columns) or CSV.
 #pragma once
-#include <cstdio>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,20 +10,16 @@
 
 namespace countysim {
 
-// Columns a UTF-8 string takes on a terminal (East Asian wide characters: 2).
-int display_width(const std::string& s);
-
 // Target table: id, label, year, condition, probability, standard error,
 // 95% Wilson interval; then the probability that all targets are met together.
 std::string format_target_table(const TargetTable& t, std::uint64_t draws);
 // The same as CSV (UTF-8, header row, one row per target, then an "all" row).
 std::string format_target_csv(const TargetTable& t);
-// 5/50/95% quantiles of the headline metrics in the last year.
-std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries, int last_year,
+// 5/50/95% quantiles of the headline metrics in the last year. `quantiles` is
+// the file's own quantile coordinate: a level it lacks prints as "n/a"; a
+// metric whose summary does not cover the last year is left out.
+std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries,
+                                      const std::vector<double>& quantiles, int last_year,
                                       int base_year);
-
-// A CSV field, quoted when it holds a comma, quote or newline.
-std::string csv_field(const std::string& s);
-
 
 }  // namespace countysim

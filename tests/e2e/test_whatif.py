@@ -4,6 +4,7 @@ that share seed and draws, `sweep` writes a labelled grid xarray can open, and
 target's threshold, 18%) or says plainly that no value reaches it."""
 import os
 import re
+import shutil
 import sys
 import unittest
 
@@ -21,6 +22,7 @@ class WhatIfTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmpdir()
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
         cls.base = os.path.join(cls.dir, "base.h5")
         cls.alt = os.path.join(cls.dir, "alt.h5")
         cls.other_seed = os.path.join(cls.dir, "other.h5")
@@ -83,8 +85,13 @@ class WhatIfTest(unittest.TestCase):
             self.assertEqual(int(f.attrs["draws"]), DRAWS)
         rep = os.path.join(self.dir, "sweep-report")
         run("report", out, "-o", rep, check=0)
-        self.assertTrue(os.path.exists(os.path.join(rep, "index.html")))
         self.assertTrue(os.path.exists(os.path.join(rep, "sweep-heat-loan-share.svg")))
+        # A heat map per target and the index linking them; no PNGs for sweeps.
+        with h5py.File(out, "r") as f:
+            heats = ["sweep-heat-" + t.decode() + ".svg" for t in f["target"][()]]
+        self.assertEqual(sorted(os.listdir(rep)), sorted(heats + ["index.html"]))
+        with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+            self.assertEqual(re.findall(r'<img src="([^"]+)"', f.read()), heats)
         again = run(*args)
         self.assertEqual(again.returncode, 2)
         self.assertIn("--force", again.stderr)

@@ -1,0 +1,48 @@
+// What a results file holds for one plan: the per-draw datasets (DatasetSpec
+// list, in file order), where each takes its values in a DrawOutput, and which
+// are summarised. The engine fills rows and moments through it; the writer
+// only sees the specs.
+#pragma once
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "countysim/model.hpp"
+#include "countysim/plan.hpp"
+#include "countysim/results_io.hpp"
+#include "countysim/stats.hpp"
+
+namespace countysim {
+
+// Which part of a DrawOutput fills a dataset.
+enum class RowSource {
+  year_metric,
+  cluster_output,
+  cluster_employment,
+  project_output,
+  start_month,
+  production_month,
+  target_met,
+  target_value,
+  input
+};
+
+struct ResultsLayout {
+  std::vector<DatasetSpec> specs;
+  std::vector<std::pair<RowSource, int>> sources;  // per spec: what fills it, and which one
+  std::vector<std::size_t> summarised;             // specs with a /summary group
+  std::size_t summary_columns = 0;                 // their row elements together
+};
+
+ResultsLayout make_layout(const Plan& plan);
+Coordinates make_coordinates(const Scenario& scenario);
+
+// Writes one draw's values into row `row` of every dataset buffer (raw bytes
+// in the dataset's file type, rows of row_elems() values).
+void fill_row(const ResultsLayout& layout, const Plan& plan, const DrawOutput& out, std::size_t row,
+              std::vector<std::vector<unsigned char>>& buffers);
+
+// Adds one draw's summarised values (float64, summary-column order) to m[0..].
+void add_moments(const ResultsLayout& layout, const DrawOutput& out, Moments* m);
+
+}  // namespace countysim

@@ -1,0 +1,144 @@
+// Sweep charts: target probabilities against one lever (a line per target), or
+// over a grid of two (a heat map per target), and `report SWEEP.h5`.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "report_chart.hpp"
+
+namespace countysim {
+
+namespace report_detail {
+
+namespace {
+
+const char* const kLineColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+// White (0) to dark blue (1).
+std::string heat_colour(double p) {
+  p = std::clamp(p, 0.0, 1.0);
+  const int r = static_cast<int>(std::lround(247 + (8 - 247) * p));
+  const int g = static_cast<int>(std::lround(251 + (48 - 251) * p));
+  const int b = static_cast<int>(std::lround(255 + (107 - 255) * p));
+  return fmt::format("#{:02x}{:02x}{:02x}", r, g, b);
+}
+
+}  // namespace
+
+Chart sweep_lines(const SweepResult& r, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  const SweepAxis& ax = r.axes.at(0);
+  const std::size_t nt = r.target_ids.size();
+  double x_lo = *std::min_element(ax.values.begin(), ax.values.end());
+  double x_hi = *std::max_element(ax.values.begin(), ax.values.end());
+  if (x_lo == x_hi) {
+    x_lo -= 1;
+    x_hi += 1;
+  }
+  const svg::Ticks xt = svg::nice_ticks(x_lo, x_hi);
+  Chart chart{"sweep-lines", ax.path, Document(800, 450 + 18.0 * ((nt + 2) / 3))};
+  Document& doc = chart.doc;
+  doc.title(zh ? "达标概率随 " + ax.path + " 的变化" : "Target probabilities against " + ax.path);
+  const svg::Frame fr(70, 50, 690, 320, x_lo, x_hi, 0, 1);
+  doc.text(70, 28, zh ? "各目标达成概率 × " + ax.path : "Probability of each target by " + ax.path,
+           {16, svg::Anchor::start, "#222", true});
+  fr.y_axis(doc, {0, 0.2, 0.4, 0.6, 0.8, 1.0},
+            [](double v) { return fmt::format("{:.0f}%", 100 * v); });
+  std::vector<double> xs;
+  for (double v : xt.values)
+    if (v >= x_lo - 1e-9 * (x_hi - x_lo) && v <= x_hi + 1e-9 * (x_hi - x_lo)) xs.push_back(v);
+  fr.x_axis(
+      doc, xs, [&](double v) { return svg::fixed(v, xt.decimals); }, true);
+  doc.text((fr.left() + fr.right()) / 2, fr.bottom() + 38, ax.path,
+           {13, svg::Anchor::middle, "#444"});
+  std::vector<std::size_t> order(ax.values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ax.values[a] < ax.values[b]; });
+  for (std::size_t k = 0; k < nt; ++k) {
+    const char* colour = kLineColours[k % 10];
+    std::vector<svg::Point> pts;
+    for (std::size_t i : order)
+      pts.emplace_back(fr.px(ax.values[i]), fr.py(r.probability[i * nt + k]));
+    doc.polyline(pts, {"none", colour, 2, 1, k >= 10 ? "6 4" : ""});
+    for (const auto& p : pts) doc.circle(p.first, p.second, 3, {colour, "none", 1, 1, ""});
+    const double lx = 70 + 240.0 * (k % 3), ly = fr.bottom() + 62 + 18.0 * (k / 3);
+    doc.line(lx, ly - 4, lx + 18, ly - 4, {"none", colour, 2, 1, ""});
+    doc.text(lx + 24, ly, r.target_ids[k], {12, svg::Anchor::start, "#222"});
+  }
+  fr.border(doc);
+  return chart;
+}
+
+Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  const SweepAxis &a0 = r.axes.at(0), &a1 = r.axes.at(1);
+  const std::size_t n0 = a0.values.size(), n1 = a1.values.size(), nt = r.target_ids.size();
+  const double left = 120, top = 60, width = 600, height = 320;
+  const double cw = width / static_cast<double>(n1), ch = height / static_cast<double>(n0);
+  const std::string& label = r.target_labels.at(target);
+  Chart chart{fmt::format("sweep-heat-{}", r.target_ids.at(target)),
+              r.target_ids[target] + " " + label, Document(800, 450)};
+  Document& doc = chart.doc;
+  doc.title(r.target_ids.at(target) + " " + label);
+  doc.text(left, 28, (zh ? "达标概率: " : "Probability: ") + r.target_ids[target] + "  " + label,
+           {15, svg::Anchor::start, "#222", true});
+  for (std::size_t i = 0; i < n0; ++i)
+    for (std::size_t j = 0; j < n1; ++j) {
+      const double p = r.probability[(i * n1 + j) * nt + target];
+      // vary_0 runs down the rows, first value at the top.
+      const double x = left + cw * j, y = top + ch * i;
+      doc.rect(x, y, cw, ch, {heat_colour(p), "#ffffff", 1, 1, ""});
+      doc.text(x + cw / 2, y + ch / 2 + 5, fmt::format("{:.0f}%", 100 * p),
+               {12, svg::Anchor::middle, p > 0.55 ? "#ffffff" : "#222"});
+    }
+  for (std::size_t j = 0; j < n1; ++j)
+    doc.text(left + cw * (j + 0.5), top + height + 18, fmt::format("{:g}", a1.values[j]),
+             {12, svg::Anchor::middle, "#444"});
+  for (std::size_t i = 0; i < n0; ++i)
+    doc.text(left - 8, top + ch * (i + 0.5) + 4, fmt::format("{:g}", a0.values[i]),
+             {12, svg::Anchor::end, "#444"});
+  doc.text(left + width / 2, top + height + 42, a1.path, {13, svg::Anchor::middle, "#444"});
+  svg::TextStyle vertical{13, svg::Anchor::middle, "#444"};
+  vertical.rotate = -90;
+  doc.text(24, top + height / 2, a0.path, vertical);
+  return chart;
+}
+
+}  // namespace report_detail
+
+using report_detail::Chart;
+
+std::string sweep_line_chart(const SweepResult& r, bool zh) {
+  return report_detail::sweep_lines(r, zh ? Lang::zh : Lang::en).doc.str();
+}
+
+std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh) {
+  return report_detail::sweep_heat(r, target, zh ? Lang::zh : Lang::en).doc.str();
+}
+
+std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
+                                            const std::string& lang) {
+  const Lang l = parse_lang(lang);
+  const SweepResult r = read_sweep(path);
+  report_detail::make_report_dir(out_dir);
+  std::vector<Chart> charts;
+  if (r.axes.size() == 1) {
+    charts.push_back(report_detail::sweep_lines(r, l));
+  } else {
+    for (std::size_t k = 0; k < r.target_ids.size(); ++k)
+      charts.push_back(report_detail::sweep_heat(r, k, l));
+  }
+  ReportOptions svg_only;
+  svg_only.png = false;  // sweep reports have always been SVG only
+  std::vector<std::string> files = report_detail::save_charts(charts, out_dir, svg_only);
+  report_detail::write_sweep_index(r, charts,
+                                   (std::filesystem::path(out_dir) / "index.html").string(), l);
+  files.push_back("index.html");
+  return files;
+}
+
+}  // namespace countysim

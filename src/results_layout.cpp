@@ -1,0 +1,205 @@
+#include "countysim/results_layout.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "countysim/metrics.hpp"
+
+namespace countysim {
+
+ResultsLayout make_layout(const Plan& plan) {
+  const Scenario& sc = *plan.scenario;
+  const std::size_t ny = plan.years + 1, nc = plan.clusters, np = plan.projects,
+                    nt = sc.targets.size();
+  ResultsLayout l;
+  auto add = [&](DatasetSpec s, RowSource src, int index, bool summary) {
+    if (summary) {
+      l.summarised.push_back(l.specs.size());
+      l.summary_columns += s.row_elems();
+    }
+    l.specs.push_back(std::move(s));
+    l.sources.emplace_back(src, index);
+  };
+  auto spec = [](const MetricInfo& m, std::vector<std::string> dims,
+                 std::vector<std::size_t> shape) {
+    DatasetSpec s;
+    s.group = "draws";
+    s.name = m.name;
+    s.dtype = m.integer ? DType::i32 : DType::f32;
+    s.dims = std::move(dims);
+    s.row_shape = std::move(shape);
+    s.units = m.units;
+    s.long_name = m.long_name;
+    s.label_zh = m.label_zh;
+    return s;
+  };
+  for (int m = 0; m < year_metric_count; ++m) {
+    const auto& info = metric_catalogue()[m];
+    if (info.metric == Metric::above_scale_firms && !plan.above_scale.present) continue;
+    if (info.metric == Metric::high_tech_firms && !plan.high_tech.present) continue;
+    add(spec(info, {"year"}, {ny}), RowSource::year_metric, m, true);
+  }
+  add(spec(metric_info(Metric::cluster_output), {"year", "cluster"}, {ny, nc}),
+      RowSource::cluster_output, 0, true);
+  add(spec(metric_info(Metric::cluster_employment), {"year", "cluster"}, {ny, nc}),
+      RowSource::cluster_employment, 0, true);
+  if (np > 0) {
+    add(spec(metric_info(Metric::project_output), {"year", "project"}, {ny, np}),
+        RowSource::project_output, 0, true);
+    add(spec(metric_info(Metric::project_start_month), {"project"}, {np}), RowSource::start_month,
+        0, false);
+    DatasetSpec prod = spec(metric_info(Metric::project_start_month), {"project"}, {np});
+    prod.name = "project_production_month";
+    prod.long_name =
+        "production start O_p = start + construction, months from January of the first "
+        "projection year (-1: never started)";
+    prod.label_zh = "投产月份";
+    add(prod, RowSource::production_month, 0, false);
+  }
+  if (nt > 0) {
+    DatasetSpec met;
+    met.group = "draws";
+    met.name = "target_met";
+    met.dtype = DType::u8;
+    met.dims = {"target"};
+    met.row_shape = {nt};
+    met.units = "1";
+    met.long_name = "1 when the draw meets the target";
+    met.label_zh = "是否达标";
+    add(met, RowSource::target_met, 0, false);
+    DatasetSpec val = met;
+    val.name = "target_value";
+    val.dtype = DType::f32;
+    val.units = "as the target's metric";
+    val.long_name = "value of the metric each target compares";
+    val.label_zh = "目标指标值";
+    add(val, RowSource::target_value, 0, false);
+  }
+  for (std::size_t k = 0; k < plan.input_datasets.size(); ++k) {
+    const auto& in = plan.input_datasets[k];
+    DatasetSpec s;
+    s.group = "inputs";
+    s.name = in.key;
+    s.dtype = DType::f32;
+    if (in.per_year) {
+      s.dims = {"projection_year"};
+      s.row_shape = {static_cast<std::size_t>(plan.years)};
+    }
+    s.units = "as in the scenario";
+    s.long_name = "sampled input " + in.key;
+    add(s, RowSource::input, static_cast<int>(k), false);
+  }
+  return l;
+}
+
+Coordinates make_coordinates(const Scenario& sc) {
+  Coordinates c;
+  for (int y = sc.base_year; y <= sc.last_year; ++y) c.year.push_back(y);
+  for (int y = sc.base_year + 1; y <= sc.last_year; ++y) c.projection_year.push_back(y);
+  for (const auto& cl : sc.clusters) {
+    c.cluster.push_back(cl.id);
+    c.cluster_label.push_back(cl.name);
+    c.cluster_group.push_back(cl.group);
+    c.cluster_manufacturing.push_back(cl.manufacturing ? 1 : 0);
+  }
+  for (const auto& p : sc.projects) {
+    c.project.push_back(p.id);
+    c.project_label.push_back(p.name);
+    c.project_cluster.push_back(p.cluster);
+    c.project_planned_start_month.push_back(p.planned_start_month);
+  }
+  for (const auto& t : sc.targets) {
+    c.target.push_back(t.id);
+    c.target_label.push_back(t.label);
+  }
+  c.quantile = summary_quantiles();
+  return c;
+}
+
+void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, std::size_t row,
+              std::vector<std::vector<unsigned char>>& bufs) {
+  for (std::size_t k = 0; k < l.specs.size(); ++k) {
+    const DatasetSpec& s = l.specs[k];
+    const std::size_t n = s.row_elems();
+    unsigned char* dst = bufs[k].data() + row * n * dtype_size(s.dtype);
+    const auto [src, index] = l.sources[k];
+    auto put = [&](std::size_t i, double x) {
+      switch (s.dtype) {
+        case DType::f32: {
+          const float f = static_cast<float>(x);
+          std::memcpy(dst + 4 * i, &f, 4);
+          break;
+        }
+        case DType::i32: {
+          const std::int32_t v = static_cast<std::int32_t>(std::lround(x));
+          std::memcpy(dst + 4 * i, &v, 4);
+          break;
+        }
+        case DType::u8:
+          dst[i] = static_cast<unsigned char>(x);
+          break;
+      }
+    };
+    switch (src) {
+      case RowSource::year_metric:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.year_metrics[index * n + i]);
+        break;
+      case RowSource::cluster_output:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.cluster_output[i]);
+        break;
+      case RowSource::cluster_employment:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.cluster_employment[i]);
+        break;
+      case RowSource::project_output:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.project_output[i]);
+        break;
+      case RowSource::start_month:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.start_month[i]);
+        break;
+      case RowSource::production_month:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.production_month[i]);
+        break;
+      case RowSource::target_met:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.target_met[i]);
+        break;
+      case RowSource::target_value:
+        for (std::size_t i = 0; i < n; ++i) put(i, out.target_value[i]);
+        break;
+      case RowSource::input: {
+        const auto& slots = plan.input_datasets[index].slots;
+        for (std::size_t i = 0; i < n; ++i) put(i, out.inputs[slots[i]]);
+        break;
+      }
+    }
+  }
+}
+
+void add_moments(const ResultsLayout& l, const DrawOutput& out, Moments* m) {
+  std::size_t col = 0;
+  for (std::size_t k : l.summarised) {
+    const auto [src, index] = l.sources[k];
+    const std::size_t n = l.specs[k].row_elems();
+    const double* x = nullptr;
+    switch (src) {
+      case RowSource::year_metric:
+        x = out.year_metrics.data() + index * n;
+        break;
+      case RowSource::cluster_output:
+        x = out.cluster_output.data();
+        break;
+      case RowSource::cluster_employment:
+        x = out.cluster_employment.data();
+        break;
+      case RowSource::project_output:
+        x = out.project_output.data();
+        break;
+      default:
+        break;
+    }
+    for (std::size_t i = 0; i < n; ++i) m[col + i].add(x[i]);
+    col += n;
+  }
+}
+
+}  // namespace countysim
