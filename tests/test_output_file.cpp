@@ -1,6 +1,9 @@
 // Publishing results: an older result survives every failure, and a result
 // that appeared meanwhile is never clobbered without --force.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -37,7 +40,7 @@ TEST_CASE("default output paths", "[output]") {
   CHECK(default_report_dir("tj.h5") == "tj-report");
 }
 
-TEST_CASE("--force keeps the old result until the new one replaces it", "[output]") {
+TEST_CASE("with force the old result stays until the new one replaces it", "[output]") {
   TempDir dir;
   const std::string out = dir.file("r.h5");
   write_text(out, "old");
@@ -81,10 +84,53 @@ TEST_CASE("an existing output is refused before any work", "[output]") {
   const std::string folder = dir.file("folder");
   std::filesystem::create_directory(folder);
   CHECK_THROWS_WITH(prepare_output(folder, true),
-                    folder +
+                    folder + " is a folder; give a file name, e.g. " + folder + "/run.h5");
+  CHECK(std::filesystem::is_directory(folder));
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(prepare_output(fifo, true),
+                    fifo +
                         " exists and is not a regular file; --force replaces only files, "
                         "choose another name with -o");
-  CHECK(std::filesystem::is_directory(folder));
+}
+
+TEST_CASE("an output name ending in / is refused before any work", "[output]") {
+  TempDir dir;
+  const std::string out = dir.file("newdir/");
+  CHECK_THROWS_AS(prepare_output(out, false), UsageError);
+  CHECK_THROWS_WITH(prepare_output(out, false),
+                    out + " names a folder; give a file name, e.g. " + out + "run.h5");
+  CHECK_FALSE(std::filesystem::exists(dir.file("newdir")));
+}
+
+TEST_CASE("a dangling symlink is not replaced without --force", "[output]") {
+  TempDir dir;
+  const std::string out = dir.file("r.h5");
+  std::filesystem::create_symlink(dir.file("nowhere"), out);
+  CHECK_THROWS_WITH(prepare_output(out, false),
+                    out +
+                        " already exists; choose another name with -o, or pass --force to "
+                        "replace it");
+  CHECK_THROWS_WITH(prepare_output(out, true),
+                    out +
+                        " exists and is not a regular file; --force replaces only files, "
+                        "choose another name with -o");
+  CHECK(std::filesystem::is_symlink(out));
+}
+
+TEST_CASE("temporary files of dead processes are removed, of live ones kept", "[output]") {
+  TempDir dir;
+  const std::string out = dir.file("r.h5");
+  const std::string dead = out + ".tmp.999999999";  // above any pid_max
+  const std::string live = out + ".tmp.1";          // init: always running
+  const std::string other = dir.file("other.h5.tmp.999999999");
+  write_text(dead, "stale");
+  write_text(live, "busy");
+  write_text(other, "another output's");
+  prepare_output(out, false);
+  CHECK_FALSE(exists(dead));
+  CHECK(exists(live));
+  CHECK(exists(other));
 }
 
 TEST_CASE("prepare_output creates the parent folder", "[output]") {
