@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up, build and run every test (what CI runs). Usage: bash scripts/test.sh
 # Then the unit tests again under AddressSanitizer and UBSan (about 6 minutes
-# on 2 cores; COUNTYSIM_SKIP_SANITIZE=1 skips it).
+# on 2 cores; COUNTYSIM_SKIP_SANITIZE=1 skips it), and a short libFuzzer run of
+# the scenario loader and the results reader (COUNTYSIM_FUZZ_SECONDS each,
+# default 45; 0 skips it; docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,4 +20,23 @@ if [ "${COUNTYSIM_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, random order (--rng-seed $order_seed):"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     build-sanitize/tests/countysim_tests --order rand --rng-seed "$order_seed"
+fi
+fuzz_seconds="${COUNTYSIM_FUZZ_SECONDS:-45}"
+if [ "$fuzz_seconds" != 0 ]; then
+  cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
+    -DCMAKE_CXX_COMPILER=clang++-14 -DCOUNTYSIM_FUZZ=ON -DCOUNTYSIM_TESTS=OFF
+  cmake --build build-fuzz -j"$jobs" --target fuzz_scenario fuzz_results
+  for pair in scenario:scenario results:edits; do
+    target="${pair%%:*}" corpus="${pair##*:}"
+    # HDF5 keeps blocks in its caches and free lists across inputs, which
+    # libFuzzer reports as leaks of the file-editing harness: not checked
+    # there (the unit tests under ASan check the reader for leaks).
+    leaks=1; if [ "$target" = results ]; then leaks=0; fi
+    work="build-fuzz/corpus-$target"
+    rm -rf "$work" && mkdir -p "$work"
+    echo "fuzzing the $target reader for $fuzz_seconds s:"
+    build-fuzz/fuzz/fuzz_$target "$work" "fuzz/corpus/$corpus" -max_total_time="$fuzz_seconds" \
+      -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 -detect_leaks="$leaks" \
+      -artifact_prefix=build-fuzz/
+  done
 fi

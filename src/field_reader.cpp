@@ -176,6 +176,12 @@ std::optional<bool> FieldReader::boolean(const Node& n, const std::string& path)
 }
 
 bool FieldReader::check_constant(double v, const Node& n, const std::string& path, Bound b) {
+  if (b != Bound::share && std::fabs(v) > kMaxMagnitude) {
+    r_.error(n, prefix(path) + fmt::format("{} is beyond {}, the largest size countysim accepts "
+                                           "(money in 亿元, counts, mu, months); check the units",
+                                           num(v), num(kMaxMagnitude)));
+    return false;
+  }
   switch (b) {
     case Bound::any:
       return true;
@@ -240,6 +246,19 @@ bool FieldReader::check_distribution(const Distribution& d, const Node& n, const
       return fmt::format("a normal distribution without {} is unbounded", need);
     return fmt::format("a {} distribution is unbounded", fam);
   };
+  if (b != Bound::share) {
+    // The extremes that matter: the support's ends, or one draw in a million.
+    const double q_lo = std::isfinite(lo) ? lo : d.quantile(1e-6);
+    const double q_hi = std::isfinite(hi) ? hi : d.quantile(1 - 1e-6);
+    const double far = std::fabs(q_lo) > std::fabs(q_hi) ? q_lo : q_hi;
+    if (!(std::fabs(far) <= kMaxMagnitude)) {
+      r_.error(n, prefix(path) + fmt::format("values reach {}, beyond {}, the largest size "
+                                             "countysim accepts (money in 亿元, counts, mu, "
+                                             "months); check the units",
+                                             num(far), num(kMaxMagnitude)));
+      return false;
+    }
+  }
   switch (b) {
     case Bound::any:
       return true;
@@ -251,10 +270,20 @@ bool FieldReader::check_distribution(const Distribution& d, const Node& n, const
         return false;
       }
       double m = d.mean();
-      if (std::isfinite(m) && std::fabs(m) > 1)
+      if (std::isfinite(m) && std::fabs(m) > 1) {
         r_.warning(n, prefix(path) + fmt::format("mean growth {} is {}% a year; if you meant {}%, "
                                                  "write fractions (e.g. {})",
                                                  num(m), num(m * 100), num(m), num(m / 100)));
+        return true;
+      }
+      // The usual percent typo spreads a distribution a hundred times too wide.
+      const double below = d.cdf(-1), above = 1 - d.cdf(1);
+      if (below > kNoticeableMass || above > kNoticeableMass)
+        r_.warning(n, prefix(path) +
+                          fmt::format("{:.1f}% of the draws fall below -1 (a fall of more than "
+                                      "100%) and {:.1f}% lie above 1 (growth above 100%); a "
+                                      "growth rate is a fraction (0.05 for 5%): check the spread",
+                                      100 * below, 100 * above));
       return true;
     }
     case Bound::nonneg:

@@ -16,6 +16,11 @@ namespace countysim::reader {
 
 // What a value must satisfy beyond being a number or a distribution.
 enum class Bound { any, growth, nonneg, positive, share, months, count };
+// The largest magnitude of any value but a share (money in 亿元, counts, mu,
+// months): keeps counts within int32 and sums of money finite.
+inline constexpr double kMaxMagnitude = 1e7;
+// Mass outside a field's plausible range above which validate warns.
+inline constexpr double kNoticeableMass = 0.01;
 
 // The map being read at `path`; node is null when it was not a map (reported).
 struct Fields {

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 #include <hdf5_hl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <type_traits>
 
@@ -195,10 +197,22 @@ void fail(const std::string& what, const std::string& at) {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &detail);
   H5Eclear2(H5E_DEFAULT);
+  // HDF5's I/O errors carry time, descriptor, buffer address and sizes; the
+  // system's message is what a user can act on ("No space left on device").
+  const std::string tag = "error message = '";
+  if (const std::size_t i = detail.find(tag); i != std::string::npos) {
+    const std::size_t j = detail.find('\'', i + tag.size());
+    const std::string head = detail.substr(0, detail.find(':'));
+    detail = head + ": " + detail.substr(i + tag.size(), j - i - tag.size());
+  }
   std::string msg = "HDF5: " + what;
   if (!at.empty()) msg += " " + at;
   if (!detail.empty()) msg += " (" + detail + ")";
   throw RunError(msg);
+}
+
+void no_cleanup_at_exit() {
+  H5dont_atexit();
 }
 
 std::string where(hid_t loc, const std::string& name) {
@@ -240,17 +254,44 @@ Handle create_file(const std::string& path) {
 }
 
 bool is_hdf5_file(const std::string& path) {
+  // Only regular files: opening a FIFO would block, a device read forever.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   quiet();
   const bool yes = H5Fis_hdf5(path.c_str()) > 0;
   H5Eclear2(H5E_DEFAULT);
   return yes;
 }
 
+namespace {
+struct LinkVisit {
+  std::string bad;
+};
+herr_t visit_link(hid_t, const char* name, const H5L_info_t* info, void* data) {
+  auto* v = static_cast<LinkVisit*>(data);
+  if (info->type == H5L_TYPE_HARD) return 0;
+  v->bad = fmt::format("/{} is {} link", name,
+                       info->type == H5L_TYPE_SOFT       ? "a soft"
+                       : info->type == H5L_TYPE_EXTERNAL ? "an external"
+                                                         : "a user-defined");
+  return 1;  // stop
+}
+}  // namespace
+
 Handle open_file(const std::string& path) {
   quiet();
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot make a property list", path));
   check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "cannot set close degree", path);
   return Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), "cannot open file", path));
+}
+
+std::string non_hard_link(hid_t file) {
+  LinkVisit v;
+  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_link, &v) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    if (v.bad.empty()) return "its links cannot be listed";
+  }
+  return v.bad;
 }
 
 Handle create_group(hid_t loc, const std::string& name) {
@@ -480,13 +521,41 @@ std::vector<std::size_t> dataset_shape(hid_t dataset) {
   return std::vector<std::size_t>(dims.begin(), dims.end());
 }
 
+void check_readable(hid_t ds, std::size_t n, std::size_t memory_elem_size, const std::string& at) {
+  Handle dcpl(check(H5Dget_create_plist(ds), "cannot read the properties of", at));
+  const int external = H5Pget_external_count(dcpl);
+  if (external != 0) fail("dataset stored in external files (refused)", at);
+  if (H5Pget_layout(dcpl) == H5D_VIRTUAL) fail("virtual dataset (refused)", at);
+  Handle stored(check(H5Dget_type(ds), "cannot read type of", at));
+  const std::size_t stored_size = H5Tget_size(stored);
+  if (stored_size == 0) fail("dataset of a zero-size type", at);
+  // Declared sizes are bounded before anything is allocated: by a cap, and by
+  // what the file stores (deflate expands at most ~1032:1).
+  if (n > max_read_bytes / std::max(memory_elem_size, stored_size))
+    fail(fmt::format("declares {} values, more than countysim reads ({} GiB)", n,
+                     max_read_bytes >> 30),
+         at);
+  const hsize_t stored_bytes = H5Dget_storage_size(ds);
+  const double declared = static_cast<double>(n) * static_cast<double>(stored_size);
+  if (declared > 1100.0 * static_cast<double>(stored_bytes) + 1048576.0)
+    fail(fmt::format("declares {} values but the file stores only {} bytes of them", n,
+                     stored_bytes),
+         at);
+}
+
 template <class T>
 std::vector<T> read_dataset(hid_t loc, const std::string& name, std::vector<std::size_t>* shape) {
   Handle ds = open_dataset(loc, name);
   const std::string at = where(loc, name);
   const std::vector<std::size_t> dims = dataset_shape(ds);
   if (shape) *shape = dims;
-  const std::size_t n = product(dims);
+  std::size_t n = 1;
+  for (const std::size_t d : dims) {
+    if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d)
+      fail("declares more values than fit in memory", at);
+    n *= d;
+  }
+  check_readable(ds, n, sizeof(T), at);
   if constexpr (std::is_same_v<T, std::string>) {
     Handle stored(check(H5Dget_type(ds), "cannot read type of", at));
     if (H5Tget_class(stored) != H5T_STRING) fail("not a string dataset", at);
@@ -512,6 +581,10 @@ std::vector<T> read_dataset(hid_t loc, const std::string& name, std::vector<std:
     }
     return out;
   } else {
+    Handle stored(check(H5Dget_type(ds), "cannot read type of", at));
+    const H5T_class_t cls = H5Tget_class(stored);
+    if (cls != H5T_INTEGER && (cls != H5T_FLOAT || std::is_integral_v<T>))
+      fail(std::is_integral_v<T> ? "not an integer dataset" : "not a numeric dataset", at);
     std::vector<T> out(n);
     if (n > 0)
       check(H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "cannot read",

@@ -361,6 +361,50 @@ void evaluate_targets(const Plan& plan, DrawOutput& out) {
   }
 }
 
+// Stops the run (RunError) at the first output, GDP or employment that is not
+// a finite number of the right sign, naming the draw, the year and the
+// inputs behind it; nothing is written.
+void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t draw,
+                const DrawWorkspace& ws, const DrawOutput& out) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, C = plan.clusters;
+  const char* fix =
+      "check the spreads of the growth rates and macro.common_shock.sd (fractions: 0.02 for 2%)";
+  for (int t = 0; t <= T; ++t) {
+    const int year = sc.base_year + t;
+    for (int c = 0; c < C; ++c) {
+      const double y = out.cluster_output[static_cast<std::size_t>(t) * C + c];
+      if (std::isfinite(y) && y >= 0) continue;
+      const double inc = ws.yinc[static_cast<std::size_t>(t) * C + c];
+      std::string why;
+      if (t > 0)
+        why = fmt::format(
+            "; incumbent output {:.6g} from growth {:.6g} (clusters.{}.growth) + shock_loading "
+            "{:.6g} x common shock {:.6g} (macro.common_shock)",
+            inc, v[plan.cluster[c].growth[t - 1]], sc.clusters[c].id, sc.clusters[c].shock_loading,
+            ws.zt[t]);
+      throw RunError(fmt::format("draw {}: the output of cluster {} in {} is {:.6g} 亿元{}; {}",
+                                 draw, sc.clusters[c].id, year, y, why, fix));
+    }
+    const double gdp = out.metric(Metric::gdp, t);
+    if (!(std::isfinite(gdp) && gdp > 0))
+      throw RunError(fmt::format(
+          "draw {}: GDP in {} is {:.6g} 亿元 (rest of the economy {:.6g}{}); {}", draw, year, gdp,
+          ws.rest[t],
+          t > 0 ? fmt::format(" from macro.rest_growth {:.6g} + rest_shock_loading {:.6g} x common "
+                              "shock {:.6g}",
+                              v[plan.rest_growth[t - 1]], sc.macro.rest_shock_loading, ws.zt[t])
+                : std::string(),
+          fix));
+    const double jobs = out.metric(Metric::employment, t);
+    if (!(std::isfinite(jobs) && jobs >= 0))
+      throw RunError(
+          fmt::format("draw {}: employment in {} is {:.6g}; check clusters.*.output_per_worker and "
+                      "productivity_growth",
+                      draw, year, jobs));
+  }
+}
+
 }  // namespace
 
 void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
@@ -384,6 +428,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   firm_counts(
       plan, plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
       Metric::high_tech_firms, ws, out);
+  check_draw(plan, v, draw, ws, out);
   evaluate_targets(plan, out);
 }
 

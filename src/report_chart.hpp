@@ -75,7 +75,11 @@ Chart fan_chart(const ReportData& d, const std::string& metric, Lang lang);
 Chart dashboard_chart(const ReportData& d, Lang lang);
 Chart target_chart(const ReportData& d, std::size_t target, Lang lang);
 Chart cluster_chart(const ReportData& d, Lang lang);
-Chart project_chart(const ReportData& d, Lang lang);
+// Project timing, at most project_rows_per_chart projects a chart (a taller
+// one exceeds what librsvg renders, and what a slide shows): "projects",
+// "projects-2", ...; none without projects.
+inline constexpr std::size_t project_rows_per_chart = 25;
+std::vector<Chart> project_charts(const ReportData& d, Lang lang);
 Chart sweep_lines(const SweepResult& r, Lang lang);
 Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang);
 

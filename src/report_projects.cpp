@@ -31,16 +31,22 @@ TimingStats timing_stats(const std::vector<int>& months, int horizon) {
   return s;
 }
 
-Chart project_chart(const ReportData& d, Lang lang) {
-  const std::size_t np = d.coords.project.size();
+namespace {
+
+// One page of the project chart: projects [first, first + np).
+Chart project_page(const ReportData& d, Lang lang, std::size_t first, std::size_t np,
+                   std::size_t page, std::size_t pages) {
   const int base = d.info.base_year ? d.info.base_year : d.coords.year.front();
   const int horizon = 12 * (d.coords.year.back() - d.coords.year.front());
-  bool has_prod = d.project_production.size() == np;
+  const std::size_t all = d.coords.project.size();
+  bool has_prod = d.project_production.size() == all;
   const double row_h = has_prod ? 66 : 40, top = 100;
   double h = std::max(260.0, top + row_h * static_cast<double>(np) + 80);
-  Chart ch{"projects", "", Document(chart_w, h)};
+  Chart ch{page == 0 ? std::string("projects") : fmt::format("projects-{}", page + 1), "",
+           Document(chart_w, h)};
   Document& doc = ch.doc;
   std::string title = tr(lang, "重点项目开工与投产时间", "Project start and production timing");
+  if (pages > 1) title += fmt::format(" ({}/{}: {}–{})", page + 1, pages, first + 1, first + np);
   std::string sub = lang == Lang::zh
                         ? fmt::format(
                               "▼ 计划开工；条形为各月开工、投产的模拟占比，竖线为中位数；右侧为 {} "
@@ -56,16 +62,22 @@ Chart project_chart(const ReportData& d, Lang lang) {
   std::vector<TimingStats> st(np), pr(np);
   int lo = 0, last = horizon - 1;
   for (std::size_t p = 0; p < np; ++p) {
-    if (p < d.project_start.size()) st[p] = timing_stats(d.project_start[p], horizon);
-    if (has_prod) pr[p] = timing_stats(d.project_production[p], horizon);
-    if (p < d.coords.project_planned_start_month.size())
-      lo = std::min(lo, d.coords.project_planned_start_month[p]);
+    const std::size_t q = first + p;
+    if (q < d.project_start.size()) st[p] = timing_stats(d.project_start[q], horizon);
+    if (has_prod) pr[p] = timing_stats(d.project_production[q], horizon);
+    if (q < d.coords.project_planned_start_month.size())
+      lo = std::min(lo, d.coords.project_planned_start_month[q]);
     last = std::max({last, st[p].max_month, pr[p].max_month});
   }
   lo = static_cast<int>(std::floor(lo / 12.0)) * 12;
   // Show up to two years past the horizon (production that starts later).
   int hi = std::min(horizon + 24, (last / 12 + 1) * 12);
-  const double label_w = 190, right_w = 110;
+  // The label column widens to the longest name (names are never cut); a
+  // name too long even for half the chart gets a smaller font.
+  double widest = 0;
+  for (std::size_t p = 0; p < np; ++p)
+    widest = std::max(widest, svg::text_width(project_name(d, first + p, lang), 13));
+  const double label_w = std::clamp(widest + 10, 190.0, chart_w / 2), right_w = 110;
   Frame f(24 + label_w, top, chart_w - 24 - label_w - right_w, row_h * static_cast<double>(np), lo,
           hi, 0, 1);
   std::vector<double> xt;
@@ -116,22 +128,25 @@ Chart project_chart(const ReportData& d, Lang lang) {
     doc.line(mx, base - height - 3, mx, base, {"none", stroke, 2.5, 1, ""});
   };
   for (std::size_t p = 0; p < np; ++p) {
+    const std::size_t q = first + p;
     double y0 = f.top() + row_h * static_cast<double>(p);
     double ys = y0 + 32, yp = y0 + 58;  // strip baselines
     if (p > 0) doc.line(24, y0, chart_w - 24, y0, {"none", "#ddd", 1, 1, ""});
-    doc.text(f.left() - 10, y0 + row_h / 2 + 1, fit(project_name(d, p, lang), 13, label_w - 10),
-             {13, Anchor::end, "#111", true});
-    std::string cl = at(d.coords.project_cluster, p);
+    const std::string name = project_name(d, q, lang);
+    const double name_w = svg::text_width(name, 13);
+    const double size = name_w > label_w - 10 ? std::max(1.0, 13 * (label_w - 10) / name_w) : 13;
+    doc.text(f.left() - 10, y0 + row_h / 2 + 1, name, {size, Anchor::end, "#111", true});
+    std::string cl = at(d.coords.project_cluster, q);
     std::size_t ci = index_of(d.coords.cluster, cl);
     if (!cl.empty())
       doc.text(f.left() - 10, y0 + row_h / 2 + 16,
                fit(ci < d.coords.cluster.size() ? cluster_name(d, ci, lang) : cl, 11, label_w - 10),
                {11, Anchor::end, grey_text});
-    if (p < d.project_start.size()) strip(d.project_start[p], st[p], ys, 20, "#6baed6", "#08306b");
-    if (has_prod) strip(d.project_production[p], pr[p], yp, 20, "#fd8d3c", "#7f2704");
-    if (p < d.coords.project_planned_start_month.size()) {
+    if (q < d.project_start.size()) strip(d.project_start[q], st[p], ys, 20, "#6baed6", "#08306b");
+    if (has_prod) strip(d.project_production[q], pr[p], yp, 20, "#fd8d3c", "#7f2704");
+    if (q < d.coords.project_planned_start_month.size()) {
       double px =
-          f.px(std::clamp(d.coords.project_planned_start_month[p] + 0.5, double(lo), double(hi)));
+          f.px(std::clamp(d.coords.project_planned_start_month[q] + 0.5, double(lo), double(hi)));
       doc.polygon({{px - 6, y0 + 2}, {px + 6, y0 + 2}, {px, y0 + 11}}, {"#111", "none", 0, 1, ""});
     }
     doc.text(f.right() + 10, ys - 5, format_probability(st[p].share_in),
@@ -156,6 +171,20 @@ Chart project_chart(const ReportData& d, Lang lang) {
     doc.text(lx + 22, ly + 4, tr(lang, "投产", "production start"), {12, Anchor::start, "#333"});
   }
   return ch;
+}
+
+}  // namespace
+
+std::vector<Chart> project_charts(const ReportData& d, Lang lang) {
+  const std::size_t n = d.coords.project.size();
+  const std::size_t pages = (n + project_rows_per_chart - 1) / project_rows_per_chart;
+  std::vector<Chart> out;
+  for (std::size_t page = 0; page < pages; ++page) {
+    const std::size_t first = page * project_rows_per_chart;
+    out.push_back(
+        project_page(d, lang, first, std::min(project_rows_per_chart, n - first), page, pages));
+  }
+  return out;
 }
 
 }  // namespace countysim::report_detail

@@ -131,7 +131,14 @@ std::optional<GdpBase> read_macro(FieldReader& in, const Fields& top,
   if (auto v = in.constant(f, "rest_shock_loading", Bound::any, 0.5)) macro.rest_shock_loading = *v;
   if (const Node* cs = in.get(f, "common_shock", true, "{sd: ..., persistence: ...}")) {
     Fields sf = in.fields(*cs, "macro.common_shock", kShockKeys, "sd and persistence");
-    if (auto v = in.constant(sf, "sd", Bound::nonneg, std::nullopt)) macro.shock_sd = *v;
+    if (auto v = in.constant(sf, "sd", Bound::nonneg, std::nullopt)) {
+      macro.shock_sd = *v;
+      if (*v > 0.5)
+        r.warning(*in.get(sf, "sd", false),
+                  fmt::format("macro.common_shock.sd: {} is a yearly shock of {}%; if you meant "
+                              "{}%, write {}",
+                              num(*v), num(*v * 100), num(*v), num(*v / 100)));
+    }
     if (auto v = in.constant(sf, "persistence", Bound::any, std::nullopt)) {
       if (std::fabs(*v) > 1)
         r.error(*in.get(sf, "persistence", false),

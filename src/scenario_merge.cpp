@@ -1,7 +1,10 @@
 #include "scenario_merge.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,23 +63,53 @@ std::optional<std::pair<int, int>> horizon_of(const Node& root) {
 }  // namespace
 
 bool read_file(const std::string& path, std::string& text, std::string& why) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
+  // O_NONBLOCK: opening a FIFO with no writer must not hang; it is refused
+  // below like any file that is not a regular one.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    why = errno == EISDIR ? "it is a directory" : std::strerror(errno);
+    return false;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
     why = "it is a directory";
     return false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) {
+    why = "it is not a regular file (a device, FIFO or socket); give a scenario file";
     return false;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    why = std::strerror(errno);
+  const std::size_t limit = yaml::ParseOptions{}.max_bytes;
+  if (static_cast<std::uint64_t>(st.st_size) > limit) {
+    why = fmt::format("it has {} bytes, more than the {} a scenario may have",
+                      static_cast<std::uint64_t>(st.st_size), limit);
     return false;
   }
-  text = ss.str();
+  // Reads at most limit + 1 bytes, whatever st_size said (files can grow).
+  text.clear();
+  std::string buf(1 << 16, '\0');
+  while (text.size() <= limit) {
+    const ssize_t n = ::read(fd, buf.data(), std::min(buf.size(), limit + 1 - text.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      why = std::strerror(errno);
+      return false;
+    }
+    if (n == 0) break;
+    text.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  if (text.size() > limit) {
+    why = fmt::format("it has more than the {} bytes a scenario may have", limit);
+    return false;
+  }
   return true;
 }
 

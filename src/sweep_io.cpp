@@ -1,14 +1,18 @@
 #include "countysim/sweep_io.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
 #include "countysim/output_file.hpp"
+#include "countysim/scenario_schema.hpp"
 #include "countysim/version.hpp"
 
 namespace countysim {
@@ -82,39 +86,100 @@ bool is_sweep_file(const std::string& path) {
   }
 }
 
-SweepResult read_sweep(const std::string& path) {
-  if (!is_sweep_file(path))
-    throw InputError(
-        {Diagnostic{path,
-                    {},
-                    fmt::format("not a countysim sweep file (schema {}); write one with countysim "
-                                "sweep",
-                                sweep_schema)}},
-        InputKind::sweep);
-  h5::Handle f = h5::open_file(path);
+namespace {
+
+[[noreturn]] void bad_sweep(const std::string& path, const std::string& message) {
+  throw InputError({Diagnostic{path, {}, message}}, InputKind::sweep);
+}
+
+bool is_probability(double p) {
+  return std::isfinite(p) && p >= 0.0 && p <= 1.0;
+}
+
+SweepResult load_sweep(const std::string& path, hid_t f) {
+  auto damaged = [&](const std::string& m) { bad_sweep(path, "damaged sweep file: " + m); };
+  const std::string link = h5::non_hard_link(f);
+  if (!link.empty())
+    bad_sweep(path, fmt::format("{} (refused: a sweep file is self-contained); give a sweep file "
+                                "written by `countysim sweep`",
+                                link));
   SweepResult r;
   r.scenario_path = h5::read_attribute_string(f, "scenario_file");
   r.scenario_name = h5::read_attribute_string(f, "scenario_name");
   r.scenario_yaml = h5::read_attribute_string(f, "scenario_yaml");
   r.seed = h5::read_attribute<std::uint64_t>(f, "seed");
-  r.draws = h5::read_attribute<std::uint64_t>(f, "draws");
+  const auto draws = h5::read_attribute<std::int64_t>(f, "draws");
+  if (draws < 1 || draws > schema::kMaxDraws)
+    damaged(fmt::format("attribute draws = {}; expected 1 to {}", draws, schema::kMaxDraws));
+  r.draws = static_cast<std::uint64_t>(draws);
+  auto read_1d = [&](const std::string& name) {
+    if (!h5::is_dataset(f, name)) damaged(fmt::format("no dataset /{}", name));
+    std::vector<std::size_t> shape;
+    auto v = h5::read_dataset<double>(f, name, &shape);
+    if (shape.size() != 1)
+      damaged(fmt::format("/{} has {} dimensions; expected 1", name, shape.size()));
+    return v;
+  };
+  std::vector<std::size_t> grid;
   for (int a = 0; a < 2; ++a) {
     const std::string name = fmt::format("vary_{}", a);
     if (!h5::exists(f, name)) break;
     h5::Handle d = h5::open_dataset(f, name);
-    r.axes.push_back({h5::read_attribute_string(d, "path"), h5::read_dataset<double>(f, name)});
+    SweepAxis axis{h5::read_attribute_string(d, "path"), read_1d(name)};
+    if (axis.values.empty())
+      damaged(fmt::format("/{} (the values of {}) is empty", name, axis.path));
+    for (const double v : axis.values)
+      if (!std::isfinite(v)) damaged(fmt::format("/{} holds {}; expected finite numbers", name, v));
+    grid.push_back(axis.values.size());
+    r.axes.push_back(std::move(axis));
   }
-  r.target_ids = h5::read_dataset<std::string>(f, "target");
-  r.target_labels = h5::read_dataset<std::string>(f, "target_label");
-  r.probability = h5::read_dataset<double>(f, "probability");
-  r.std_error = h5::read_dataset<double>(f, "std_error");
-  r.all_met = h5::read_dataset<double>(f, "all_met_probability");
-  r.all_met_std_error = h5::read_dataset<double>(f, "all_met_std_error");
-  if (r.axes.empty() || r.probability.size() != r.points() * r.target_ids.size() ||
-      r.all_met.size() != r.points())
-    throw InputError({Diagnostic{path, {}, "sweep file with inconsistent dataset shapes"}},
-                     InputKind::sweep);
+  if (r.axes.empty()) damaged("no dataset /vary_0 (the varied lever)");
+  if (!h5::is_dataset(f, "target")) damaged("no dataset /target");
+  std::vector<std::size_t> shape;
+  r.target_ids = h5::read_dataset<std::string>(f, "target", &shape);
+  if (shape.size() != 1) damaged("/target is not a list");
+  r.target_labels = h5::read_dataset<std::string>(f, "target_label", &shape);
+  if (shape.size() != 1 || r.target_labels.size() != r.target_ids.size())
+    damaged(fmt::format("/target_label has {} labels for {} targets", r.target_labels.size(),
+                        r.target_ids.size()));
+  std::vector<std::size_t> full = grid;
+  full.push_back(r.target_ids.size());
+  auto values = [&](const char* name, const std::vector<std::size_t>& expect) {
+    if (!h5::is_dataset(f, name)) damaged(fmt::format("no dataset /{}", name));
+    std::vector<std::size_t> got;
+    auto v = h5::read_dataset<double>(f, name, &got);
+    if (got != expect)
+      damaged(fmt::format("/{} has shape [{}]; expected [{}] (the grid, then targets)", name,
+                          fmt::join(got, ", "), fmt::join(expect, ", ")));
+    for (const double p : v)
+      if (!is_probability(p))
+        damaged(fmt::format("/{} holds {}; expected numbers in [0, 1]", name, p));
+    return v;
+  };
+  r.probability = values("probability", full);
+  r.std_error = values("std_error", full);
+  r.all_met = values("all_met_probability", grid);
+  r.all_met_std_error = values("all_met_std_error", grid);
   return r;
+}
+
+}  // namespace
+
+SweepResult read_sweep(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    bad_sweep(path, "not a regular file; give a sweep file written by `countysim sweep`");
+  if (!is_sweep_file(path))
+    bad_sweep(path, fmt::format("not a countysim sweep file (schema {}); write one with countysim "
+                                "sweep",
+                                sweep_schema));
+  h5::quiet();
+  try {
+    h5::Handle f = h5::open_file(path);
+    return load_sweep(path, f);
+  } catch (const RunError& e) {
+    bad_sweep(path, fmt::format("damaged sweep file: {}", e.what()));
+  }
 }
 
 }  // namespace countysim

@@ -139,3 +139,22 @@ TEST_CASE("prepare_output creates the parent folder", "[output]") {
   prepare_output(out, false);
   CHECK(std::filesystem::is_directory(dir.file("a/b")));
 }
+
+TEST_CASE("publish with --force refuses a destination that became a folder", "[output]") {
+  TempDir dir;
+  const std::string out = dir.file("r.h5");
+  std::string tmp_path;
+  {
+    TempFile tmp(out);
+    tmp_path = tmp.path();
+    write_text(tmp.path(), "mine");
+    std::filesystem::create_directory(out);  // appeared meanwhile
+    CHECK_THROWS_AS(tmp.publish(true), UsageError);
+    CHECK_THROWS_WITH(tmp.publish(true),
+                      out +
+                          " appeared meanwhile and is not a regular file; --force replaces only "
+                          "files, the result was not written");
+  }
+  CHECK(std::filesystem::is_directory(out));
+  CHECK_FALSE(exists(tmp_path));
+}

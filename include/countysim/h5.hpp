@@ -41,6 +41,12 @@ class Handle {
 // thread-safe library keeps that setting per thread). Cheap after the first call.
 void quiet();
 
+// Call first in main, before any other HDF5 call: HDF5 then registers no
+// clean-up at exit. After a failed write (disk full) a file whose close
+// failed stays in HDF5's tables, and closing it again at exit crashes
+// (HDF5 1.10); every file countysim opens is closed by its Handle anyway.
+void no_cleanup_at_exit();
+
 // Throws RunError("HDF5: <what> <where>: <innermost HDF5 message>").
 [[noreturn]] void fail(const std::string& what, const std::string& where);
 // "file.h5:/group/name" for messages. Leaves the error stack as it was, so it
@@ -52,7 +58,14 @@ std::string where(hid_t loc, const std::string& name = "");
 // instead of a silent deferred close.
 Handle create_file(const std::string& path);  // fails if `path` exists
 Handle open_file(const std::string& path);    // read-only
-// Whether `path` is an HDF5 file at all (false for a missing or foreign file).
+// The first link below `file` that is not a hard link ("/a/b is an external
+// link"), or "" when every link is hard. Readers refuse such files: a results
+// file is self-contained, and a link may point anywhere (/etc/passwd).
+std::string non_hard_link(hid_t file);
+// The most bytes read_dataset allocates for one dataset.
+inline constexpr std::size_t max_read_bytes = std::size_t{4} << 30;
+// Whether `path` is an HDF5 file at all (false for a missing or foreign file,
+// and for anything but a regular file: FIFOs, devices, folders).
 bool is_hdf5_file(const std::string& path);
 
 Handle create_group(hid_t loc, const std::string& name);  // creation order tracked+indexed
@@ -92,6 +105,9 @@ Handle write_dataset(hid_t loc, const std::string& name, const std::vector<T>& d
                      const std::vector<std::size_t>& shape = {});
 
 // Reads a whole dataset, converted to T (strings: stored as strings), row-major.
+// Refuses (RunError) external storage, virtual datasets, a type of the wrong
+// class (numbers for T numeric, integers for T integral) and declared sizes
+// beyond max_read_bytes or beyond what the file stores, before allocating.
 template <class T>
 std::vector<T> read_dataset(hid_t loc, const std::string& name,
                             std::vector<std::size_t>* shape = nullptr);

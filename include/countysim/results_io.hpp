@@ -68,6 +68,7 @@ class ResultsReader {
   ResultsReader(const ResultsReader&) = delete;
   ResultsReader& operator=(const ResultsReader&) = delete;
 
+  const std::string& path() const;  // as given
   const RunInfo& info() const;
   const Coordinates& coords() const;
   TargetTable targets() const;
