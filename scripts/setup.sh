@@ -7,8 +7,10 @@ pkgs=(
   libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
   catch2 librandom123-dev libboost-dev libcli11-dev libfmt-dev
   python3 python3-h5py python3-numpy python3-xarray python3-h5netcdf
+  python3-scipy  # independent Spearman in tests/e2e/test_explain.py
   librsvg2-bin fonts-noto-cjk
   chromium  # headless check of the report (tests/e2e/test_report.py)
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (docs/fuzzing.md)
 )
 missing=()
 for p in "${pkgs[@]}"; do

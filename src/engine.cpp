@@ -284,8 +284,17 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   bk.draws = opt.draws ? opt.draws : sc.draws;
   bk.seed = opt.seed_given ? opt.seed : sc.seed;
   if (bk.draws == 0) throw UsageError("--draws must be at least 1");
+  const ResultsLayout layout = make_layout(plan);
   bk.block = std::max<std::uint64_t>(1, (opt.block_draws + granule_draws - 1) / granule_draws) *
              granule_draws;
+  // A block's rows are held uncompressed by each worker and the queue, so cap
+  // them at block_bytes_cap: memory then stays bounded with thousands of
+  // projects. Results do not depend on the block size.
+  std::uint64_t bytes_per_draw = 0;
+  for (const DatasetSpec& s : layout.specs) bytes_per_draw += s.row_elems() * dtype_size(s.dtype);
+  const std::uint64_t cap_granules = std::max<std::uint64_t>(
+      1, block_bytes_cap / std::max<std::uint64_t>(1, bytes_per_draw) / granule_draws);
+  bk.block = std::min(bk.block, cap_granules * granule_draws);
   bk.chunk_rows = std::min(bk.block, bk.draws);
   bk.blocks = (bk.draws + bk.block - 1) / bk.block;
   bk.threads = thread_count(opt.threads);
@@ -293,7 +302,6 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   prepare_output(opt.output, opt.force);
   TempFile tmp(opt.output);  // removed on every path that does not publish
 
-  const ResultsLayout layout = make_layout(plan);
   std::optional<ResultsWriter> writer;
   writer.emplace(tmp.path(), make_info(sc, opt, bk.seed, bk.draws), make_coordinates(sc),
                  layout.specs, bk.draws, bk.chunk_rows);
@@ -361,6 +369,48 @@ TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t d
   error.rethrow();
   if (cancelled()) throw Interrupted();
   return counts;
+}
+
+TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
+                         const CancelToken* cancel) {
+  auto cancelled = [&] { return cancel && cancel->cancelled(); };
+  const std::size_t nt = plan.scenario->targets.size();
+  TargetFlags flags;
+  flags.draws = draws;
+  flags.targets = nt;
+  flags.met.assign(draws * nt, 0);
+  flags.all_met.assign(draws, 0);
+  FirstError error;
+  const std::uint64_t block = granule_draws;
+  const std::uint64_t nblocks = (draws + block - 1) / block;
+#pragma omp parallel num_threads(thread_count(threads))
+  {
+    DrawWorkspace ws;
+    DrawOutput out;
+    out.resize(plan);
+#pragma omp for schedule(dynamic, 1)
+    for (std::uint64_t b = 0; b < nblocks; ++b) {
+      if (cancelled()) continue;
+      for (std::uint64_t d = b * block; d < std::min(draws, (b + 1) * block); ++d) {
+        try {
+          simulate_draw(plan, seed, d, ws, out);
+        } catch (...) {
+          error.record(d);
+          break;
+        }
+        bool a = true;
+        for (std::size_t k = 0; k < nt; ++k) {
+          const bool m = out.target_met[k];
+          flags.met[d * nt + k] = m;  // each draw owns its own bytes
+          a = a && m;
+        }
+        flags.all_met[d] = a;
+      }
+    }
+  }
+  error.rethrow();
+  if (cancelled()) throw Interrupted();
+  return flags;
 }
 
 TargetTable make_target_table(const Scenario& sc, const TargetCounts& counts) {

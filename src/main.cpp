@@ -6,18 +6,25 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "countysim/cancel.hpp"
 #include "countysim/engine.hpp"
 #include "countysim/errors.hpp"
+#include "countysim/explain.hpp"
+#include "countysim/h5.hpp"
 #include "countysim/output_file.hpp"
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/scenario.hpp"
+#include "countysim/scenario_schema.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/terminal.hpp"
 #include "countysim/version.hpp"
@@ -62,6 +69,7 @@ std::string command_line(int argc, char** argv) {
 // Options every verb that draws shares (run, sweep, solve). One set of
 // variables serves them all, since only one subcommand runs.
 struct DrawArgs {
+  std::string draws_text, seed_text;  // as typed: CLI11 would wrap -1 to 2^64-1
   std::uint64_t draws = 0, seed = 0;
   int threads = 0;
   std::vector<std::string> overrides;
@@ -74,12 +82,43 @@ struct DrawArgs {
 };
 
 void add_draw_options(CLI::App* verb, DrawArgs& a, const char* draws_help, const char* set_help) {
-  verb->add_option("--draws", a.draws, draws_help);
-  a.seed_options.push_back(
-      verb->add_option("--seed", a.seed, "random seed (default: the scenario's)"));
+  verb->add_option("--draws", a.draws_text, draws_help);
+  a.seed_options.push_back(verb->add_option(
+      "--seed", a.seed_text, "random seed, 0 to 18446744073709551615 (default: the scenario's)"));
   verb->add_option("--threads", a.threads,
-                   "threads (default: OpenMP's); results do not depend on it");
+                   "threads, 1 to 4096 (default: OpenMP's); results do not depend on it")
+      ->check(CLI::Range(0, 4096));
   verb->add_option("--set", a.overrides, set_help);
+}
+
+// A whole number as typed: digits only (no sign, no spaces), at most `max`.
+// nullopt for anything else.
+std::optional<std::uint64_t> parse_count(const std::string& text, std::uint64_t max) {
+  std::uint64_t v = 0;
+  if (text.empty() || text.size() > 20 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v > max) return std::nullopt;
+  return v;
+}
+
+// --draws and --seed, checked before any work (UsageError: exit 2).
+void check_draw_args(DrawArgs& a) {
+  if (!a.draws_text.empty()) {
+    const auto v = parse_count(a.draws_text, static_cast<std::uint64_t>(cs::schema::kMaxDraws));
+    if (!v || *v == 0)
+      throw cs::UsageError(fmt::format("--draws {}: expected a whole number from 1 to {}",
+                                       a.draws_text, cs::schema::kMaxDraws));
+    a.draws = *v;
+  }
+  if (!a.seed_text.empty()) {
+    const auto v = parse_count(a.seed_text, std::numeric_limits<std::uint64_t>::max());
+    if (!v)
+      throw cs::UsageError(fmt::format("--seed {}: expected a whole number from 0 to {}",
+                                       a.seed_text, std::numeric_limits<std::uint64_t>::max()));
+    a.seed = *v;
+  }
 }
 
 void print_warnings(const std::vector<cs::Diagnostic>& ws) {
@@ -89,6 +128,7 @@ void print_warnings(const std::vector<cs::Diagnostic>& ws) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cs::h5::no_cleanup_at_exit();
   CLI::App app{"countysim: Monte-Carlo scenarios for a county's development targets"};
   app.set_version_flag("--version", std::string("countysim ") + cs::version);
   app.require_subcommand(1);
@@ -111,6 +151,7 @@ int main(int argc, char** argv) {
                   "uncompressed: faster, about twice the size)")
       ->check(CLI::Range(0, 9));
   run->add_option("--block-size", block, "draws per block (results do not depend on it)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 24))
       ->group("");  // hidden: for tests and benchmarks
 
   auto* validate = app.add_subcommand("validate", "check a scenario file without running it");
@@ -154,6 +195,22 @@ int main(int argc, char** argv) {
   add_draw_options(solve, d, "draws per evaluated value (default: the scenario's)",
                    "override PATH=VALUE before the lever");
 
+  std::vector<std::string> explain_targets;
+  std::uint64_t explain_draws = 20000;
+  int explain_threads = 0;
+  auto* explain =
+      app.add_subcommand("explain", "which inputs and projects decide each target of a run");
+  explain->add_option("results", results_path, "results file of a run (HDF5)")->required();
+  explain->add_option("--target", explain_targets, "target id (repeatable; default: all)");
+  explain->add_option("-o,--output", output,
+                      "folder for CSV tables, explain.h5 and charts (default: <results>-explain, "
+                      "where report finds it)");
+  explain->add_flag("--csv", csv, "print the inputs table as plain CSV (and write plain files)");
+  explain->add_option("--draws", explain_draws, "draws of each counterfactual run (default 20000)");
+  explain->add_option("--threads", explain_threads, "threads (default: OpenMP's)");
+  explain->add_option("--lang", lang, "chart language: zh or en")
+      ->check(CLI::IsMember({"zh", "en"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -168,6 +225,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    check_draw_args(d);
     if (*run || *validate) {
       const cs::Scenario scenario = cs::load_scenario(scenario_path, d.overrides);
       const cs::Plan plan = cs::compile_plan(scenario);
@@ -232,6 +290,27 @@ int main(int argc, char** argv) {
       else
         cs::write_report(results_path, output, lang);
       fmt::print("wrote {}/index.html\n", output);
+      return 0;
+    }
+    if (*explain) {
+      cs::ExplainOptions eopt;
+      eopt.results = results_path;
+      eopt.targets = explain_targets;
+      eopt.draws = explain_draws;
+      eopt.threads = explain_threads;
+      eopt.cancel = &cancel_token;
+      install_signal_handlers();
+      if (output.empty()) output = cs::default_explain_dir(results_path);
+      const cs::ExplainResult r = cs::explain(eopt);
+      fmt::print("{}",
+                 csv ? cs::explain_inputs_csv(r, cs::csv_plain) : cs::format_explain_table(r));
+      for (const auto& f : cs::write_explain_csv(r, output, csv ? cs::csv_plain : cs::csv_excel))
+        fmt::print(stderr, "wrote {}\n", f);
+      const std::string h5 = output + "/explain.h5";
+      cs::write_explain_h5(r, h5, true);  // explain's own folder: regenerated
+      fmt::print(stderr, "wrote {}\n", h5);
+      for (const auto& f : cs::write_explain_charts(r, output, cs::parse_lang(lang)))
+        fmt::print(stderr, "wrote {}/{}\n", output, f);
       return 0;
     }
     if (*compare) {

@@ -1,6 +1,7 @@
 #include "countysim/report.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +11,17 @@
 #include "countysim/errors.hpp"
 #include "countysim/metrics.hpp"
 #include "report_chart.hpp"
+#include "report_explain.hpp"
 
 namespace countysim {
 
 namespace fs = std::filesystem;
 using report_detail::Chart;
+
+namespace {
+// Project months beyond the horizon (at most 50 years) plus generous delays.
+constexpr double kMaxMonth = 12.0 * 200;
+}  // namespace
 
 ReportData load_report_data(const ResultsReader& r) {
   ReportData d;
@@ -33,9 +40,18 @@ ReportData load_report_data(const ResultsReader& r) {
     for (std::size_t i = 0; i < shape[0]; ++i)
       for (std::size_t j = 0; j < shape[1]; ++j) {
         double x = v[i * shape[1] + j];
-        if constexpr (std::is_same_v<typename Col::value_type, int>)
+        if constexpr (std::is_same_v<typename Col::value_type, int>) {
+          // Months from the first projection year, -1 for none: a file with
+          // others is damaged (the timing chart counts months in an array).
+          if (std::isfinite(x) && (x < -1 || x > kMaxMonth))
+            throw InputError({Diagnostic{r.path(),
+                                         {},
+                                         fmt::format("damaged results file: /draws/{} holds {}; "
+                                                     "expected months from -1 to {}",
+                                                     name, x, kMaxMonth)}},
+                             InputKind::results);
           out[j][i] = std::isfinite(x) ? static_cast<int>(std::lround(x)) : -1;
-        else
+        } else
           out[j][i] = x;
       }
   };
@@ -60,11 +76,64 @@ ReportData load_report_data(const ResultsReader& r) {
   return d;
 }
 
+namespace {
+
+std::vector<std::string> render_into(const ReportData& d, const std::string& out_dir, Lang lang,
+                                     const ReportOptions& opt);
+
+// Moves the rendered files of `tmp` into `out_dir` (renamed as a whole when
+// out_dir does not exist yet), then removes `tmp`.
+void publish_report_dir(const fs::path& tmp, const fs::path& out_dir) {
+  std::error_code ec;
+  if (!fs::exists(out_dir, ec)) {
+    if (out_dir.has_parent_path()) fs::create_directories(out_dir.parent_path(), ec);
+    fs::rename(tmp, out_dir, ec);
+    if (!ec) return;
+  }
+  for (const auto& entry : fs::directory_iterator(tmp)) {
+    fs::rename(entry.path(), out_dir / entry.path().filename(), ec);
+    if (ec)
+      throw RunError(fmt::format("{}: cannot move {} into the report folder: {}", out_dir.string(),
+                                 entry.path().filename().string(), ec.message()));
+  }
+  fs::remove_all(tmp, ec);
+}
+
+}  // namespace
+
 std::vector<std::string> render_report(const ReportData& d, const std::string& out_dir, Lang lang,
                                        const ReportOptions& opt) {
-  using namespace report_detail;
-  make_report_dir(out_dir);
   if (d.coords.year.empty()) throw RunError("results file has no years");
+  // Rendered into a fresh folder beside the target and moved into place only
+  // when every file succeeded: a failure leaves no partial folder, and an
+  // existing folder's files stay as they were.
+  std::string dir = out_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw RunError(
+        fmt::format("{}: cannot create the report folder: a file of that name exists", out_dir));
+  const fs::path tmp = fmt::format("{}.tmp.{}", dir, ::getpid());
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec)
+    throw RunError(fmt::format("{}: cannot create the report folder: {}", out_dir, ec.message()));
+  std::vector<std::string> files;
+  try {
+    files = render_into(d, tmp.string(), lang, opt);
+    publish_report_dir(tmp, dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return files;
+}
+
+namespace {
+
+std::vector<std::string> render_into(const ReportData& d, const std::string& out_dir, Lang lang,
+                                     const ReportOptions& opt) {
+  using namespace report_detail;
 
   std::vector<Chart> charts;
   charts.push_back(dashboard_chart(d, lang));
@@ -84,7 +153,10 @@ std::vector<std::string> render_report(const ReportData& d, const std::string& o
   if (d.summaries.count("cluster_output") && !d.coords.cluster.empty())
     charts.push_back(cluster_chart(d, lang));
   if (!d.coords.project.empty() && d.project_start.size() == d.coords.project.size())
-    charts.push_back(project_chart(d, lang));
+    for (auto& c : project_charts(d, lang)) charts.push_back(std::move(c));
+  // explain's charts when an explain file sits beside the results (docs/explain.md).
+  if (const std::string ex = explain_file_beside(d.source); !ex.empty())
+    for (auto& c : explain_charts(read_explain_h5(ex), lang)) charts.push_back(std::move(c));
 
   std::vector<std::string> files = save_charts(charts, out_dir, opt);
   auto in_dir = [&](const char* name) { return (fs::path(out_dir) / name).string(); };
@@ -100,6 +172,8 @@ std::vector<std::string> render_report(const ReportData& d, const std::string& o
   files.push_back("index.html");
   return files;
 }
+
+}  // namespace
 
 void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang) {
   Lang l = parse_lang(lang);

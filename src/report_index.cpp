@@ -116,7 +116,9 @@ void write_index(const ReportData& d, const std::vector<Chart>& charts, const st
   section(tr(lang, "主要指标预测（扇形图）", "Headline metrics (fan charts)"), "fan_", false);
   section(tr(lang, "各目标指标的分布", "Distribution of each target's metric"), "target_", false);
   section(tr(lang, "产业集群", "Clusters"), "clusters", true);
-  section(tr(lang, "重点项目进度", "Project timing"), "projects", true);
+  section(tr(lang, "重点项目进度", "Project timing"), "projects", false);
+  section(tr(lang, "哪些因素和项目决定目标（explain）", "What decides each target (explain)"),
+          "explain-", false);
 
   o << "<h2>" << tr(lang, "数据表（CSV，UTF-8）", "Tables (CSV, UTF-8)") << "</h2>\n<ul>\n"
     << "<li><a href=\"targets.csv\">targets.csv</a> — "

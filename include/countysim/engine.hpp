@@ -18,6 +18,9 @@ namespace countysim {
 // Draws per granule: the unit of the mean/variance reduction. Blocks are whole
 // granules, so summaries do not depend on the block size.
 inline constexpr std::uint64_t granule_draws = 1024;
+// Uncompressed bytes of one block's rows at most (whole granules, at least
+// one): peak memory is about 35 MB + (threads + 3) x max(this, 1024 draws).
+inline constexpr std::uint64_t block_bytes_cap = 64ull << 20;
 
 struct RunOptions {
   std::uint64_t draws = 0;  // 0: the scenario's
@@ -57,6 +60,18 @@ struct TargetCounts {
 };
 TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
                            const CancelToken* cancel = nullptr);
+
+// The met flags of every draw, no file: for explain's paired counterfactuals.
+// Same streams as count_targets (so the counts agree bit for bit) and the same
+// bits for any thread count. Throws Interrupted when `cancel` is set.
+struct TargetFlags {
+  std::uint64_t draws = 0;
+  std::size_t targets = 0;
+  std::vector<std::uint8_t> met;      // [draw * targets + target], 0 or 1
+  std::vector<std::uint8_t> all_met;  // [draw]
+};
+TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
+                         const CancelToken* cancel = nullptr);
 
 TargetTable make_target_table(const Scenario& scenario, const TargetCounts& counts);
 

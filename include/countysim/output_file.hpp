@@ -12,10 +12,15 @@ namespace countysim {
 std::string default_results_path(const std::string& scenario_path);
 std::string default_sweep_path(const std::string& scenario_path);
 std::string default_report_dir(const std::string& results_path);
+// <dir>/<results stem>-explain: where `report` looks for explain's file.
+std::string default_explain_dir(const std::string& results_path);
 
-// Before any work: UsageError if `path` exists and !force, or exists and is
-// not a regular file (a folder or device is never replaced). Creates the
-// parent folder (RunError if it cannot).
+// Before any work: UsageError if `path` names a folder (ends in '/' or is
+// one), exists and !force, or exists and is not a regular file (a folder,
+// device or symlink is never replaced). Creates the parent folder
+// (UsageError if it cannot, or cannot be written). Removes the temporary
+// files `<path>.tmp.<pid>` of processes that no longer run, with a note on
+// stderr for each.
 void prepare_output(const std::string& path, bool force);
 
 // A temporary file beside the destination (`<path>.tmp.<pid>`), removed
@@ -31,7 +36,8 @@ class TempFile {
   // Renames the temporary file to the final path in one atomic step. Without
   // force the rename fails (UsageError) if the destination appeared since
   // prepare_output, e.g. from a concurrent run; with force it replaces it, the
-  // old file staying intact until that moment.
+  // old file staying intact until that moment, unless it is no longer a
+  // regular file (UsageError).
   void publish(bool force);
 
  private:

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "countysim/explain.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/results_types.hpp"
 #include "countysim/sweep_io.hpp"
@@ -85,5 +86,11 @@ std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh);
 // sweep file.
 std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
                                             const std::string& lang);
+
+// `countysim explain -o DIR`: writes explain-tornado-<target>.svg and
+// explain-projects-<target>.svg (and PNGs when options.png) into out_dir;
+// returns the file names written.
+std::vector<std::string> write_explain_charts(const ExplainResult& r, const std::string& out_dir,
+                                              Lang lang, const ReportOptions& options = {});
 
 }  // namespace countysim
