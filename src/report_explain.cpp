@@ -24,6 +24,15 @@ namespace {
 
 using namespace report_detail;
 
+// Width of the label column: the longest label, within a fifth and a half of
+// the chart (names are cut only beyond that).
+double label_column(const std::vector<std::string>& labels) {
+  double w = 0;
+  for (const auto& l : labels) w = std::max(w, svg::text_width(l, 12));
+  return std::clamp(w + 20, chart_w / 5, chart_w / 2);
+}
+
+
 constexpr const char* red = "#c0392b";
 constexpr const char* amber = "#e0a030";
 constexpr const char* green = "#2e8b57";
@@ -62,7 +71,10 @@ Chart tornado_chart(const ExplainResult& r, std::size_t k, Lang lang) {
     return std::abs(a->p_met_high - a->p_met_low) > std::abs(b->p_met_high - b->p_met_low);
   });
   if (in.size() > 10) in.resize(10);
-  const double row_h = 30, top = 100, label_w = 260;
+  std::vector<std::string> labels;
+  for (const auto* ii : in)
+    labels.push_back(ii->key + (ii->group ? tr(lang, "（各年）", " (all years)") : std::string()));
+  const double row_h = 30, top = 100, label_w = label_column(labels);
   const double h = std::max(260.0, top + row_h * static_cast<double>(in.size()) + 70);
   Chart ch{"explain-tornado-" + safe_stem(t.target), "", Document(chart_w, h)};
   const std::string name = t.label.empty() ? t.target : t.label;
@@ -96,9 +108,7 @@ Chart tornado_chart(const ExplainResult& r, std::size_t k, Lang lang) {
                 {ii.p_met_high >= ii.p_met_low ? blue : amber, "none", 1, 0.85, ""});
     ch.doc.circle(f.px(ii.p_met_low), y, 4, {"white", "#222", 1.5, 1, ""});
     ch.doc.circle(f.px(ii.p_met_high), y, 4, {"#222", "#222", 1.5, 1, ""});
-    const std::string label =
-        ii.key + (ii.group ? tr(lang, "（各年）", " (all years)") : std::string());
-    ch.doc.text(f.left() - 8, y + 4, fit(label, 12, label_w - 12), {12, Anchor::end});
+    ch.doc.text(f.left() - 8, y + 4, fit(labels[i], 12, label_w - 12), {12, Anchor::end});
   }
   if (in.empty())
     ch.doc.text(chart_w / 2, top + 40, tr(lang, "没有随机输入", "no random inputs"),
@@ -116,7 +126,9 @@ Chart projects_chart(const ExplainResult& r, std::size_t k, Lang lang) {
   std::stable_sort(ps.begin(), ps.end(),
                    [&](const auto* a, const auto* b) { return swing(a) > swing(b); });
   if (ps.size() > 15) ps.resize(15);
-  const double row_h = 26, top = 110, label_w = 220;
+  std::vector<std::string> labels;
+  for (const auto* p : ps) labels.push_back(p->label.empty() ? p->project : p->label);
+  const double row_h = 26, top = 110, label_w = label_column(labels);
   const double h = std::max(260.0, top + row_h * static_cast<double>(ps.size()) + 70);
   Chart ch{"explain-projects-" + safe_stem(t.target), "", Document(chart_w, h)};
   const std::string name = t.label.empty() ? t.target : t.label;
@@ -150,8 +162,7 @@ Chart projects_chart(const ExplainResult& r, std::size_t k, Lang lang) {
     ch.doc.circle(f.px(a), y, 5, {red, "white", 1, 1, ""});
     ch.doc.circle(f.px(c), y, 5, {amber, "white", 1, 1, ""});
     ch.doc.circle(f.px(b), y, 5, {green, "white", 1, 1, ""});
-    const std::string label = p.label.empty() ? p.project : p.label;
-    ch.doc.text(f.left() - 8, y + 4, fit(label, 12, label_w - 12), {12, Anchor::end});
+    ch.doc.text(f.left() - 8, y + 4, fit(labels[i], 12, label_w - 12), {12, Anchor::end});
   }
   if (ps.empty())
     ch.doc.text(chart_w / 2, top + 40, tr(lang, "没有项目", "no projects"),
