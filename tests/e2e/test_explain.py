@@ -97,6 +97,19 @@ class ExplainTest(unittest.TestCase):
             s = ds.first_order.sel(target="a-130", input="projects.big.success", output="met")
             self.assertGreater(float(s), 0.9)
 
+    def test_report_includes_explain_beside_the_results(self):
+        # explain without -o writes <results>-explain/, where report looks.
+        run("explain", self.projects, "--draws", 500, "--threads", 2, check=0)
+        beside = os.path.join(self.dir, "projects-explain", "explain.h5")
+        self.assertTrue(os.path.exists(beside))
+        rep = os.path.join(self.dir, "projects-report")
+        run("report", self.projects, "-o", rep, check=0)
+        files = os.listdir(rep)
+        self.assertIn("explain-tornado-a-130.png", files)
+        self.assertIn("explain-projects-a-130.svg", files)
+        with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+            self.assertIn("explain-tornado-a-130", f.read())
+
     def test_bad_input(self):
         p = run("explain", self.linear, "--target", "nope", "--draws", 100)
         self.assertEqual(p.returncode, 2, p.stderr)
