@@ -1,13 +1,14 @@
 // Results files, the writing half (layout in docs/results-format.md): the
 // writer the engine's writer thread owns, and chunk compression for the workers.
 #include <fmt/format.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 #include "countysim/errors.hpp"
@@ -515,10 +516,21 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
     std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
     src = shuffled.data();
   }
-  uLongf out_len = compressBound(static_cast<uLong>(bytes));
-  std::vector<unsigned char> out(out_len);
-  const int rc = compress2(out.data(), &out_len, src, static_cast<uLong>(bytes), level);
-  if (rc != Z_OK) throw RunError(fmt::format("zlib: cannot compress a chunk (error {})", rc));
+  // libdeflate's zlib format is the stream HDF5's deflate filter stores
+  // (zlib header, raw deflate, Adler-32); one compressor per thread and level,
+  // reused across chunks.
+  struct Freer {
+    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+  };
+  thread_local std::unique_ptr<libdeflate_compressor, Freer> compressors[10];
+  auto& c = compressors[level];
+  if (!c) {
+    c.reset(libdeflate_alloc_compressor(level));
+    if (!c) throw RunError("libdeflate: cannot allocate a compressor (out of memory)");
+  }
+  std::vector<unsigned char> out(libdeflate_zlib_compress_bound(c.get(), bytes));
+  const std::size_t out_len = libdeflate_zlib_compress(c.get(), src, bytes, out.data(), out.size());
+  if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk");
   out.resize(out_len);
   return out;
 }

@@ -2,7 +2,9 @@
 // as the engine does), read back with ResultsReader, HDF5 itself, h5py and xarray.
 #include <fmt/format.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -369,7 +371,17 @@ std::vector<unsigned char> stored_chunk(hid_t file, const char* name) {
 
 }  // namespace
 
-TEST_CASE("compress_chunk produces the bytes of HDF5's shuffle+deflate pipeline", "[h5]") {
+// zlib's own decoder on a zlib-format stream: what HDF5's deflate filter runs.
+static std::vector<unsigned char> inflate_zlib(const std::vector<unsigned char>& z,
+                                               std::size_t size) {
+  std::vector<unsigned char> out(size + 1);
+  uLongf len = static_cast<uLongf>(out.size());
+  REQUIRE(uncompress(out.data(), &len, z.data(), static_cast<uLong>(z.size())) == Z_OK);
+  out.resize(len);
+  return out;
+}
+
+TEST_CASE("compress_chunk produces streams HDF5's shuffle+deflate pipeline decodes", "[h5]") {
   TempDir tmp;
   const std::string path = tmp.file("pipeline.h5");
   std::vector<float> f32;
@@ -382,22 +394,33 @@ TEST_CASE("compress_chunk produces the bytes of HDF5's shuffle+deflate pipeline"
     f64.push_back(std::cos(0.37 * i) / 3);
     u8.push_back(static_cast<std::uint8_t>((i * 37) % 251));
   }
-  const int level = GENERATE(1, 6);
+  const int level = GENERATE(0, 1, 6, 9);
   {
     h5::Handle file = h5::create_file(path);
-    write_one_chunk_dataset(file, "f32", H5T_NATIVE_FLOAT, f32, level);
-    write_one_chunk_dataset(file, "i32", H5T_NATIVE_INT32, i32, level);
-    write_one_chunk_dataset(file, "f64", H5T_NATIVE_DOUBLE, f64, level);
-    write_one_chunk_dataset(file, "u8", H5T_NATIVE_UINT8, u8, level);
+    write_one_chunk_dataset(file, "f32", H5T_NATIVE_FLOAT, f32, std::max(level, 1));
+    write_one_chunk_dataset(file, "i32", H5T_NATIVE_INT32, i32, std::max(level, 1));
+    write_one_chunk_dataset(file, "f64", H5T_NATIVE_DOUBLE, f64, std::max(level, 1));
+    write_one_chunk_dataset(file, "u8", H5T_NATIVE_UINT8, u8, std::max(level, 1));
   }
+  // HDF5's own chunks, inflated, are the shuffled bytes; compress_chunk's
+  // stream (libdeflate, other compressed bytes) inflates to exactly those.
   h5::Handle file = h5::open_file(path);
-  CHECK(stored_chunk(file, "f32") == compress_chunk(f32.data(), f32.size() * 4, 4, level));
-  CHECK(stored_chunk(file, "i32") == compress_chunk(i32.data(), i32.size() * 4, 4, level));
-  CHECK(stored_chunk(file, "f64") == compress_chunk(f64.data(), f64.size() * 8, 8, level));
-  CHECK(stored_chunk(file, "u8") == compress_chunk(u8.data(), u8.size(), 1, level));
+  auto same_shuffled = [&](const char* name, const void* p, std::size_t bytes, std::size_t elem) {
+    const auto shuffled = inflate_zlib(stored_chunk(file, name), bytes);
+    REQUIRE(shuffled.size() == bytes);
+    CHECK(inflate_zlib(compress_chunk(p, bytes, elem, level), bytes) == shuffled);
+  };
+  same_shuffled("f32", f32.data(), f32.size() * 4, 4);
+  same_shuffled("i32", i32.data(), i32.size() * 4, 4);
+  same_shuffled("f64", f64.data(), f64.size() * 8, 8);
+  same_shuffled("u8", u8.data(), u8.size(), 1);
   // A length that is not a whole number of elements keeps its tail bytes last.
-  const auto odd = compress_chunk(f32.data(), 4 * 10 + 3, 4, level);
-  CHECK_FALSE(odd.empty());
+  const auto odd = inflate_zlib(compress_chunk(f32.data(), 4 * 10 + 3, 4, level), 4 * 10 + 3);
+  REQUIRE(odd.size() == 43);
+  const auto* raw = reinterpret_cast<const unsigned char*>(f32.data());
+  for (std::size_t j = 0; j < 10; ++j)
+    for (std::size_t k = 0; k < 4; ++k) CHECK(odd[k * 10 + j] == raw[4 * j + k]);
+  CHECK(std::equal(odd.begin() + 40, odd.end(), raw + 40));
   CHECK_THROWS_WITH(compress_chunk(f32.data(), 16, 4, 10),
                     "compress_chunk: deflate level 10 is not in 0..9");
 }

@@ -55,8 +55,9 @@ class ResultsWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-// Byte-shuffle by element size, then zlib at `level`: the same bytes HDF5's
-// shuffle+deflate filter pipeline would store, so any reader decodes them.
+// Byte-shuffle by element size, then deflate in the zlib format at `level`
+// (libdeflate): a stream HDF5's shuffle+deflate filter pipeline decodes, so any
+// reader decodes them (the compressed bytes differ from zlib's, the data not).
 // Runs in worker threads; touches no HDF5 state.
 std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
                                           std::size_t elem_size, int level);
