@@ -276,6 +276,62 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   return out;
 }
 
+// --until-se: the number of draws N. Blocks of `block` draws are simulated
+// (model only, no output) `threads` at a time; their target counts are then
+// taken in block order and the first block boundary at which every target's
+// standard error is at most `se` (or max_draws) is N; blocks computed beyond
+// it are discarded. N depends only on the seed, the block size and the
+// counts, never on the thread count. The caller then runs --draws N.
+std::uint64_t draws_until_se(const Plan& plan, std::uint64_t seed, double se,
+                             std::uint64_t max_draws, std::uint64_t block, int threads,
+                             const CancelToken* cancel, bool& reached_max) {
+  auto cancelled = [&] { return cancel && cancel->cancelled(); };
+  const std::size_t nt = plan.scenario->targets.size();
+  std::vector<std::uint64_t> met(nt, 0);
+  std::uint64_t done = 0;
+  const std::uint64_t round = static_cast<std::uint64_t>(std::max(threads, 1));
+  std::vector<std::vector<std::uint64_t>> block_met(round, std::vector<std::uint64_t>(nt));
+  while (done < max_draws) {
+    const std::uint64_t first_block = done / block;
+    const std::uint64_t nblocks = std::min(round, (max_draws - done + block - 1) / block);
+    FirstError error;
+#pragma omp parallel num_threads(threads)
+    {
+      DrawWorkspace ws;
+      DrawOutput out;
+      out.resize(plan);
+#pragma omp for schedule(dynamic, 1)
+      for (std::uint64_t j = 0; j < nblocks; ++j) {
+        if (cancelled()) continue;
+        std::fill(block_met[j].begin(), block_met[j].end(), 0);
+        const std::uint64_t d0 = (first_block + j) * block;
+        for (std::uint64_t d = d0; d < std::min(max_draws, d0 + block); ++d) {
+          try {
+            simulate_draw(plan, seed, d, ws, out);
+          } catch (...) {
+            error.record(d);
+            break;
+          }
+          for (std::size_t k = 0; k < nt; ++k) block_met[j][k] += out.target_met[k];
+        }
+      }
+    }
+    error.rethrow();
+    if (cancelled()) throw Interrupted();
+    for (std::uint64_t j = 0; j < nblocks; ++j) {
+      done = std::min(max_draws, done + block);
+      bool precise = true;
+      for (std::size_t k = 0; k < nt; ++k) {
+        met[k] += block_met[j][k];
+        precise = precise && proportion(met[k], done).std_error <= se;
+      }
+      if (precise) return done;
+    }
+  }
+  reached_max = true;
+  return max_draws;
+}
+
 }  // namespace
 
 RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
@@ -283,10 +339,12 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   Blocking bk;
   bk.draws = opt.draws ? opt.draws : sc.draws;
   bk.seed = opt.seed_given ? opt.seed : sc.seed;
+  if (opt.until_se > 0 && opt.max_draws == 0) throw UsageError("--max-draws must be at least 1");
   if (bk.draws == 0) throw UsageError("--draws must be at least 1");
   const ResultsLayout layout = make_layout(plan);
   bk.block = std::max<std::uint64_t>(1, (opt.block_draws + granule_draws - 1) / granule_draws) *
              granule_draws;
+  const std::uint64_t until_se_block = bk.block;
   // A block's rows are held uncompressed by each worker and the queue, so cap
   // them at block_bytes_cap: memory then stays bounded with thousands of
   // projects. Results do not depend on the block size.
@@ -295,12 +353,23 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t cap_granules = std::max<std::uint64_t>(
       1, block_bytes_cap / std::max<std::uint64_t>(1, bytes_per_draw) / granule_draws);
   bk.block = std::min(bk.block, cap_granules * granule_draws);
-  bk.chunk_rows = std::min(bk.block, bk.draws);
-  bk.blocks = (bk.draws + bk.block - 1) / bk.block;
   bk.threads = thread_count(opt.threads);
 
   prepare_output(opt.output, opt.force);
   TempFile tmp(opt.output);  // removed on every path that does not publish
+
+  // --until-se: find N first (model only, blocks of the requested size), then
+  // run exactly --draws N.
+  bool reached_max = false;
+  double seconds_until_se = 0;
+  if (opt.until_se > 0) {
+    const Stopwatch search;
+    bk.draws = draws_until_se(plan, bk.seed, opt.until_se, opt.max_draws, until_se_block,
+                              bk.threads, opt.cancel, reached_max);
+    seconds_until_se = search.seconds();
+  }
+  bk.chunk_rows = std::min(bk.block, bk.draws);
+  bk.blocks = (bk.draws + bk.block - 1) / bk.block;
 
   std::optional<ResultsWriter> writer;
   writer.emplace(tmp.path(), make_info(sc, opt, bk.seed, bk.draws), make_coordinates(sc),
@@ -311,8 +380,9 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
 
   RunSummary summary;
   summary.draws = bk.draws;
+  summary.reached_max_draws = reached_max;
   summary.seed = bk.seed;
-  summary.seconds_simulation = clock.seconds();
+  summary.seconds_simulation = clock.seconds() + seconds_until_se;
   summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel);
   summary.targets = make_target_table(sc, totals.counts);
   writer->write_targets(summary.targets);
@@ -322,7 +392,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
 
   tmp.publish(opt.force);
   summary.bytes_written = fs::file_size(opt.output);
-  summary.seconds_summary = clock.seconds() - summary.seconds_simulation;
+  summary.seconds_summary = clock.seconds() + seconds_until_se - summary.seconds_simulation;
   return summary;
 }
 

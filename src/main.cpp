@@ -10,6 +10,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -137,6 +138,8 @@ int main(int argc, char** argv) {
   DrawArgs d;
   std::uint64_t block = 8192;
   int compression = 1;
+  double until_se = 0;
+  std::uint64_t max_draws = 1000000;
   bool force = false, quiet = false, csv = false;
 
   auto* run = app.add_subcommand("run", "draw the futures of a scenario and write OUT.h5");
@@ -150,6 +153,26 @@ int main(int argc, char** argv) {
                   "deflate level of the per-draw datasets, 0-9 (default 1; 0 stores them "
                   "uncompressed: faster, about twice the size)")
       ->check(CLI::Range(0, 9));
+  auto* until_se_opt =
+      run->add_option("--until-se", until_se,
+                      "draw blocks until every target's standard error is at most X (decided "
+                      "at block boundaries in draw order: the result is the --draws N run for "
+                      "the N it stops at)")
+          ->check(
+              [](const std::string& text) -> std::string {
+                char* end = nullptr;
+                const double v = std::strtod(text.c_str(), &end);
+                if (end == text.c_str() || *end != '\0' || !(v > 0 && v <= 0.5))
+                  return "--until-se: a standard error of a probability, above 0 and at most 0.5 "
+                         "(got " +
+                         text + ")";
+                return "";
+              },
+              "X in (0, 0.5]")
+          ->excludes("--draws");
+  run->add_option("--max-draws", max_draws, "with --until-se: stop at N draws (default 1000000)")
+      ->check(CLI::Range(std::uint64_t{1}, static_cast<std::uint64_t>(cs::schema::kMaxDraws)))
+      ->needs(until_se_opt);
   run->add_option("--block-size", block, "draws per block (results do not depend on it)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 24))
       ->group("");  // hidden: for tests and benchmarks
@@ -246,6 +269,8 @@ int main(int argc, char** argv) {
       opt.threads = d.threads;
       opt.block_draws = block;
       opt.compression_level = compression;
+      opt.until_se = until_se;
+      opt.max_draws = max_draws;
       opt.output = output.empty() ? cs::default_results_path(scenario_path) : output;
       opt.force = force;
       opt.progress = !quiet && ::isatty(STDERR_FILENO);
@@ -262,6 +287,13 @@ int main(int argc, char** argv) {
             "s)\n",
             opt.output, r.bytes_written / 1e6, r.draws, r.seed,
             r.seconds_simulation + r.seconds_summary, r.seconds_simulation, r.seconds_summary);
+        if (until_se > 0)
+          fmt::print(r.reached_max_draws
+                         ? "--until-se {}: stopped at --max-draws ({} draws) before every target's "
+                           "standard error was at most {}\n"
+                         : "--until-se {}: stopped at {} draws, every target's standard error at "
+                           "most {}\n",
+                     until_se, r.draws, until_se);
       }
       return 0;
     }

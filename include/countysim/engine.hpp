@@ -34,10 +34,16 @@ struct RunOptions {
   std::string command_line;
   int compression_level = 1;
   const CancelToken* cancel = nullptr;  // may be null; checked between blocks
+  // --until-se: > 0 draws whole blocks, in draw order, until every target's
+  // standard error is at most until_se or max_draws is reached; the run is
+  // then exactly the run with draws = the N it stopped at (draws is ignored).
+  double until_se = 0;
+  std::uint64_t max_draws = 1000000;
 };
 
 struct RunSummary {
   std::uint64_t draws = 0, seed = 0;
+  bool reached_max_draws = false;  // --until-se stopped at max_draws, not at the target
   TargetTable targets;
   std::vector<MetricSummary> summaries;
   double seconds_simulation = 0, seconds_summary = 0;

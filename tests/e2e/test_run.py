@@ -2,6 +2,7 @@
 results.md, xarray reads it with labelled dimensions, and the results are the
 same bits for any thread count and block size."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,6 +172,55 @@ firms:""", 1)
                 if k in ("draw", "projection_year") or fa["inputs"][k].ndim == 0:
                     continue
                 np.testing.assert_array_equal(fa["inputs"][k][()], fb["inputs"][k][()], err_msg=k)
+
+
+class UntilSeTest(unittest.TestCase):
+    """--until-se stops at a block boundary in draw order, and its file is the
+    --draws N run for the N it reports, dataset by dataset, bit for bit."""
+
+    def test_equals_draws_n_bit_for_bit(self):
+        d = tmpdir()
+        u1, u2, n_run = (os.path.join(d, f) for f in ("u1.h5", "u2.h5", "n.h5"))
+        p = run("run", EXAMPLE, "-o", u1, "--until-se", 0.004, "--max-draws", 100000,
+                "--block-size", 1024, "--threads", 2, check=0)
+        m = re.search(r"--until-se 0.004: stopped at (\d+) draws, every target", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        n = int(m.group(1))
+        self.assertEqual(n % 1024, 0)
+        self.assertGreater(n, 1024)  # more than one block was needed
+        self.assertLess(n, 100000)
+        # Same stopping point on one thread.
+        run("run", EXAMPLE, "-o", u2, "--until-se", 0.004, "--max-draws", 100000,
+            "--block-size", 1024, "--threads", 1, "--quiet", check=0)
+        # The plain run of N draws, another block size and thread count.
+        run("run", EXAMPLE, "-o", n_run, "--draws", n, "--threads", 3, "--quiet", check=0)
+        with h5py.File(u1, "r") as f:
+            self.assertEqual(int(f.attrs["draws"]), n)
+            self.assertEqual(f["draws/industrial_output"].shape[0], n)
+            se = f["targets/std_error"][()]
+            self.assertTrue(np.all(se <= 0.004), se)
+        ref = read_all(n_run)
+        self.assertIn("draws/industrial_output", ref)
+        for path in (u1, u2):
+            got = read_all(path)
+            self.assertEqual(sorted(ref), sorted(got))
+            for k in ref:
+                np.testing.assert_array_equal(ref[k], got[k], err_msg=k)
+
+    def test_max_draws_and_usage(self):
+        d = tmpdir()
+        out = os.path.join(d, "m.h5")
+        p = run("run", EXAMPLE, "-o", out, "--until-se", 0.0001, "--max-draws", 3000,
+                "--block-size", 1024, check=0)
+        self.assertIn("stopped at --max-draws (3000 draws)", p.stdout)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(int(f.attrs["draws"]), 3000)
+        p = run("run", EXAMPLE, "-o", out, "--until-se", 0.01, "--draws", 10, check=2)
+        self.assertIn("--draws excludes --until-se", p.stderr)
+        p = run("run", EXAMPLE, "-o", out, "--max-draws", 10, check=2)
+        self.assertIn("--max-draws requires --until-se", p.stderr)
+        p = run("run", EXAMPLE, "-o", out, "--until-se", -1, check=2)
+        self.assertIn("above 0 and at most 0.5", p.stderr)
 
 
 class OutputSafetyTest(unittest.TestCase):
