@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -330,6 +331,56 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index,
     h5::fail(fmt::format("cannot write chunk {} of", chunk_index), h5::where(m.datasets[dataset]));
 }
 
+namespace {
+
+// read_columns' fast path: false (nothing done) unless every chunk is stored
+// with both filters applied and inflates to a whole chunk.
+bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
+                      std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
+                      std::vector<float>& out) {
+  const std::uint16_t one = 1;
+  unsigned char little = 0;
+  std::memcpy(&little, &one, 1);
+  if (!little) return false;  // stored little-endian; unshuffled bytes are used as is
+  const std::size_t row = s.row_elems();
+  const std::size_t n = chunk_draws * row;  // elements of a stored chunk
+  const std::size_t rank = 1 + s.row_shape.size();
+  struct Freer {
+    void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+  };
+  std::unique_ptr<libdeflate_decompressor, Freer> dec(libdeflate_alloc_decompressor());
+  if (!dec) return false;
+  std::vector<unsigned char> raw, plain(n * 4);
+  for (std::uint64_t d0 = 0; d0 < draws; d0 += chunk_draws) {
+    const std::uint64_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
+    std::vector<hsize_t> offset(rank, 0);
+    offset[0] = d0;
+    hsize_t size = 0;
+    if (H5Dget_chunk_storage_size(ds, offset.data(), &size) < 0 || size == 0) return false;
+    raw.resize(size);
+    std::uint32_t filters = 1;
+    if (H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &filters, raw.data()) < 0 || filters != 0)
+      return false;
+    std::size_t got = 0;
+    if (libdeflate_zlib_decompress(dec.get(), raw.data(), raw.size(), plain.data(), plain.size(),
+                                   &got) != LIBDEFLATE_SUCCESS ||
+        got != plain.size())
+      return false;
+    // Byte k of element e is at k * n + e (shuffle with 4-byte elements).
+    for (std::size_t c = 0; c < ncols; ++c) {
+      float* dst = out.data() + c * draws + d0;
+      for (std::uint64_t i = 0; i < nd; ++i) {
+        const std::size_t e = i * row + first_col + c;
+        const unsigned char b[4] = {plain[e], plain[n + e], plain[2 * n + e], plain[3 * n + e]};
+        std::memcpy(dst + i, b, 4);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                                  std::vector<float>& out) {
   h5::quiet();
@@ -346,6 +397,14 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   const std::string at = h5::where(ds);
   h5::Handle fspace(H5Dget_space(ds));
   if (!fspace.valid()) h5::fail("cannot read", at);
+
+  // float32 datasets: the chunks as this writer stored them (shuffle +
+  // zlib-format deflate, filter mask 0), inflated by libdeflate and
+  // unshuffled straight into the wanted columns; about twice as fast as
+  // HDF5's pipeline with zlib. Anything else takes HDF5's path below.
+  if (s.dtype == DType::f32 &&
+      read_columns_raw(m.datasets[dataset], s, m.draws, m.chunk_draws, first_col, ncols, out))
+    return;
 
   // One chunk of draws at a time, whole rows (a plain hyperslab and a memory
   // space of the same shape, which HDF5 copies without per-element work;
