@@ -262,7 +262,7 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
     for (std::size_t c0 = 0; c0 < n; c0 += per_read) {
       if (cancel && cancel->cancelled()) throw Interrupted();
       const std::size_t nc = std::min(per_read, n - c0);
-      writer.read_columns(k, c0, nc, columns);
+      writer.read_columns(k, c0, nc, columns, bk.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(bk.threads)
       for (std::size_t c = 0; c < nc; ++c) {
         auto q = quantiles_type7(columns.data() + c * draws, draws, qs);

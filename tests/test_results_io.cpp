@@ -459,6 +459,9 @@ TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
     for (std::size_t c = 0; c < 7; ++c)
       for (std::uint64_t d = 0; d < s.draws; ++d)
         REQUIRE(cols[c * s.draws + d] == static_cast<float>(s.value(1, d, 2 + c)));
+    std::vector<float> cols3;  // chunks inflated three at a time: the same floats
+    w.read_columns(1, 2, 7, cols3, 3);
+    CHECK(cols3 == cols);
     w.read_columns(2, 0, 4, cols);  // int32 read as float
     for (std::size_t c = 0; c < 4; ++c)
       for (std::uint64_t d = 0; d < s.draws; ++d)

@@ -43,9 +43,10 @@ class ResultsWriter {
   void write_chunk(std::size_t dataset, std::uint64_t chunk_index,
                    const std::vector<unsigned char>& compressed);
   // Reads columns [first_col, first_col + ncols) of a dataset's rows for all
-  // draws, as float, column-major: out[c * draws + d].
+  // draws, as float, column-major: out[c * draws + d]. Stored float32
+  // chunks are inflated `threads` at a time.
   void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
-                    std::vector<float>& out);
+                    std::vector<float>& out, int threads = 1);
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
   void close();                                // flushes and closes; further calls are errors
