@@ -396,13 +396,17 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   return summary;
 }
 
-TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
-                           const CancelToken* cancel) {
+namespace {
+
+// The draw loop without a file, for count_targets and target_flags: granule
+// blocks under OpenMP, visit(state, d, out) for every draw in the thread that
+// computed it, then merge(state) once per thread under a lock (integer
+// counts, so the merge order does not matter). Rethrows the first failing
+// draw's error; Interrupted when cancelled.
+template <class State, class Visit, class Merge>
+void for_each_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
+                   const CancelToken* cancel, const State& init, Visit visit, Merge merge) {
   auto cancelled = [&] { return cancel && cancel->cancelled(); };
-  const std::size_t nt = plan.scenario->targets.size();
-  TargetCounts counts;
-  counts.draws = draws;
-  counts.met.assign(nt, 0);
   FirstError error;
   std::mutex mutex;
   const std::uint64_t block = granule_draws;
@@ -412,8 +416,7 @@ TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t d
     DrawWorkspace ws;
     DrawOutput out;
     out.resize(plan);
-    std::vector<std::uint64_t> met(nt, 0);
-    std::uint64_t all = 0;
+    State state = init;
 #pragma omp for schedule(dynamic, 1)
     for (std::uint64_t b = 0; b < nblocks; ++b) {
       if (cancelled()) continue;
@@ -424,50 +427,57 @@ TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t d
           error.record(d);
           break;
         }
-        bool a = true;
-        for (std::size_t k = 0; k < nt; ++k) {
-          met[k] += out.target_met[k];
-          a = a && out.target_met[k];
-        }
-        all += a;
+        visit(state, d, out);
       }
     }
     std::lock_guard<std::mutex> lock(mutex);
-    for (std::size_t k = 0; k < nt; ++k) counts.met[k] += met[k];
-    counts.all_met += all;
+    merge(state);
   }
   error.rethrow();
   if (cancelled()) throw Interrupted();
+}
+
+}  // namespace
+
+TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
+                           const CancelToken* cancel) {
+  const std::size_t nt = plan.scenario->targets.size();
+  TargetCounts counts;
+  counts.draws = draws;
+  counts.met.assign(nt, 0);
+  struct Local {
+    std::vector<std::uint64_t> met;
+    std::uint64_t all = 0;
+  };
+  for_each_draw(
+      plan, seed, draws, threads, cancel, Local{std::vector<std::uint64_t>(nt, 0), 0},
+      [nt](Local& l, std::uint64_t, const DrawOutput& out) {
+        bool a = true;
+        for (std::size_t k = 0; k < nt; ++k) {
+          l.met[k] += out.target_met[k];
+          a = a && out.target_met[k];
+        }
+        l.all += a;
+      },
+      [&](const Local& l) {
+        for (std::size_t k = 0; k < nt; ++k) counts.met[k] += l.met[k];
+        counts.all_met += l.all;
+      });
   return counts;
 }
 
 TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
                          const CancelToken* cancel) {
-  auto cancelled = [&] { return cancel && cancel->cancelled(); };
   const std::size_t nt = plan.scenario->targets.size();
   TargetFlags flags;
   flags.draws = draws;
   flags.targets = nt;
   flags.met.assign(draws * nt, 0);
   flags.all_met.assign(draws, 0);
-  FirstError error;
-  const std::uint64_t block = granule_draws;
-  const std::uint64_t nblocks = (draws + block - 1) / block;
-#pragma omp parallel num_threads(thread_count(threads))
-  {
-    DrawWorkspace ws;
-    DrawOutput out;
-    out.resize(plan);
-#pragma omp for schedule(dynamic, 1)
-    for (std::uint64_t b = 0; b < nblocks; ++b) {
-      if (cancelled()) continue;
-      for (std::uint64_t d = b * block; d < std::min(draws, (b + 1) * block); ++d) {
-        try {
-          simulate_draw(plan, seed, d, ws, out);
-        } catch (...) {
-          error.record(d);
-          break;
-        }
+  struct None {};
+  for_each_draw(
+      plan, seed, draws, threads, cancel, None{},
+      [&](None&, std::uint64_t d, const DrawOutput& out) {
         bool a = true;
         for (std::size_t k = 0; k < nt; ++k) {
           const bool m = out.target_met[k];
@@ -475,11 +485,8 @@ TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t dra
           a = a && m;
         }
         flags.all_met[d] = a;
-      }
-    }
-  }
-  error.rethrow();
-  if (cancelled()) throw Interrupted();
+      },
+      [](const None&) {});
   return flags;
 }
 
