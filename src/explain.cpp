@@ -270,11 +270,6 @@ TargetImportance importance_for_target(const std::vector<std::string>& keys,
   return importance(groups, weights, targets, {"target"}, {""}, threads, nullptr).front();
 }
 
-// In explain_counterfactuals.cpp.
-void run_counterfactuals(const std::string& merged_yaml, const std::string& scenario_file,
-                         std::uint64_t seed, const std::vector<std::size_t>& chosen,
-                         const ExplainOptions& options, ExplainResult& r);
-
 ExplainResult explain(const ExplainOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
@@ -375,7 +370,7 @@ ExplainResult explain(const ExplainOptions& options) {
 
   if (options.counterfactuals) {
     const auto t1 = clock::now();
-    run_counterfactuals(info.scenario_yaml, info.scenario_file, info.seed, chosen, options, r);
+    run_counterfactuals(sc, plan, info.scenario_yaml, info.seed, chosen, options, r);
     r.seconds_counterfactuals = std::chrono::duration<double>(clock::now() - t1).count();
   }
   return r;

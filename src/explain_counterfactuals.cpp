@@ -4,6 +4,7 @@
 // lever scaled by 1.1; every run with the file's seed, so draws pair (common
 // random numbers) and the differences are paired draw by draw.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "countysim/engine.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/explain.hpp"
+#include "countysim/levers.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
 
@@ -64,28 +66,29 @@ std::vector<Counterfactual> paired(const TargetFlags& base, const TargetFlags& a
   return out;
 }
 
-std::string number(double v) {
-  return fmt::format("{}", v);
-}
+// Why a lever node cannot be scaled (a skipped lever's reason).
+struct NotScalable {
+  std::string why;
+};
 
 // --set overrides that multiply every value of the lever node by `lever_scale`
 // (its distribution scaled, so each draw's value is scaled by exactly the
-// same factor: common random numbers through the inverse CDF). Throws a
-// reason (std::string) when the node cannot be scaled.
+// same factor: common random numbers through the inverse CDF). Throws
+// NotScalable when the node cannot be scaled.
 void scale_overrides(const YAML::Node& node, const std::string& path, double lever_scale,
                      std::vector<std::string>& out) {
-  auto scaled = [&](const YAML::Node& v) { return number(v.as<double>() * lever_scale); };
+  auto set = [&](const std::string& p, double v) { out.push_back(lever_override(p, v)); };
   if (node.IsScalar()) {
     double v = 0;
     try {
       v = node.as<double>();
     } catch (const YAML::Exception&) {
-      throw std::string("not a number");
+      throw NotScalable{"not a number"};
     }
-    out.push_back(fmt::format("{}={}", path, number(v * lever_scale)));
+    set(path, v * lever_scale);
     return;
   }
-  if (!node.IsMap()) throw std::string("not a number or a distribution");
+  if (!node.IsMap()) throw NotScalable{"not a number or a distribution"};
   if (node["dist"]) {
     const std::string fam = node["dist"].as<std::string>();
     std::vector<std::string> params;
@@ -98,18 +101,18 @@ void scale_overrides(const YAML::Node& node, const std::string& path, double lev
     else if (fam == "beta") {
       const double lo = node["min"] ? node["min"].as<double>() : 0.0;
       const double hi = node["max"] ? node["max"].as<double>() : 1.0;
-      out.push_back(fmt::format("{}.min={}", path, number(lo * lever_scale)));
-      out.push_back(fmt::format("{}.max={}", path, number(hi * lever_scale)));
+      set(path + ".min", lo * lever_scale);
+      set(path + ".max", hi * lever_scale);
       return;
     } else if (fam == "discrete") {
-      std::string vals;
-      for (const auto& v : node["values"]) vals += (vals.empty() ? "" : ", ") + scaled(v);
-      out.push_back(fmt::format("{}.values=[{}]", path, vals));
+      std::vector<double> vals;
+      for (const auto& v : node["values"]) vals.push_back(v.as<double>() * lever_scale);
+      out.push_back(fmt::format("{}.values=[{}]", path, fmt::join(vals, ", ")));
       return;
     } else
-      throw std::string(fmt::format("a {} distribution cannot be scaled", fam));
+      throw NotScalable{fmt::format("a {} distribution cannot be scaled", fam)};
     for (const auto& p : params)
-      if (node[p]) out.push_back(fmt::format("{}.{}={}", path, p, scaled(node[p])));
+      if (node[p]) set(path + "." + p, node[p].as<double>() * lever_scale);
     return;
   }
   for (const auto& kv : node)
@@ -123,14 +126,13 @@ std::string first_line(const std::string& s) {
 
 }  // namespace
 
-void run_counterfactuals(const std::string& merged_yaml, const std::string& scenario_file,
+void run_counterfactuals(const Scenario& sc, const Plan& plan, const std::string& merged_yaml,
                          std::uint64_t seed, const std::vector<std::size_t>& chosen,
                          const ExplainOptions& options, ExplainResult& r) {
-  const Runner run{merged_yaml,   scenario_file,   seed,
-                   options.draws, options.threads, options.cancel};
+  const Runner run{merged_yaml, sc.path, seed, options.draws, options.threads, options.cancel};
   r.counterfactual_draws = options.draws;
-  const Scenario sc = load_scenario_text(merged_yaml, scenario_file);
-  const TargetFlags base = run.run({});
+  if (options.cancel && options.cancel->cancelled()) throw Interrupted();
+  const TargetFlags base = target_flags(plan, seed, options.draws, options.threads, options.cancel);
   {
     const auto self = paired(base, base, chosen);
     for (const auto& c : self) r.base_probability.push_back(c.probability);
@@ -150,7 +152,6 @@ void run_counterfactuals(const std::string& merged_yaml, const std::string& scen
   }
 
   // Levers: every numeric field of land and finance.
-  const Plan plan = compile_plan(sc);
   const YAML::Node root = YAML::Load(merged_yaml);
   for (const char* section : {"land", "finance"}) {
     const YAML::Node sec = root[section];
@@ -182,8 +183,8 @@ void run_counterfactuals(const std::string& merged_yaml, const std::string& scen
         std::vector<std::string> ovs;
         try {
           scale_overrides(kv.second, le.path, scale, ovs);
-        } catch (const std::string& why) {
-          le.skipped = why;
+        } catch (const NotScalable& e) {
+          le.skipped = e.why;
           break;
         }
         try {

@@ -32,7 +32,6 @@ double label_column(const std::vector<std::string>& labels) {
   return std::clamp(w + 20, chart_w / 5, chart_w / 2);
 }
 
-
 constexpr const char* red = "#c0392b";
 constexpr const char* amber = "#e0a030";
 constexpr const char* green = "#2e8b57";
