@@ -35,6 +35,7 @@ struct Macro {
   double shock_sd = 0;           // common_shock.sd
   double shock_persistence = 0;  // common_shock.persistence
   Value digital_share_of_rest;
+  PerYearValue rest_price_change;  // v2: deflator of the rest, default 0 every year
 };
 
 struct Finance {
@@ -59,6 +60,15 @@ struct Cluster {
   Value value_added_ratio, tax_rate, output_per_worker, productivity_growth;
   double digital_share = 0;
   double strategic_emerging_share = 0;
+  std::string price_index;  // v2: id of a PriceIndex, "" = price stays 1
+  int price_index_index = -1;
+  SourcePos pos;
+};
+
+// v2 (model.md "Prices"): a price index with per-year changes (fractions).
+struct PriceIndex {
+  std::string id, name;
+  PerYearValue change;  // key prices.<id>.change@YYYY
   SourcePos pos;
 };
 
@@ -115,10 +125,25 @@ struct Target {
   SourcePos pos;
 };
 
+// v2 (model.md "Conditioning on outturns"): a published figure, taken as the
+// model's value of `metric` in `year` plus Gaussian error of sd `sd`.
+struct Observation {
+  std::string id;
+  Metric metric = Metric::gdp;  // a [draw, year] metric or cluster_output
+  int year = 0;                 // calendar year, B+1 .. E
+  std::string cluster;          // cluster_output
+  int cluster_index = -1;
+  double value = 0;
+  double sd = 0;  // absolute: sd, or rel_sd x |value|
+  std::string source;
+  SourcePos pos;
+};
+
 struct Scenario {
   std::string path;         // file as given on the command line
   std::string merged_yaml;  // the fully merged scenario text (UTF-8)
   std::string name, description;
+  std::string schema;  // "countysim/1" or "countysim/2"
   int base_year = 0, last_year = 0;
   std::uint64_t draws = 0, seed = 0;
   Macro macro;
@@ -130,6 +155,8 @@ struct Scenario {
   std::vector<SupplyLink> supply_chain;
   Firms firms;
   std::vector<Target> targets;
+  std::vector<PriceIndex> prices;         // v2
+  std::vector<Observation> observed;      // v2
   std::vector<Diagnostic> warnings;  // e.g. a repaired correlation matrix
 
   int years() const { return last_year - base_year; }  // T
