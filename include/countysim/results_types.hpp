@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,11 +48,21 @@ struct TargetRow {
   std::string cluster, group;  // "" when not applicable
   double group_threshold = 0;  // clusters_at_least only (else NaN in file)
   double probability = 0, std_error = 0, ci_low = 0, ci_high = 0;
+  // v2, runs with observations: probability and std_error above are the
+  // conditioned estimates, these the unconditioned ones (NaN without).
+  double prior_probability = std::numeric_limits<double>::quiet_NaN();
+  double prior_std_error = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TargetTable {
   std::vector<TargetRow> rows;
   double all_met_probability = 0, all_met_std_error = 0;
+  // v2: true when the run was conditioned on observations (model.md); then
+  // the prior_* fields hold the unconditioned estimates and the ESS is set.
+  bool conditioned = false;
+  double prior_all_met_probability = std::numeric_limits<double>::quiet_NaN();
+  double prior_all_met_std_error = std::numeric_limits<double>::quiet_NaN();
+  double effective_sample_size = std::numeric_limits<double>::quiet_NaN();
 };
 
 // A sweep: target probabilities over a grid of lever values (sweep files).
