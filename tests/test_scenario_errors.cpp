@@ -469,7 +469,8 @@ const std::string kObservable =
     "manufacturing_va_share, digital_core_va_share, strategic_emerging_share, industrial_tax, "
     "employment, above_scale_firms, high_tech_firms, new_loans, manufacturing_loan_share, "
     "land_supplied_mu, land_used_mu, land_stock_mu, projects_started, projects_producing, "
-    "cluster_output";
+    "industrial_output_real, industrial_value_added_real, gdp_real, industrial_va_real_growth, "
+    "gdp_real_growth, cluster_output";
 
 // kBaseV2 with its first observation replaced by `item` (a flow map).
 std::string with_observation(const std::string& item) {
