@@ -450,8 +450,9 @@ void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t dr
     if (!(std::isfinite(gdp_real) && gdp_real > 0))
       throw RunError(fmt::format(
           "draw {}: GDP at base-year prices in {} is {:.6g} 亿元 (rest of the economy {:.6g} at "
-          "base-year prices); {}",
-          draw, year, gdp_real, ws.rest_real[t], fix));
+          "base-year prices, {:.6g} in current prices); the rest's real growth "
+          "(macro.rest_growth + rest_shock_loading x common shock) took it below zero: {}",
+          draw, year, gdp_real, ws.rest_real[t], ws.rest[t], fix));
     const double jobs = out.metric(Metric::employment, t);
     if (!(std::isfinite(jobs) && jobs >= 0))
       throw RunError(

@@ -2,6 +2,8 @@
 // county computed by hand, and the guarantees that a v1 scenario computes
 // exactly what it did and that zero price changes make real equal nominal,
 // bit for bit.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -254,4 +256,60 @@ TEST_CASE("a run with prices writes the real metrics; summaries take the NaN bas
   REQUIRE(draws.size() == 1000 * 4);
   CHECK(std::isnan(draws[0]));
   CHECK(std::isfinite(draws[1]));
+}
+
+TEST_CASE("the draw guard stops a draw whose real GDP is not positive", "[prices]") {
+  // The rest falls with the shock (loading -10, growth -1): when z > 0.05 its
+  // real value drops below -50 while deflation (-99%) keeps its nominal value
+  // small and a price doubling keeps nominal industry large, so nominal GDP
+  // stays positive and only real GDP goes negative.
+  Run r(R"(schema: countysim/2
+name: guard
+horizon: {base_year: 2021, last_year: 2022}
+simulation: {draws: 100, seed: 3}
+macro:
+  gdp_base: 150
+  rest_growth: -1
+  rest_shock_loading: -10
+  common_shock: {sd: 0.1, persistence: 0}
+  digital_share_of_rest: 0
+  rest_price_change: -0.99
+finance:
+  new_loans: 10
+  manufacturing_loan_share: 0.2
+  reference_share: 0.2
+  project_credit_fraction: 0.3
+land:
+  initial_stock_mu: 0
+  supply_mu: 0
+prices:
+  - {id: up, name: 翻倍, change: 1}
+clusters:
+  - {id: a, name: 甲, base_output: 100, growth: 0, shock_loading: 0, value_added_ratio: 0.5,
+     tax_rate: 0.01, output_per_worker: 50, productivity_growth: 0, price_index: up}
+targets:
+  - {id: out, label: 产值, metric: industrial_output, at_least: 0}
+)");
+  int stopped = 0, passed = 0;
+  for (std::uint64_t d = 0; d < 100; ++d) {
+    try {
+      r.draw(d);
+      ++passed;
+      CHECK(r.ws.zt[1] <= 0.05);
+    } catch (const RunError& e) {
+      ++stopped;
+      const double z = r.ws.zt[1], rest_real = 100 * (-10 * z);
+      CHECK(z > 0.05);
+      CHECK(r.out.metric(Metric::gdp, 1) > 0);  // nominal GDP alone would pass
+      CHECK(std::string(e.what()) ==
+            fmt::format("draw {}: GDP at base-year prices in 2022 is {:.6g} 亿元 (rest of the "
+                        "economy {:.6g} at base-year prices, {:.6g} in current prices); the "
+                        "rest's real growth (macro.rest_growth + rest_shock_loading x common "
+                        "shock) took it below zero: check the spreads of the growth rates and "
+                        "macro.common_shock.sd (fractions: 0.02 for 2%)",
+                        d, rest_real + 50, rest_real, (1 + -0.99) * rest_real));
+    }
+  }
+  CHECK(stopped > 0);
+  CHECK(passed > 0);
 }
