@@ -155,9 +155,9 @@ struct Scenario {
   std::vector<SupplyLink> supply_chain;
   Firms firms;
   std::vector<Target> targets;
-  std::vector<PriceIndex> prices;         // v2
-  std::vector<Observation> observed;      // v2
-  std::vector<Diagnostic> warnings;  // e.g. a repaired correlation matrix
+  std::vector<PriceIndex> prices;     // v2
+  std::vector<Observation> observed;  // v2
+  std::vector<Diagnostic> warnings;   // e.g. a repaired correlation matrix
 
   int years() const { return last_year - base_year; }  // T
 };
