@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "countysim/errors.hpp"
 #include "countysim/metrics.hpp"
@@ -116,21 +117,24 @@ std::vector<double> quantiles_of(const T* x, const double* w, std::size_t n,
                                  const std::vector<double>& qs) {
   std::vector<double> out(qs.size(), std::numeric_limits<double>::quiet_NaN());
   if (n == 0 || std::any_of(x, x + n, [](T v) { return std::isnan(v); })) return out;
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  // A total order (ties by draw), so the result does not depend on the sort.
-  std::sort(order.begin(), order.end(),
-            [x](std::size_t a, std::size_t b) { return x[a] < x[b] || (x[a] == x[b] && a < b); });
-  std::vector<double> cum(n);
+  // (value, draw) pairs: a total order (ties by draw), so the result does not
+  // depend on the sort; sorting the values themselves, not indices into
+  // them, is about twice as fast.
+  thread_local std::vector<std::pair<T, std::size_t>> items;
+  thread_local std::vector<double> cum;
+  items.resize(n);
+  for (std::size_t d = 0; d < n; ++d) items[d] = {x[d], d};
+  std::sort(items.begin(), items.end());
+  cum.resize(n);
   double c = 0;
-  for (std::size_t i = 0; i < n; ++i) cum[i] = c += w[order[i]];
+  for (std::size_t i = 0; i < n; ++i) cum[i] = c += w[items[i].second];
   const double total = cum[n - 1];
   if (!(total > 0)) return out;
   for (std::size_t k = 0; k < qs.size(); ++k) {
     const double need = qs[k] * total;
     const auto it = std::lower_bound(cum.begin(), cum.end(), need);
     const std::size_t i = it == cum.end() ? n - 1 : static_cast<std::size_t>(it - cum.begin());
-    out[k] = static_cast<double>(x[order[i]]);
+    out[k] = static_cast<double>(items[i].first);
   }
   return out;
 }
