@@ -249,7 +249,11 @@ std::string conditioning_note(const Comparison& c) {
 std::string format_comparison(const Comparison& c) {
   std::string out = fmt::format("base: {} ({})\nalt:  {} ({})\n", c.base_name, c.base_path,
                                 c.alt_name, c.alt_path);
-  if (c.paired)
+  if (c.paired && c.conditioned())
+    out += fmt::format(
+        "Paired draw by draw: both runs share seed {} and {} draws (common random numbers).\n",
+        c.base_seed, c.base_draws);
+  else if (c.paired)
     out += fmt::format(
         "Paired draw by draw: both runs share seed {} and {} draws (common random numbers), so "
         "the standard error is that of the per-draw differences.\n",
