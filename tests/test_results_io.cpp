@@ -790,3 +790,61 @@ TEST_CASE("a conditioned run's targets and observations round-trip", "[h5]") {
   INFO(cmd);
   CHECK(std::system(cmd.c_str()) == 0);
 }
+
+TEST_CASE("ResultsReader rejects a damaged conditioned run, naming what is wrong", "[h5]") {
+  TempDir tmp;
+  auto conditioned = [] {
+    Sample s;
+    TargetTable& t = s.targets;
+    t.conditioned = true;
+    for (auto& r : t.rows) {
+      r.prior_probability = 0.5;
+      r.prior_std_error = 0.1;
+    }
+    t.prior_all_met_probability = 0.3;
+    t.prior_all_met_std_error = 0.1;
+    t.effective_sample_size = 9;
+    ObservationRow o;
+    o.id = "gdp2025";
+    o.metric = "gdp";
+    o.year = 2025;
+    o.value = 250;
+    o.sd = 2.5;
+    o.prior_quantile = 0.3;
+    o.conditioned_median = 251;
+    o.effective_sample_size = 10;
+    t.observations = {o};
+    return s;
+  };
+  auto message = [&](const Sample& s, const std::string& name) -> std::string {
+    const std::string path = tmp.file(name);
+    s.write(path);
+    try {
+      ResultsReader r(path);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  Sample a = conditioned();
+  a.targets.rows[1].prior_probability = 1.5;
+  CHECK(message(a, "a.h5") == tmp.file("a.h5") +
+                                  ": damaged results file: /targets/prior_probability[1] is 1.5; "
+                                  "expected a number in [0, 1]");
+  Sample b = conditioned();
+  b.targets.effective_sample_size = 14;  // 13 draws
+  CHECK(message(b, "b.h5") ==
+        tmp.file("b.h5") +
+            ": damaged results file: attribute effective_sample_size = 14; expected a number in "
+            "0..13");
+  Sample c = conditioned();
+  c.targets.observations[0].sd = 0;
+  CHECK(message(c, "c.h5") == tmp.file("c.h5") +
+                                  ": damaged results file: /observed: value[0] = 250, sd[0] = 0; "
+                                  "expected a finite value and a positive sd");
+  Sample d = conditioned();
+  d.targets.observations[0].year = 2024;  // the base year has no outturn
+  CHECK(message(d, "d.h5") == tmp.file("d.h5") +
+                                  ": damaged results file: /observed/year[0] is 2024; expected "
+                                  "2025..2027");
+}
