@@ -468,7 +468,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
                  layout.specs, bk.draws, bk.chunk_rows);
 
   const Stopwatch clock;
-  const LoopTotals totals = run_blocks(plan, layout, *writer, bk, opt, clock);
+  LoopTotals totals = run_blocks(plan, layout, *writer, bk, opt, clock);
 
   RunSummary summary;
   summary.draws = bk.draws;
@@ -486,8 +486,8 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
     TargetFlags flags;
     flags.draws = bk.draws;
     flags.targets = sc.targets.size();
-    flags.met = totals.met;
-    flags.log_weight = totals.log_weight;
+    flags.met = std::move(totals.met);  // no copy: the loop is done
+    flags.log_weight = std::move(totals.log_weight);
     summary.targets = make_target_table(sc, counts_from_flags(flags, &w));
     for (std::size_t o = 0; o < sc.observed.size(); ++o)
       summary.targets.observations.push_back(observation_row(
