@@ -197,6 +197,19 @@ bool FieldReader::check_constant(double v, const Node& n, const std::string& pat
                                                  "write {}",
                                                  num(v), num(v * 100), num(v), num(v / 100)));
       return true;
+    case Bound::price_change:
+      if (v <= -1) {
+        r_.error(n, prefix(path) + fmt::format("price change {} is a fall of 100% or more; a price "
+                                               "level must stay positive, so a price change is a "
+                                               "fraction above -1 (-0.03 for -3%)",
+                                               num(v)));
+        return false;
+      }
+      if (v > 1)
+        r_.warning(n, prefix(path) + fmt::format("price change {} is {}% a year; if you meant {}%, "
+                                                 "write {}",
+                                                 num(v), num(v * 100), num(v), num(v / 100)));
+      return true;
     case Bound::nonneg:
       if (v < 0) {
         r_.error(n, prefix(path) + fmt::format("{} is negative; it must be 0 or more", num(v)));
@@ -284,6 +297,27 @@ bool FieldReader::check_distribution(const Distribution& d, const Node& n, const
                                       "100%) and {:.1f}% lie above 1 (growth above 100%); a "
                                       "growth rate is a fraction (0.05 for 5%): check the spread",
                                       100 * below, 100 * above));
+      return true;
+    }
+    case Bound::price_change: {
+      // P_t = P_{t-1} (1 + change) must stay positive in every draw.
+      if (!(lo > -1)) {
+        if (!std::isfinite(lo))
+          r_.error(n, prefix(path) + unbounded("min") +
+                          " below, so a price level could fall to 0 or below; add a min above -1 "
+                          "(e.g. min: -0.5)");
+        else
+          r_.error(n, prefix(path) + fmt::format("can fall to {}, a fall of 100% or more; a price "
+                                                 "level must stay positive, so a price change "
+                                                 "stays above -1",
+                                                 num(lo)));
+        return false;
+      }
+      double m = d.mean();
+      if (std::isfinite(m) && std::fabs(m) > 1)
+        r_.warning(n, prefix(path) + fmt::format("mean price change {} is {}% a year; if you meant "
+                                                 "{}%, write fractions (e.g. {})",
+                                                 num(m), num(m * 100), num(m), num(m / 100)));
       return true;
     }
     case Bound::nonneg:
@@ -533,9 +567,16 @@ std::optional<Value> FieldReader::value(const Fields& f, const std::string& key,
 
 std::optional<PerYearValue> FieldReader::per_year(const Fields& f, const std::string& key,
                                                   const std::string& input, Bound b,
-                                                  const std::optional<Horizon>& horizon) {
-  const Node* n = get(f, key, true);
-  if (!n) return std::nullopt;
+                                                  const std::optional<Horizon>& horizon,
+                                                  std::optional<double> def) {
+  const Node* n = get(f, key, !def.has_value());
+  if (!n) {
+    if (!def || !f.node || !horizon) return std::nullopt;
+    inputs_[input] = {true, false, true};
+    PerYearValue out;
+    out.years.assign(horizon->years(), Value{Distribution::constant(*def), input, f.node->pos});
+    return out;
+  }
   const std::string path = join_path(f.path, key);
   const int years = horizon ? horizon->years() : 0;
   const int first = horizon ? horizon->base_year + 1 : 0, last = horizon ? horizon->last_year : 0;

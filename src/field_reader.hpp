@@ -15,7 +15,8 @@
 namespace countysim::reader {
 
 // What a value must satisfy beyond being a number or a distribution.
-enum class Bound { any, growth, nonneg, positive, share, months, count };
+// price_change: a yearly change that keeps a price level positive (above -1).
+enum class Bound { any, growth, nonneg, positive, share, months, count, price_change };
 // The largest magnitude of any value but a share (money in 亿元, counts, mu,
 // months): keeps counts within int32 and sums of money finite.
 inline constexpr double kMaxMagnitude = 1e7;
@@ -86,9 +87,11 @@ class FieldReader {
   std::optional<Value> value(const Fields& f, const std::string& key, const std::string& input,
                              Bound b, std::optional<double> def, bool required = true);
   // Without a horizon, a per-year map's keys are checked only for being years.
+  // A default makes the field optional (the constant in every year).
   std::optional<PerYearValue> per_year(const Fields& f, const std::string& key,
                                        const std::string& input, Bound b,
-                                       const std::optional<Horizon>& horizon);
+                                       const std::optional<Horizon>& horizon,
+                                       std::optional<double> def = std::nullopt);
   // The item's `id`: a slug, unique among `seen`; nullopt when absent or not text.
   std::optional<std::string> id(const Fields& f, const std::string& what, IdSeen& seen);
 

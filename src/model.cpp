@@ -141,11 +141,11 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
 }
 
 // Production: linear ramp from O_p over R_p months; yearly output K x mean
-// fraction, summed by cluster into D_t.
+// fraction (real: K is in base-year prices), summed by cluster into D_t.
 void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   std::vector<ProjectState>& ps = ws.projects;
-  std::fill(out.project_output.begin(), out.project_output.end(), 0.0);
+  ws.yproj.assign(static_cast<std::size_t>(NY) * P, 0.0);
   ws.d.assign(static_cast<std::size_t>(NY) * C, 0.0);
   for (int y = 0; y < NY; ++y) {
     out.metric(Metric::projects_started, y) = 0;
@@ -166,7 +166,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
         sum += st.ramp > 0 ? std::min(1.0, (m - st.production + 1) / st.ramp) : 1.0;
       }
       const double y = st.capacity * sum / 12.0;
-      out.project_output[t * P + p] = y;
+      ws.yproj[t * P + p] = y;
       ws.d[t * C + c] += y;
       if (st.start <= 12 * t - 1) out.metric(Metric::projects_started, t) += 1;
       if (12 * t - 1 >= st.production) out.metric(Metric::projects_producing, t) += 1;
@@ -174,8 +174,9 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   }
 }
 
-// Local supply chain: X_t = (I - A)^-1 D_t; cluster output Y = Yinc + X.
-void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
+// Local supply chain on real quantities: X_t = (I - A)^-1 D_t; real cluster
+// output Y* = Yinc* + X.
+void supply_chain(const Plan& plan, DrawWorkspace& ws) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
   ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
   for (int t = 1; t <= T; ++t) {
@@ -189,11 +190,39 @@ void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       ws.x[t * C + i] = xi;
     }
   }
-  for (int i = 0; i < NY * C; ++i) out.cluster_output[i] = ws.yinc[i] + ws.x[i];
+  ws.yreal.resize(static_cast<std::size_t>(NY) * C);
+  for (int i = 0; i < NY * C; ++i) ws.yreal[i] = ws.yinc[i] + ws.x[i];
+}
+
+// Price levels (v2): P_0 = 1, P_t = P_{t-1} (1 + pi_t) for each index; a
+// cluster takes its index's level (1 without one), the rest its deflator.
+// Nominal cluster and project output = P x real. Without prices every level
+// is exactly 1 and nominal equals real bit for bit.
+void prices(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  const int I = static_cast<int>(plan.price_change.size());
+  ws.index_price.assign(static_cast<std::size_t>(NY) * I, 1.0);
+  for (int i = 0; i < I; ++i)
+    for (int t = 1; t <= T; ++t)
+      ws.index_price[t * I + i] =
+          ws.index_price[(t - 1) * I + i] * (1.0 + v[plan.price_change[i][t - 1]]);
+  ws.price.assign(static_cast<std::size_t>(NY) * C, 1.0);
+  for (int c = 0; c < C; ++c)
+    if (const int i = plan.cluster_price[c]; i >= 0)
+      for (int t = 1; t <= T; ++t) ws.price[t * C + c] = ws.index_price[t * I + i];
+  ws.rest_price.assign(NY, 1.0);
+  for (int t = 1; t <= T; ++t)
+    ws.rest_price[t] = ws.rest_price[t - 1] * (1.0 + v[plan.rest_price_change[t - 1]]);
+  for (int i = 0; i < NY * C; ++i) out.cluster_output[i] = ws.price[i] * ws.yreal[i];
+  for (int t = 0; t < NY; ++t)
+    for (int p = 0; p < P; ++p)
+      out.project_output[t * P + p] =
+          ws.price[t * C + plan.project_cluster[p]] * ws.yproj[t * P + p];
 }
 
 // Rest of the economy: R_0 = gdp_base - sum v_c base_output_c (must be
-// positive), R_t = R_{t-1} (1 + h_t + lambda_R z_t).
+// positive), real R*_t = R*_{t-1} (1 + h_t + lambda_R z_t), nominal
+// R_t = P_R,t R*_t.
 void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64_t draw,
                      DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
@@ -201,35 +230,43 @@ void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64
   double industry_va0 = 0.0;
   for (int c = 0; c < C; ++c)
     industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
-  ws.rest.assign(T + 1, 0.0);
-  ws.rest[0] = sc.macro.gdp_base - industry_va0;
-  if (!(ws.rest[0] > 0)) {
+  ws.rest_real.assign(T + 1, 0.0);
+  ws.rest_real[0] = sc.macro.gdp_base - industry_va0;
+  if (!(ws.rest_real[0] > 0)) {
     throw RunError(fmt::format(
         "draw {}: the rest of the economy in {} is {:.3f} 亿元 (macro.gdp_base {} minus "
         "industrial value added {:.3f} = sum of clusters.*.value_added_ratio x base_output); "
         "it must be positive: lower the value-added ratios or base outputs, or raise gdp_base",
-        draw, sc.base_year, ws.rest[0], sc.macro.gdp_base, industry_va0));
+        draw, sc.base_year, ws.rest_real[0], sc.macro.gdp_base, industry_va0));
   }
   for (int t = 1; t <= T; ++t)
-    ws.rest[t] = ws.rest[t - 1] *
-                 (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
+    ws.rest_real[t] = ws.rest_real[t - 1] *
+                      (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
+  ws.rest.resize(T + 1);
+  for (int t = 0; t <= T; ++t) ws.rest[t] = ws.rest_price[t] * ws.rest_real[t];
 }
 
-// Value added VA_c = v_c Y_c, GDP = R + sum VA, and the three shares; the
-// credit inputs are reported as metrics too.
+// Value added VA_c = v_c Y_c, GDP = R + sum VA, and the three shares, in
+// current prices; the same at base-year prices (single deflation: VA*_c =
+// VA_c / P_c = v_c Y*_c; GDP* = R* + sum VA*) with the real growth rates (NaN
+// in the base year, which has no previous year); the credit inputs are
+// reported as metrics too.
 void value_added_and_shares(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
                             DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const int C = plan.clusters, NY = plan.years + 1;
   const double digital_rest = v[plan.digital_share_of_rest];
   for (int y = 0; y < NY; ++y) {
-    double output = 0, va = 0, mva = 0, digital = 0, sei = 0;
+    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, output_real = 0, va_real = 0;
     for (int c = 0; c < C; ++c) {
       const Cluster& cl = sc.clusters[c];
       const double yc = out.cluster_output[y * C + c];
-      const double vac = v[plan.cluster[c].value_added_ratio] * yc;
+      const double ratio = v[plan.cluster[c].value_added_ratio];
+      const double vac = ratio * yc;
       output += yc;
       va += vac;
+      output_real += ws.yreal[y * C + c];
+      va_real += ratio * ws.yreal[y * C + c];
       if (cl.manufacturing) mva += vac;
       digital += cl.digital_share * vac;
       sei += cl.strategic_emerging_share * yc;
@@ -242,6 +279,14 @@ void value_added_and_shares(const Plan& plan, const std::vector<double>& v, cons
     out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
     out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
     out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
+    const double gdp_real = ws.rest_real[y] + va_real;
+    out.metric(Metric::industrial_output_real, y) = output_real;
+    out.metric(Metric::industrial_value_added_real, y) = va_real;
+    out.metric(Metric::gdp_real, y) = gdp_real;
+    out.metric(Metric::industrial_va_real_growth, y) =
+        y == 0 ? nan : va_real / out.metric(Metric::industrial_value_added_real, y - 1) - 1.0;
+    out.metric(Metric::gdp_real_growth, y) =
+        y == 0 ? nan : gdp_real / out.metric(Metric::gdp_real, y - 1) - 1.0;
     if (y == 0) {
       out.metric(Metric::new_loans, 0) = nan;
       out.metric(Metric::manufacturing_loan_share, 0) = nan;
@@ -260,7 +305,9 @@ void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWo
   for (int y = 0; y < NY; ++y) {
     double tax = 0;
     for (int c = 0; c < C; ++c) {
-      const double incumbent_and_induced = out.cluster_output[y * C + c] - ws.d[y * C + c];
+      // Nominal: P (Y* - D*); the project's own output is taxed below.
+      const double incumbent_and_induced =
+          ws.price[y * C + c] * (ws.yreal[y * C + c] - ws.d[y * C + c]);
       tax += v[plan.cluster[c].tax_rate] * incumbent_and_induced;
     }
     for (int p = 0; p < P && y > 0; ++p) {
@@ -273,8 +320,9 @@ void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWo
   }
 }
 
-// Employment: (Y - D) / w_{c,t} for incumbents and induced output, plus each
-// project's jobs (jobs x Yproj / K, or Yproj / w without `jobs`).
+// Employment, on real output (output per worker is in base-year prices):
+// (Y* - D*) / w_{c,t} for incumbents and induced output, plus each project's
+// jobs (jobs x Yproj* / K, or Yproj* / w without `jobs`).
 void employment(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
                 DrawOutput& out) {
   const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
@@ -282,12 +330,12 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
   for (int y = 0; y < NY; ++y) {
     for (int c = 0; c < C; ++c) {
       const ClusterSlots& s = plan.cluster[c];
-      const double incumbent_and_induced = out.cluster_output[y * C + c] - ws.d[y * C + c];
+      const double incumbent_and_induced = ws.yreal[y * C + c] - ws.d[y * C + c];
       const double w = v[s.output_per_worker] * growth_factor(v[s.productivity_growth], y);
       out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
     }
     for (int p = 0; p < P && y > 0; ++p) {
-      const double yp = out.project_output[y * P + p];
+      const double yp = ws.yproj[y * P + p];
       if (yp == 0.0) continue;
       const int c = plan.project_cluster[p];
       const ProjectSlots& s = plan.project[p];
@@ -396,6 +444,15 @@ void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t dr
                               v[plan.rest_growth[t - 1]], sc.macro.rest_shock_loading, ws.zt[t])
                 : std::string(),
           fix));
+    // v2: with prices, real GDP can differ from nominal; the growth rates'
+    // NaN in the base year is by design and not checked.
+    const double gdp_real = out.metric(Metric::gdp_real, t);
+    if (!(std::isfinite(gdp_real) && gdp_real > 0))
+      throw RunError(fmt::format(
+          "draw {}: GDP at base-year prices in {} is {:.6g} 亿元 (rest of the economy {:.6g} at "
+          "base-year prices, {:.6g} in current prices); the rest's real growth "
+          "(macro.rest_growth + rest_shock_loading x common shock) took it below zero: {}",
+          draw, year, gdp_real, ws.rest_real[t], ws.rest[t], fix));
     const double jobs = out.metric(Metric::employment, t);
     if (!(std::isfinite(jobs) && jobs >= 0))
       throw RunError(
@@ -417,7 +474,8 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   project_timing(plan, v, ws);
   schedule_factors(plan, v, ws, out);
   project_production(plan, ws, out);
-  supply_chain(plan, ws, out);
+  supply_chain(plan, ws);
+  prices(plan, v, ws, out);
   rest_of_economy(plan, v, draw, ws);
   value_added_and_shares(plan, v, ws, out);
   industrial_tax(plan, v, ws, out);

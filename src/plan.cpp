@@ -180,6 +180,15 @@ Plan compile_plan(const Scenario& sc) {
   };
   add_firms(sc.firms.above_scale, "above_scale", plan.above_scale);
   add_firms(sc.firms.high_tech, "high_tech", plan.high_tech);
+  // v2 prices, after every v1 slot (slots are keyed, so streams do not move).
+  if (static_cast<int>(sc.macro.rest_price_change.years.size()) == plan.years)
+    plan.rest_price_change = b.add(sc.macro.rest_price_change);
+  else
+    for (int t = 0; t < plan.years; ++t)
+      plan.rest_price_change.push_back(
+          b.add("macro.rest_price_change", t, Distribution::constant(0)));
+  for (const auto& p : sc.prices) plan.price_change.push_back(b.add(p.change));
+  for (const auto& c : sc.clusters) plan.cluster_price.push_back(c.price_index_index);
 
   plan.constant_values.resize(plan.slots.size());
   for (std::size_t i = 0; i < plan.slots.size(); ++i) {

@@ -114,8 +114,20 @@ void read_simulation(FieldReader& in, const Fields& top, Scenario& s) {
   }
 }
 
+bool v2_key_allowed(FieldReader& in, const Fields& f, const std::string& key, bool v2) {
+  if (!f.node) return false;
+  if (v2) return true;
+  const int i = f.node->index_of(key);
+  if (i < 0) return false;
+  in.report().error(f.node->items[i].source, f.node->key_pos[i],
+                    prefix(f.path) + fmt::format("'{}' needs 'schema: {}'; this scenario says "
+                                                 "'schema: {}': change its schema line",
+                                                 key, kSchemaV2, kSchema));
+  return false;
+}
+
 std::optional<GdpBase> read_macro(FieldReader& in, const Fields& top,
-                                  const std::optional<Horizon>& h, Macro& macro) {
+                                  const std::optional<Horizon>& h, bool v2, Macro& macro) {
   yaml::Report& r = in.report();
   const Node* mn = in.get(top, "macro", true);
   if (!mn) return std::nullopt;
@@ -129,6 +141,14 @@ std::optional<GdpBase> read_macro(FieldReader& in, const Fields& top,
   if (auto v = in.per_year(f, "rest_growth", "macro.rest_growth", Bound::growth, h))
     macro.rest_growth = *v;
   if (auto v = in.constant(f, "rest_shock_loading", Bound::any, 0.5)) macro.rest_shock_loading = *v;
+  // v2: the rest's deflator, 0 every year when absent (and always in v1).
+  if (h)
+    macro.rest_price_change.years.assign(
+        h->years(), Value{Distribution::constant(0), "macro.rest_price_change", mn->pos});
+  if (v2_key_allowed(in, f, "rest_price_change", v2))
+    if (auto v = in.per_year(f, "rest_price_change", "macro.rest_price_change", Bound::price_change,
+                             h, 0.0))
+      macro.rest_price_change = *v;
   if (const Node* cs = in.get(f, "common_shock", true, "{sd: ..., persistence: ...}")) {
     Fields sf = in.fields(*cs, "macro.common_shock", kShockKeys, "sd and persistence");
     if (auto v = in.constant(sf, "sd", Bound::nonneg, std::nullopt)) {
@@ -298,7 +318,9 @@ void check_rest_of_economy(FieldReader& in, const std::optional<GdpBase>& gdp,
 // per-year values need the horizon's years; projects, supply_chain and
 // targets need the cluster ids; targets need the firms series; correlations
 // need every random input read before them (the registry `in.inputs()`); the
-// rest-of-economy check needs the base GDP and every cluster's base values.
+// rest-of-economy check needs the base GDP and every cluster's base values;
+// clusters need the price indices (price_index); observed needs the clusters
+// and the firms series.
 // Otherwise sections are read in file-format order, which is also the order of
 // messages at the same position.
 void build_scenario(FieldReader& in, const Node& root, Scenario& s) {
@@ -318,11 +340,16 @@ void build_scenario(FieldReader& in, const Node& root, Scenario& s) {
   }
   Fields top = in.fields(root, "", kTopKeys);
   if (const Node* n = in.get(top, "schema", true, "write 'schema: countysim/1' first")) {
-    if (!n->is_scalar() || n->text != kSchema)
+    if (n->is_scalar() && (n->text == kSchema || n->text == kSchemaV2))
+      s.schema = n->text;
+    else
       r.error(*n, fmt::format("schema: {} is not a schema this countysim reads; write 'schema: "
-                              "{}'",
-                              yaml::describe(*n), kSchema));
+                              "{}' or 'schema: {}'",
+                              yaml::describe(*n), kSchema, kSchemaV2));
   }
+  // Only a file that says countysim/1 refuses the v2 keys; with a missing or
+  // unknown schema (reported above) they are read, so no second error follows.
+  const bool v2 = s.schema != kSchema;
   if (const Node* n = in.get(top, "name", true, "the scenario's title"))
     if (auto t = in.text(*n, "name")) {
       s.name = *t;
@@ -337,15 +364,17 @@ void build_scenario(FieldReader& in, const Node& root, Scenario& s) {
     s.last_year = horizon->last_year;
   }
   read_simulation(in, top, s);
-  const std::optional<GdpBase> gdp = read_macro(in, top, horizon, s.macro);
+  const std::optional<GdpBase> gdp = read_macro(in, top, horizon, v2, s.macro);
   read_finance(in, top, horizon, s.finance);
   read_land(in, top, horizon, s.land);
-  const ClusterIndex clusters = read_clusters(in, top, horizon, s.clusters);
+  const PriceIds prices = read_prices(in, top, horizon, v2, s.prices);
+  const ClusterIndex clusters = read_clusters(in, top, horizon, prices, v2, s.clusters);
   read_firms(in, top, horizon, s.firms);
   read_projects(in, top, horizon, clusters, s.projects);
   read_supply_chain(in, top, clusters, s.supply_chain);
   read_correlations(in, top, in.inputs(), s.correlations);
   read_targets(in, top, horizon, clusters, s.firms, s.targets);
+  read_observed(in, top, horizon, clusters, s.firms, v2, s.observed);
   check_rest_of_economy(in, gdp, clusters, s.clusters);
 }
 

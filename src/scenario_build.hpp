@@ -36,16 +36,29 @@ struct ClusterIndex {
   int find(const std::string& id) const;  // -1 if none
 };
 
+// The ids of the price indices (v2), for clusters' price_index.
+struct PriceIds {
+  std::vector<std::string> ids;           // in order; "" where an item has no valid id
+  int find(const std::string& id) const;  // -1 if none
+};
+
+// Whether the countysim/2 key (prices, observed, price_index,
+// rest_price_change) of the map `f` is to be read: only when `v2`. In a
+// countysim/1 file a written v2 key is reported.
+bool v2_key_allowed(FieldReader& in, const Fields& f, const std::string& key, bool v2);
+
 // Sections, in the order build_scenario() reads them. `top` is the top-level map.
 std::optional<Horizon> read_horizon(FieldReader& in, const Fields& top);
 void read_simulation(FieldReader& in, const Fields& top, Scenario& s);  // draws, seed
 std::optional<GdpBase> read_macro(FieldReader& in, const Fields& top,
-                                  const std::optional<Horizon>& h, Macro& macro);
+                                  const std::optional<Horizon>& h, bool v2, Macro& macro);
 void read_finance(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
                   Finance& finance);
 void read_land(FieldReader& in, const Fields& top, const std::optional<Horizon>& h, Land& land);
+PriceIds read_prices(FieldReader& in, const Fields& top, const std::optional<Horizon>& h, bool v2,
+                     std::vector<PriceIndex>& prices);
 ClusterIndex read_clusters(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
-                           std::vector<Cluster>& clusters);
+                           const PriceIds& prices, bool v2, std::vector<Cluster>& clusters);
 void read_firms(FieldReader& in, const Fields& top, const std::optional<Horizon>& h, Firms& firms);
 void read_projects(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
                    const ClusterIndex& clusters, std::vector<Project>& projects);
@@ -56,6 +69,9 @@ void read_correlations(FieldReader& in, const Fields& top, const InputRegistry& 
                        std::vector<Correlation>& correlations);
 void read_targets(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
                   const ClusterIndex& clusters, const Firms& firms, std::vector<Target>& targets);
+void read_observed(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
+                   const ClusterIndex& clusters, const Firms& firms, bool v2,
+                   std::vector<Observation>& observed);
 // The base-year GDP must leave a positive rest of the economy (R0 > 0).
 void check_rest_of_economy(FieldReader& in, const std::optional<GdpBase>& gdp,
                            const ClusterIndex& index, const std::vector<Cluster>& clusters);

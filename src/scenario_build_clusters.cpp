@@ -37,8 +37,47 @@ int cluster_ref(FieldReader& in, const Node& n, const std::string& path,
   return -1;
 }
 
+int PriceIds::find(const std::string& id) const {
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == id) return static_cast<int>(i);
+  return -1;
+}
+
+PriceIds read_prices(FieldReader& in, const Fields& top, const std::optional<Horizon>& h, bool v2,
+                     std::vector<PriceIndex>& prices) {
+  yaml::Report& r = in.report();
+  PriceIds index;
+  if (!v2_key_allowed(in, top, "prices", v2)) return index;
+  const Node* ln = in.get(top, "prices", false);
+  if (!ln) return index;
+  if (!ln->is_sequence()) {
+    r.error(*ln,
+            "prices: expected a list of price indices ('- {id: ..., name: ..., change: "
+            "...}'), got " +
+                yaml::describe(*ln));
+    return index;
+  }
+  IdSeen seen;
+  for (std::size_t i = 0; i < ln->items.size(); ++i) {
+    const Node& item = ln->items[i];
+    Fields f = in.fields(item, fmt::format("prices[{}]", i), kPriceKeys, "id, name and change");
+    PriceIndex p;
+    p.pos = item.pos;
+    auto pid = in.id(f, "price index", seen);
+    p.id = pid ? *pid : "";
+    if (const Node* n = in.get(f, "name", true, "a label, e.g. 工业生产者出厂价格"))
+      if (auto t = in.text(*n, join_path(f.path, "name"))) p.name = *t;
+    const std::string key = "prices." + (pid ? *pid : std::to_string(i)) + ".change";
+    if (auto v = in.per_year(f, "change", key, Bound::price_change, h)) p.change = *v;
+    // Kept even when a field is bad, so that clusters naming it resolve.
+    index.ids.push_back(p.id);
+    prices.push_back(std::move(p));
+  }
+  return index;
+}
+
 ClusterIndex read_clusters(FieldReader& in, const Fields& top, const std::optional<Horizon>& h,
-                           std::vector<Cluster>& clusters) {
+                           const PriceIds& prices, bool v2, std::vector<Cluster>& clusters) {
   yaml::Report& r = in.report();
   ClusterIndex index;
   const Node* ln = in.get(top, "clusters", true, "a list of clusters");
@@ -87,6 +126,24 @@ ClusterIndex read_clusters(FieldReader& in, const Fields& top, const std::option
     if (auto v = in.constant(f, "digital_share", Bound::share, 0.0)) c.digital_share = *v;
     if (auto v = in.constant(f, "strategic_emerging_share", Bound::share, 0.0))
       c.strategic_emerging_share = *v;
+    if (v2_key_allowed(in, f, "price_index", v2))
+      if (const Node* n = in.get(f, "price_index", false)) {
+        const std::string path = join_path(f.path, "price_index");
+        if (auto t = in.text(*n, path)) {
+          c.price_index_index = t->empty() ? -1 : prices.find(*t);
+          if (c.price_index_index >= 0)
+            c.price_index = *t;
+          else if (prices.ids.empty())
+            r.error(*n, prefix(path) + fmt::format("unknown price index '{}'; no prices are "
+                                                   "defined (add it to the 'prices' list)",
+                                                   *t));
+          else
+            r.error(*n,
+                    prefix(path) +
+                        fmt::format("unknown price index '{}'; did you mean '{}'? (prices: {})", *t,
+                                    yaml::closest(*t, prices.ids), fmt::join(prices.ids, ", ")));
+        }
+      }
     // Every item is kept, even with bad fields, so that references to it
     // resolve and are not reported as unknown clusters too.
     index.ids.push_back(c.id);

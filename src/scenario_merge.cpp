@@ -182,7 +182,8 @@ void Loader::merge_into(Node& base, const Node& over, const std::string& pattern
     return;
   }
   if (base.is_sequence() && over.is_sequence() &&
-      (pattern == "clusters" || pattern == "projects" || pattern == "targets")) {
+      (pattern == "clusters" || pattern == "projects" || pattern == "targets" ||
+       pattern == "prices" || pattern == "observed")) {
     merge_by_id(base, over, pattern, parent_name);
     return;
   }
@@ -191,7 +192,10 @@ void Loader::merge_into(Node& base, const Node& over, const std::string& pattern
 
 void Loader::merge_by_id(Node& base, const Node& over, const std::string& pattern,
                          const std::string& parent_name) {
-  const std::string what = pattern.substr(0, pattern.size() - 1);  // "cluster", ...
+  // "cluster", "project", "target", "price index", "observation"
+  const std::string what = pattern == "prices"     ? "price index"
+                           : pattern == "observed" ? "observation"
+                                                   : pattern.substr(0, pattern.size() - 1);
   auto id_of = [](const Node& item) -> std::string {
     const Node* id = item.is_map() ? item.find("id") : nullptr;
     return id && id->is_scalar() ? id->text : "";

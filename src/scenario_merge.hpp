@@ -23,7 +23,7 @@ class Loader {
 
   // Parses `text` (read from `path`) and merges it onto the files its
   // extends: chain names, parents first. Maps merge key by key (a map with
-  // `dist:` is one value, replaced whole), clusters/projects/targets merge by
+  // `dist:` is one value, replaced whole), clusters/projects/targets/prices/observed merge by
   // id, anything else is replaced. nullopt when nothing usable was read.
   std::optional<yaml::Node> load_root(const std::string& path, const std::string& text);
 

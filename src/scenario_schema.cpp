@@ -7,11 +7,12 @@ namespace countysim::schema {
 
 const Keys kTopKeys = {"schema",       "name",     "description",  "extends", "horizon",
                        "simulation",   "macro",    "finance",      "land",    "clusters",
-                       "correlations", "projects", "supply_chain", "firms",   "targets"};
+                       "correlations", "projects", "supply_chain", "firms",   "targets",
+                       "prices",       "observed"};
 const Keys kHorizonKeys = {"base_year", "last_year"};
 const Keys kSimulationKeys = {"draws", "seed"};
-const Keys kMacroKeys = {"gdp_base", "rest_growth", "rest_shock_loading", "common_shock",
-                         "digital_share_of_rest"};
+const Keys kMacroKeys = {"gdp_base",     "rest_growth",           "rest_shock_loading",
+                         "common_shock", "digital_share_of_rest", "rest_price_change"};
 const Keys kShockKeys = {"sd", "persistence"};
 const Keys kFinanceKeys = {"new_loans", "manufacturing_loan_share", "reference_share",
                            "project_credit_fraction"};
@@ -29,7 +30,8 @@ const Keys kClusterKeys = {"id",
                            "output_per_worker",
                            "productivity_growth",
                            "digital_share",
-                           "strategic_emerging_share"};
+                           "strategic_emerging_share",
+                           "price_index"};
 const Keys kProjectKeys = {"id",
                            "name",
                            "cluster",
@@ -52,6 +54,8 @@ const Keys kFirmSeriesKeys = {"base", "entries", "exit_rate"};
 const Keys kCorrelationKeys = {"between", "rho"};
 const Keys kTargetKeys = {"id",      "label",   "metric", "year",     "at_least",
                           "at_most", "cluster", "group",  "threshold"};
+const Keys kPriceKeys = {"id", "name", "change"};
+const Keys kObservedKeys = {"id", "metric", "year", "value", "sd", "rel_sd", "cluster", "source"};
 
 const std::vector<std::pair<std::string, const Keys*>>& schema_maps() {
   static const std::vector<std::pair<std::string, const Keys*>> maps = {
@@ -69,6 +73,8 @@ const std::vector<std::pair<std::string, const Keys*>>& schema_maps() {
       {"firms.high_tech", &kFirmSeriesKeys},
       {"correlations.*", &kCorrelationKeys},
       {"targets.*", &kTargetKeys},
+      {"prices.*", &kPriceKeys},
+      {"observed.*", &kObservedKeys},
   };
   return maps;
 }
@@ -81,9 +87,9 @@ const Keys* schema_keys(const std::string& pattern) {
 
 bool is_per_year_pattern(const std::string& pattern) {
   static const std::set<std::string> per_year = {
-      "macro.rest_growth",      "finance.new_loans", "finance.manufacturing_loan_share",
-      "land.supply_mu",         "clusters.*.growth", "firms.above_scale.entries",
-      "firms.high_tech.entries"};
+      "macro.rest_growth",       "finance.new_loans",       "finance.manufacturing_loan_share",
+      "land.supply_mu",          "clusters.*.growth",       "firms.above_scale.entries",
+      "firms.high_tech.entries", "macro.rest_price_change", "prices.*.change"};
   return per_year.count(pattern) > 0;
 }
 

@@ -64,6 +64,35 @@ targets:
   - {id: output-100, label: 过百亿, metric: industrial_output, at_least: 100}
 )";
 
+// kBase as schema countysim/2 (v2): two price indices (ppi with fixed
+// changes, cpi random), textiles priced by ppi (solar keeps price 1), a
+// deflator for the rest of the economy, and two observations.
+inline std::string make_base_v2() {
+  std::string t = kBase;
+  auto put = [&t](const std::string& from, const std::string& to) {
+    t.replace(t.find(from), from.size(), to);
+  };
+  put("schema: countysim/1", "schema: countysim/2");
+  put("  digital_share_of_rest: 0.03\n",
+      "  digital_share_of_rest: 0.03\n  rest_price_change: 0.02\n");
+  put("    productivity_growth: 0.04\n", "    productivity_growth: 0.04\n    price_index: ppi\n");
+  put("clusters:\n",
+      "prices:\n"
+      "  - id: ppi\n"
+      "    name: 工业生产者出厂价格\n"
+      "    change: {2022: 0.041, 2023: -0.03, 2024: 0}\n"
+      "  - id: cpi\n"
+      "    name: 居民消费价格\n"
+      "    change: {dist: normal, mean: 0.02, sd: 0.01, min: -0.1}\n"
+      "clusters:\n");
+  t += "observed:\n"
+       "  - {id: gdp-2022, metric: gdp, year: 2022, value: 215, rel_sd: 0.01, source: 统计公报}\n"
+       "  - {id: textiles-2022, metric: cluster_output, cluster: textiles, year: 2022, value: 63, "
+       "sd: 2}\n";
+  return t;
+}
+inline const std::string kBaseV2 = make_base_v2();
+
 // `text` with the one occurrence of `from` replaced by `to`.
 inline std::string edit(std::string text, const std::string& from, const std::string& to) {
   std::size_t at = text.find(from);

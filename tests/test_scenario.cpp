@@ -1,9 +1,11 @@
 // The scenario reader on valid input: every field of the example lands in the
 // struct with its key and position; per-year forms; extends:; --set.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "countysim/scenario.hpp"
 #include "scenario_fixtures.hpp"
+#include "temp_dir.hpp"
 
 using namespace countysim;
 using namespace countysim::testing;
@@ -522,4 +524,117 @@ TEST_CASE("overrides (--set) apply after merging", "[scenario]") {
           "YAML syntax error: this '[' is never closed (yaml-cpp: end of sequence flow not found "
           "at line 1, column 16)");
   }
+}
+
+// --- countysim/2: prices and observed ---
+
+TEST_CASE("a countysim/2 scenario: prices, price_index, rest_price_change, observed",
+          "[scenario]") {
+  const Scenario s = load_scenario_text(kBaseV2, "t.yaml");
+  CHECK(s.schema == "countysim/2");
+  REQUIRE(s.prices.size() == 2);
+  CHECK(s.prices[0].id == "ppi");
+  CHECK(s.prices[0].name == "工业生产者出厂价格");
+  REQUIRE(s.prices[0].change.years.size() == 3);
+  CHECK(s.prices[0].change.years[0].dist.mean() == 0.041);
+  CHECK(s.prices[0].change.years[1].dist.mean() == -0.03);
+  CHECK(s.prices[0].change.years[1].key == "prices.ppi.change");
+  CHECK(s.prices[1].change.years[2].dist.family() == Family::normal);
+  CHECK(s.prices[1].change.years[2].dist.support_min() == -0.1);
+  CHECK(s.clusters[0].price_index == "ppi");
+  CHECK(s.clusters[0].price_index_index == 0);
+  CHECK(s.clusters[1].price_index.empty());
+  CHECK(s.clusters[1].price_index_index == -1);
+  REQUIRE(s.macro.rest_price_change.years.size() == 3);
+  CHECK(s.macro.rest_price_change.years[2].dist.mean() == 0.02);
+  CHECK(s.macro.rest_price_change.years[2].key == "macro.rest_price_change");
+  REQUIRE(s.observed.size() == 2);
+  const Observation& g = s.observed[0];
+  CHECK(g.id == "gdp-2022");
+  CHECK(g.metric == Metric::gdp);
+  CHECK(g.year == 2022);
+  CHECK(g.value == 215);
+  CHECK(g.sd == 0.01 * 215);  // rel_sd x |value|
+  CHECK(g.source == "统计公报");
+  CHECK(g.cluster.empty());
+  CHECK(g.cluster_index == -1);
+  const Observation& t = s.observed[1];
+  CHECK(t.metric == Metric::cluster_output);
+  CHECK(t.cluster == "textiles");
+  CHECK(t.cluster_index == 0);
+  CHECK(t.sd == 2);
+  CHECK(t.source.empty());
+  // The merged text stands alone.
+  const Scenario r = load_scenario_text(s.merged_yaml, "merged.yaml");
+  CHECK(r.observed.size() == 2);
+  CHECK(r.prices.size() == 2);
+}
+
+TEST_CASE("countysim/1 still loads, with no prices and a zero rest deflator", "[scenario]") {
+  const Scenario s = load_scenario_text(kBase, "t.yaml");
+  CHECK(s.schema == "countysim/1");
+  CHECK(s.prices.empty());
+  CHECK(s.observed.empty());
+  REQUIRE(s.macro.rest_price_change.years.size() == 3);
+  for (const auto& v : s.macro.rest_price_change.years) {
+    CHECK(v.dist.is_constant());
+    CHECK(v.dist.mean() == 0);
+  }
+  // v2 without the optional keys: the same defaults.
+  const Scenario v2 = load_scenario_text(edit(kBase, "countysim/1", "countysim/2"), "t.yaml");
+  CHECK(v2.schema == "countysim/2");
+  REQUIRE(v2.macro.rest_price_change.years.size() == 3);
+  CHECK(v2.macro.rest_price_change.years[0].dist.mean() == 0);
+}
+
+TEST_CASE("a price change is a random input: correlations and --set reach it", "[scenario]") {
+  const std::string corr = kBaseV2 +
+                           "correlations:\n"
+                           "  - {between: [prices.cpi.change, macro.rest_growth], rho: 0.4}\n";
+  const Scenario s = load_scenario_text(corr, "t.yaml");
+  REQUIRE(s.correlations.size() == 1);
+  CHECK(s.correlations[0].a == "prices.cpi.change");
+  const Scenario o =
+      load_scenario_text(kBaseV2, "t.yaml",
+                         {"prices.ppi.change.2023=-0.05", "prices.cpi.change.2024=0.01",
+                          "macro.rest_price_change.2022=0.03", "observed.gdp-2022.value=220",
+                          "clusters.solar.price_index=cpi"});
+  CHECK(o.prices[0].change.years[1].dist.mean() == -0.05);
+  CHECK(o.prices[1].change.years[0].dist.family() == Family::normal);
+  CHECK(o.prices[1].change.years[2].dist.mean() == 0.01);
+  CHECK(o.macro.rest_price_change.years[0].dist.mean() == 0.03);
+  CHECK(o.macro.rest_price_change.years[1].dist.mean() == 0.02);
+  CHECK(o.observed[0].value == 220);
+  CHECK(o.observed[0].sd == Approx(2.2));
+  CHECK(o.clusters[1].price_index_index == 1);
+}
+
+TEST_CASE("extends: prices and observed merge by id, remove: true deletes", "[scenario]") {
+  TempDir dir;
+  {
+    std::ofstream(dir.file("base.yaml")) << kBaseV2;
+    std::ofstream(dir.file("update.yaml"))
+        << "extends: base.yaml\n"
+           "prices:\n"
+           "  - {id: ppi, change: {2022: 0.041, 2023: -0.03, 2024: -0.02}}\n"
+           "  - {id: cpi, remove: true}\n"
+           "  - {id: rest, name: 其他价格, change: 0.01}\n"
+           "observed:\n"
+           "  - {id: textiles-2022, remove: true}\n"
+           "  - {id: gdp-2022, value: 218}\n"
+           "  - {id: loans-2023, metric: new_loans, year: 2023, value: 17.5, sd: 0.5}\n";
+  }
+  const Scenario s = load_scenario(dir.file("update.yaml"));
+  REQUIRE(s.prices.size() == 2);
+  CHECK(s.prices[0].id == "ppi");
+  CHECK(s.prices[0].name == "工业生产者出厂价格");  // kept from the parent
+  CHECK(s.prices[0].change.years[2].dist.mean() == -0.02);
+  CHECK(s.prices[1].id == "rest");
+  REQUIRE(s.observed.size() == 2);
+  CHECK(s.observed[0].id == "gdp-2022");
+  CHECK(s.observed[0].value == 218);
+  CHECK(s.observed[0].sd == Approx(2.18));  // the parent's rel_sd, the child's value
+  CHECK(s.observed[1].id == "loans-2023");
+  CHECK(s.observed[1].metric == Metric::new_loans);
+  CHECK(s.observed[1].year == 2023);
 }

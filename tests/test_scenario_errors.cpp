@@ -231,9 +231,10 @@ TEST_CASE("a horizon that ends before it starts", "[scenario-errors]") {
 }
 
 TEST_CASE("bad schema string", "[scenario-errors]") {
-  const std::string text = edit(kBase, "schema: countysim/1", "schema: countysim/2");
+  const std::string text = edit(kBase, "schema: countysim/1", "schema: countysim/3");
   CHECK(only_error_at(text, "t.yaml:1:9") ==
-        "schema: 'countysim/2' is not a schema this countysim reads; write 'schema: countysim/1'");
+        "schema: 'countysim/3' is not a schema this countysim reads; write 'schema: countysim/1' "
+        "or 'schema: countysim/2'");
 }
 
 // --- ids, references, dates ---
@@ -456,6 +457,162 @@ TEST_CASE("several errors are reported at once, in file order", "[scenario-error
         "textiles, solar)");
   CHECK(ds[3].message ==
         "projects[0].planned_start: month 00 in '2022-00' does not exist; months are 01 to 12");
+}
+
+// --- countysim/2: prices and observed ---
+
+namespace {
+
+// Every metric an observation may name, as the messages list them.
+const std::string kObservable =
+    "industrial_output, industrial_value_added, manufacturing_value_added, gdp, "
+    "manufacturing_va_share, digital_core_va_share, strategic_emerging_share, industrial_tax, "
+    "employment, above_scale_firms, high_tech_firms, new_loans, manufacturing_loan_share, "
+    "land_supplied_mu, land_used_mu, land_stock_mu, projects_started, projects_producing, "
+    "industrial_output_real, industrial_value_added_real, gdp_real, industrial_va_real_growth, "
+    "gdp_real_growth, cluster_output";
+
+// kBaseV2 with its first observation replaced by `item` (a flow map).
+std::string with_observation(const std::string& item) {
+  return edit(kBaseV2,
+              "{id: gdp-2022, metric: gdp, year: 2022, value: 215, rel_sd: 0.01, source: 统计公报}",
+              item);
+}
+
+}  // namespace
+
+TEST_CASE("the v2 keys in a countysim/1 file ask for countysim/2", "[scenario-errors]") {
+  std::string text = edit(kBaseV2, "schema: countysim/2", "schema: countysim/1");
+  auto ds = errors(text);
+  INFO(listing(ds));
+  REQUIRE(ds.size() == 4);
+  CHECK(message_at(ds, at(text, "rest_price_change")) ==
+        "macro: 'rest_price_change' needs 'schema: countysim/2'; this scenario says 'schema: "
+        "countysim/1': change its schema line");
+  CHECK(message_at(ds, at(text, "prices:")) ==
+        "'prices' needs 'schema: countysim/2'; this scenario says 'schema: countysim/1': change "
+        "its schema line");
+  CHECK(message_at(ds, at(text, "price_index")) ==
+        "clusters[0]: 'price_index' needs 'schema: countysim/2'; this scenario says 'schema: "
+        "countysim/1': change its schema line");
+  CHECK(message_at(ds, at(text, "observed:")) ==
+        "'observed' needs 'schema: countysim/2'; this scenario says 'schema: countysim/1': "
+        "change its schema line");
+}
+
+TEST_CASE("observation sd and rel_sd: positive, exactly one", "[scenario-errors]") {
+  std::string text = with_observation("{id: g, metric: gdp, year: 2022, value: 215, sd: 0}");
+  CHECK(only_error_at(text, at(text, "sd: 0}", "0")) ==
+        "observed[0].sd: 0 must be above 0; a published figure is never exact (revisions, "
+        "scope, rounding)");
+  text = with_observation("{id: g, metric: gdp, year: 2022, value: 215, rel_sd: -0.01}");
+  CHECK(only_error_at(text, at(text, "-0.01")) ==
+        "observed[0].rel_sd: -0.01 must be above 0; a published figure is never exact "
+        "(revisions, scope, rounding)");
+  text = with_observation("{id: g, metric: gdp, year: 2022, value: 0, rel_sd: 0.01}");
+  CHECK(only_error_at(text, at(text, "0.01}")) ==
+        "observed[0].rel_sd: rel_sd x |value| is 0 because value is 0; give sd (in the metric's "
+        "units) instead");
+  text = with_observation("{id: g, metric: gdp, year: 2022, value: 215, sd: 2, rel_sd: 0.01}");
+  CHECK(only_error_at(text, at(text, "rel_sd: 0.01}")) ==
+        "observed[0]: has both sd and rel_sd; give exactly one (sd in the metric's units, or "
+        "rel_sd as a fraction of |value|)");
+  text = with_observation("{id: g, metric: gdp, year: 2022, value: 215}");
+  CHECK(only_error_at(text, at(text, "{id: g,")) ==
+        "observed[0]: needs sd or rel_sd (exactly one): the error of the published figure, e.g. "
+        "rel_sd: 0.01");
+}
+
+TEST_CASE("observation metrics: known, and [draw, year] or cluster_output", "[scenario-errors]") {
+  std::string text = with_observation("{id: g, metric: gpd, year: 2022, value: 215, sd: 2}");
+  CHECK(only_error_at(text, at(text, "gpd")) ==
+        "observed[0].metric: unknown metric 'gpd'; did you mean 'gdp'? (observations use: " +
+            kObservable + ")");
+  text = with_observation("{id: g, metric: project_output, year: 2022, value: 1, sd: 2}");
+  CHECK(only_error_at(text, at(text, "project_output")) ==
+        "observed[0].metric: metric 'project_output' cannot be observed; observations use "
+        "[draw, year] metrics or cluster_output (" +
+            kObservable + ")");
+  text = with_observation("{id: g, metric: clusters_at_least, year: 2022, value: 1, sd: 2}");
+  CHECK(only_error_at(text, at(text, "clusters_at_least")) ==
+        "observed[0].metric: metric 'clusters_at_least' cannot be observed; observations use "
+        "[draw, year] metrics or cluster_output (" +
+            kObservable + ")");
+  text = with_observation("{id: g, metric: high_tech_firms, year: 2022, value: 1, sd: 2}");
+  CHECK(only_error_at(text, at(text, "high_tech_firms")) ==
+        "observed[0].metric: high_tech_firms needs firms.high_tech (base, entries, exit_rate) in "
+        "the scenario");
+}
+
+TEST_CASE("observation year outside the projection, or missing", "[scenario-errors]") {
+  std::string text = with_observation("{id: g, metric: gdp, year: 2021, value: 215, sd: 2}");
+  CHECK(only_error_at(text, at(text, "2021, value")) ==
+        "observed[0].year: 2021 is outside the projection years 2022..2024; an outturn of the "
+        "base year 2021 is an input, not an observation");
+  text = with_observation("{id: g, metric: gdp, year: 2025, value: 215, sd: 2}");
+  CHECK(only_error_at(text, at(text, "2025")) ==
+        "observed[0].year: 2025 is outside the projection years 2022..2024; an outturn of the "
+        "base year 2021 is an input, not an observation");
+  text = with_observation("{id: g, metric: gdp, value: 215, sd: 2}");
+  CHECK(only_error_at(text, at(text, "{id: g,")) ==
+        "observed[0]: missing required key 'year' (the projection year it was published for)");
+}
+
+TEST_CASE("observation clusters: required for cluster_output only, and known",
+          "[scenario-errors]") {
+  std::string text =
+      with_observation("{id: g, metric: cluster_output, year: 2022, value: 60, sd: 2}");
+  CHECK(only_error_at(text, at(text, "{id: g,")) ==
+        "observed[0]: missing required key 'cluster' (the cluster id cluster_output is about)");
+  text = with_observation("{id: g, metric: gdp, cluster: solar, year: 2022, value: 215, sd: 2}");
+  CHECK(only_error_at(text, at(text, "cluster: solar", "cluster")) ==
+        "observed[0]: cluster is used only with metric cluster_output");
+  text = with_observation(
+      "{id: g, metric: cluster_output, cluster: textile, year: 2022, value: 60, sd: 2}");
+  CHECK(only_error_at(text, at(text, "textile,")) ==
+        "observed[0].cluster: unknown cluster 'textile'; did you mean 'textiles'? (clusters: "
+        "textiles, solar)");
+}
+
+TEST_CASE("duplicate ids of price indices and observations", "[scenario-errors]") {
+  std::string text = edit(kBaseV2, "  - id: cpi", "  - id: ppi");
+  CHECK(only_error_at(text, at(text, "ppi", 1)) ==
+        "prices[1].id: duplicate price index id 'ppi' (first at line 20); ids are unique");
+  text = edit(kBaseV2, "{id: textiles-2022,", "{id: gdp-2022,");
+  CHECK(only_error_at(text, at(text, "gdp-2022", 1)) ==
+        "observed[1].id: duplicate observation id 'gdp-2022' (first at line 60); ids are unique");
+}
+
+TEST_CASE("unknown price index on a cluster", "[scenario-errors]") {
+  std::string text = edit(kBaseV2, "price_index: ppi", "price_index: pp");
+  CHECK(only_error_at(text, at(text, "pp\n")) ==
+        "clusters[0].price_index: unknown price index 'pp'; did you mean 'ppi'? (prices: ppi, "
+        "cpi)");
+  text = edit(kBaseV2, "prices:\n", "old_prices:\n");
+  auto ds = errors(text);
+  INFO(listing(ds));
+  REQUIRE(ds.size() == 2);
+  CHECK(message_at(ds, at(text, "old_prices")) ==
+        "unknown key 'old_prices'; did you mean 'prices'?");
+  CHECK(message_at(ds, at(text, "price_index: ppi", "ppi")) ==
+        "clusters[0].price_index: unknown price index 'ppi'; no prices are defined (add it to "
+        "the 'prices' list)");
+}
+
+TEST_CASE("a price change that can reach -1 (a price level at 0 or below)", "[scenario-errors]") {
+  std::string text = edit(kBaseV2, "2023: -0.03", "2023: -1");
+  CHECK(only_error_at(text, at(text, "-1")) ==
+        "prices[0].change.2023: price change -1 is a fall of 100% or more; a price level must "
+        "stay positive, so a price change is a fraction above -1 (-0.03 for -3%)");
+  text = edit(kBaseV2, "sd: 0.01, min: -0.1}", "sd: 0.01}");
+  CHECK(only_error_at(text, at(text, "{dist: normal, mean: 0.02")) ==
+        "prices[1].change: a normal distribution without min is unbounded below, so a price "
+        "level could fall to 0 or below; add a min above -1 (e.g. min: -0.5)");
+  text = edit(kBaseV2, "  rest_price_change: 0.02",
+              "  rest_price_change: {dist: uniform, min: -1, max: 0}");
+  CHECK(only_error_at(text, at(text, "{dist: uniform, min: -1")) ==
+        "macro.rest_price_change: can fall to -1, a fall of 100% or more; a price level must stay "
+        "positive, so a price change stays above -1");
 }
 
 // --- the file itself ---

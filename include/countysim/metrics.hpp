@@ -29,6 +29,12 @@ enum class Metric {
   land_stock_mu,
   projects_started,
   projects_producing,
+  // v2, constant (base-year) prices; after the v1 metrics so their order stays:
+  industrial_output_real,
+  industrial_value_added_real,
+  gdp_real,
+  industrial_va_real_growth,  // NaN in the base year
+  gdp_real_growth,            // NaN in the base year
   // not [draw, year]:
   cluster_output,       // [draw, year, cluster]
   cluster_employment,   // [draw, year, cluster]
@@ -37,7 +43,7 @@ enum class Metric {
   clusters_at_least,    // targets only
 };
 
-inline constexpr int year_metric_count = static_cast<int>(Metric::projects_producing) + 1;
+inline constexpr int year_metric_count = static_cast<int>(Metric::gdp_real_growth) + 1;
 
 enum class MetricShape {
   draw_year,

@@ -10,7 +10,9 @@
 namespace countysim {
 
 // Everything a draw produces. Year index 0 is the base year, 1..T the
-// projection years. Filled by simulate_draw; sized by resize().
+// projection years. Money is in current prices (nominal: cluster_output,
+// project_output) except the *_real metrics. Filled by simulate_draw; sized
+// by resize().
 struct DrawOutput {
   int years = 0, clusters = 0, projects = 0, targets = 0;
   std::vector<double> year_metrics;        // [metric][year], year_metric_count metrics
@@ -40,8 +42,13 @@ struct ProjectState {
 };
 
 // Per-thread scratch space, reused across draws so the hot loop does not allocate.
+// Quantities are real (base-year prices) unless named nominal: yinc, d, x,
+// yreal, yproj and rest_real are volumes; index_price [year][index],
+// price [year][cluster] and rest_price [year] are price levels (1 in the base
+// year); rest is the nominal rest of the economy.
 struct DrawWorkspace {
   std::vector<double> scratch, zt, yinc, d, x, rest;
+  std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
   std::vector<int> order;
   std::vector<ProjectState> projects;
 };

@@ -66,6 +66,9 @@ struct Plan {
   std::vector<Diagnostic> warnings;
 
   std::vector<int> rest_growth, new_loans, loan_share, land_supply, shock;  // [t]
+  std::vector<int> rest_price_change;          // [t] (v2; constant 0 without it)
+  std::vector<std::vector<int>> price_change;  // [price index][t] (v2)
+  std::vector<int> cluster_price;              // [cluster] price index, -1: price stays 1
   int digital_share_of_rest = -1;
   std::vector<ClusterSlots> cluster;
   std::vector<ProjectSlots> project;

@@ -1,4 +1,4 @@
-// The scenario schema `countysim/1` as data: the known keys of every map, the
+// The scenario schemas `countysim/1` and `countysim/2` as data: the known keys of every map, the
 // fields that take a value per year, the distribution families with their
 // parameters, and the limits the reader enforces. The scenario reader checks
 // files against these tables (unknown keys, did-you-mean suggestions, --set
@@ -14,15 +14,16 @@ namespace countysim::schema {
 
 using Keys = std::vector<std::string>;
 
-inline constexpr const char* kSchema = "countysim/1";  // the value of `schema:`
-inline constexpr int kMaxYears = 50;                   // projection years
-inline constexpr int kMaxExtendsDepth = 16;            // files in one extends: chain
+inline constexpr const char* kSchema = "countysim/1";    // the value of `schema:`
+inline constexpr const char* kSchemaV2 = "countysim/2";  // v1 plus prices and observed
+inline constexpr int kMaxYears = 50;                     // projection years
+inline constexpr int kMaxExtendsDepth = 16;              // files in one extends: chain
 inline constexpr long long kMaxDraws = 1'000'000'000;
 
 // The known keys of each map.
 extern const Keys kTopKeys, kHorizonKeys, kSimulationKeys, kMacroKeys, kShockKeys, kFinanceKeys,
     kLandKeys, kClusterKeys, kProjectKeys, kFirmsKeys, kFirmSeriesKeys, kCorrelationKeys,
-    kTargetKeys;
+    kTargetKeys, kPriceKeys, kObservedKeys;
 
 // Every map of the schema by path pattern: "" is the top level, "*" a list
 // item ("clusters.*"). supply_chain's keys are cluster ids, so it is not here.
