@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <optional>
 
 #include "countysim/bounded_queue.hpp"
+#include "countysim/conditioning.hpp"
 #include "countysim/model.hpp"
 #include "countysim/output_file.hpp"
 #include "countysim/results_layout.hpp"
@@ -68,7 +70,7 @@ RunInfo make_info(const Scenario& sc, const RunOptions& opt, std::uint64_t seed,
   RunInfo info;
   info.countysim_version = version;
   info.schema = results_schema;
-  info.scenario_schema = scenario_schema;
+  info.scenario_schema = sc.schema.empty() ? std::string(scenario_schema) : sc.schema;
   info.scenario_name = sc.name;
   info.scenario_file = sc.path;
   info.scenario_yaml = sc.merged_yaml;
@@ -114,6 +116,11 @@ struct Blocking {
 struct LoopTotals {
   std::vector<Moments> moments;  // [summary column], merged in block order
   TargetCounts counts;
+  // v2, scenarios with observations: per draw, each slot written by the
+  // thread that computed the draw (so no order question arises).
+  std::vector<double> log_weight;  // [draw] ℓ_d
+  std::vector<double> observed_x;  // [observation][draw] the draw's value
+  std::vector<std::uint8_t> met;   // [draw][target]
 };
 
 // Simulates every block: workers fill, summarise and compress a block and
@@ -128,6 +135,14 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   totals.moments.assign(ncols, Moments{});
   totals.counts.draws = bk.draws;
   totals.counts.met.assign(nt, 0);
+  const std::vector<Observation>& observed = plan.scenario->observed;
+  const std::size_t nobs = observed.size();
+  const int base_year = plan.scenario->base_year;
+  if (nobs > 0) {
+    totals.log_weight.assign(bk.draws, 0.0);
+    totals.observed_x.assign(nobs * bk.draws, 0.0);
+    totals.met.assign(bk.draws * nt, 0);
+  }
   FirstError worker_error, writer_error;
   std::atomic<bool> abort{false};
   BoundedQueue<BlockResult> queue(2 * static_cast<std::size_t>(bk.threads) + 2);
@@ -198,7 +213,18 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         r.granules.assign(r.granule_count * ncols, Moments{});
         for (std::uint64_t i = 0; i < n; ++i) {
           simulate_draw(plan, bk.seed, first + i, ws, out);
-          fill_row(layout, plan, out, i, bufs);
+          double lw = 0;  // ℓ_d, summed in scenario order as log_likelihood() does
+          if (nobs > 0) {
+            const std::uint64_t d = first + i;
+            for (std::size_t o = 0; o < nobs; ++o) {
+              const double x = observed_value(observed[o], out, base_year);
+              totals.observed_x[o * bk.draws + d] = x;
+              lw += log_likelihood_term(observed[o], x);
+            }
+            totals.log_weight[d] = lw;
+            std::copy(out.target_met.begin(), out.target_met.end(), totals.met.begin() + d * nt);
+          }
+          fill_row(layout, plan, out, i, bufs, lw);
           add_moments(layout, out, &r.granules[(i / granule_draws) * ncols]);
           bool all = true;
           for (std::size_t k = 0; k < nt; ++k) {
@@ -232,9 +258,12 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
 
 // Summaries: mean and sd from the float64 moments; quantiles as exact order
 // statistics of the stored values, read back a few columns at a time.
+// With `weights` (a conditioned run) mean, sd and quantiles are weighted,
+// from the stored values read back, each column summed in draw order.
 std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter& writer,
                                      const std::vector<Moments>& moments, const Blocking& bk,
-                                     const CancelToken* cancel) {
+                                     const CancelToken* cancel,
+                                     const std::vector<double>* weights = nullptr) {
   const auto& qs = summary_quantiles();
   const std::uint64_t draws = bk.draws;
   std::vector<MetricSummary> out;
@@ -265,8 +294,17 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       writer.read_columns(k, c0, nc, columns, bk.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(bk.threads)
       for (std::size_t c = 0; c < nc; ++c) {
-        auto q = quantiles_type7(columns.data() + c * draws, draws, qs);
-        std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
+        const float* x = columns.data() + c * draws;
+        if (weights) {
+          const WeightedMoments wm = weighted_moments(x, weights->data(), draws);
+          ms.mean[c0 + c] = wm.mean;
+          ms.sd[c0 + c] = wm.sd;
+          auto q = weighted_quantiles(x, weights->data(), draws, qs);
+          std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
+        } else {
+          auto q = quantiles_type7(columns.data() + c * draws, draws, qs);
+          std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
+        }
       }
     }
     col += n;
@@ -276,12 +314,45 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   return out;
 }
 
+// Weighted target sums over a growing run of draws, for --until-se: the
+// reference log weight is the running max, and the sums are rescaled when it
+// rises. Standard errors are ratios, so the reference does not change them;
+// the draws are added in draw order, so the bits depend on nothing else.
+struct RunningSums {
+  double top = -std::numeric_limits<double>::infinity();
+  double sw = 0, sw2 = 0;
+  std::vector<double> mw, mw2;
+  explicit RunningSums(std::size_t nt) : mw(nt, 0.0), mw2(nt, 0.0) {}
+  void add(double l, const std::uint8_t* met) {
+    if (!(l > -std::numeric_limits<double>::infinity())) return;  // weight 0 (or NaN)
+    if (l > top) {
+      const double f = std::isfinite(top) ? std::exp(top - l) : 0.0;
+      sw *= f;
+      sw2 *= f * f;
+      for (std::size_t k = 0; k < mw.size(); ++k) {
+        mw[k] *= f;
+        mw2[k] *= f * f;
+      }
+      top = l;
+    }
+    const double w = std::exp(l - top);
+    sw += w;
+    sw2 += w * w;
+    for (std::size_t k = 0; k < mw.size(); ++k)
+      if (met[k]) {
+        mw[k] += w;
+        mw2[k] += w * w;
+      }
+  }
+};
+
 // --until-se: the number of draws N. Blocks of `block` draws are simulated
 // (model only, no output) `threads` at a time; their target counts are then
 // taken in block order and the first block boundary at which every target's
 // standard error is at most `se` (or max_draws) is N; blocks computed beyond
 // it are discarded. N depends only on the seed, the block size and the
-// counts, never on the thread count. The caller then runs --draws N.
+// counts, never on the thread count. The caller then runs --draws N. With
+// observations the standard errors are the conditioned ones (RunningSums).
 std::uint64_t draws_until_se(const Plan& plan, std::uint64_t seed, double se,
                              std::uint64_t max_draws, std::uint64_t block, int threads,
                              const CancelToken* cancel, bool& reached_max) {
@@ -291,6 +362,13 @@ std::uint64_t draws_until_se(const Plan& plan, std::uint64_t seed, double se,
   std::uint64_t done = 0;
   const std::uint64_t round = static_cast<std::uint64_t>(std::max(threads, 1));
   std::vector<std::vector<std::uint64_t>> block_met(round, std::vector<std::uint64_t>(nt));
+  const std::vector<Observation>& observed = plan.scenario->observed;
+  const bool weighted = !observed.empty();
+  const int base_year = plan.scenario->base_year;
+  std::vector<std::vector<double>> block_lw(weighted ? round : 0, std::vector<double>(block));
+  std::vector<std::vector<std::uint8_t>> block_flags(weighted ? round : 0,
+                                                     std::vector<std::uint8_t>(block * nt));
+  RunningSums sums(nt);
   while (done < max_draws) {
     const std::uint64_t first_block = done / block;
     const std::uint64_t nblocks = std::min(round, (max_draws - done + block - 1) / block);
@@ -313,17 +391,31 @@ std::uint64_t draws_until_se(const Plan& plan, std::uint64_t seed, double se,
             break;
           }
           for (std::size_t k = 0; k < nt; ++k) block_met[j][k] += out.target_met[k];
+          if (weighted) {
+            block_lw[j][d - d0] = log_likelihood(observed, out, base_year);
+            std::copy(out.target_met.begin(), out.target_met.end(),
+                      block_flags[j].begin() + (d - d0) * nt);
+          }
         }
       }
     }
     error.rethrow();
     if (cancelled()) throw Interrupted();
     for (std::uint64_t j = 0; j < nblocks; ++j) {
+      const std::uint64_t before = done;
       done = std::min(max_draws, done + block);
       bool precise = true;
+      if (weighted) {
+        for (std::uint64_t i = 0; i < done - before; ++i)
+          sums.add(block_lw[j][i], block_flags[j].data() + i * nt);
+        precise = sums.sw > 0;
+      }
       for (std::size_t k = 0; k < nt; ++k) {
         met[k] += block_met[j][k];
-        precise = precise && proportion(met[k], done).std_error <= se;
+        const double e =
+            weighted ? weighted_proportion(sums.mw[k], sums.mw2[k], sums.sw, sums.sw2).std_error
+                     : proportion(met[k], done).std_error;
+        precise = precise && e <= se;
       }
       if (precise) return done;
     }
@@ -376,15 +468,31 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
                  layout.specs, bk.draws, bk.chunk_rows);
 
   const Stopwatch clock;
-  const LoopTotals totals = run_blocks(plan, layout, *writer, bk, opt, clock);
+  LoopTotals totals = run_blocks(plan, layout, *writer, bk, opt, clock);
 
   RunSummary summary;
   summary.draws = bk.draws;
   summary.reached_max_draws = reached_max;
   summary.seed = bk.seed;
   summary.seconds_simulation = clock.seconds() + seconds_until_se;
-  summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel);
-  summary.targets = make_target_table(sc, totals.counts);
+  if (sc.observed.empty()) {
+    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel);
+    summary.targets = make_target_table(sc, totals.counts);
+  } else {
+    // Conditioned: weights from the exact max over all draws, then every
+    // weighted sum in draw order.
+    const std::vector<double> w = normalised_weights(totals.log_weight);
+    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel, &w);
+    TargetFlags flags;
+    flags.draws = bk.draws;
+    flags.targets = sc.targets.size();
+    flags.met = std::move(totals.met);  // no copy: the loop is done
+    flags.log_weight = std::move(totals.log_weight);
+    summary.targets = make_target_table(sc, counts_from_flags(flags, &w));
+    for (std::size_t o = 0; o < sc.observed.size(); ++o)
+      summary.targets.observations.push_back(observation_row(
+          sc.observed[o], totals.observed_x.data() + o * bk.draws, w.data(), bk.draws));
+  }
   writer->write_targets(summary.targets);
   writer->close();
   writer.reset();
@@ -441,6 +549,9 @@ void for_each_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draws, in
 
 TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
                            const CancelToken* cancel) {
+  // Conditioned counts need every draw's ℓ before any weight is known.
+  if (!plan.scenario->observed.empty())
+    return counts_from_flags(target_flags(plan, seed, draws, threads, cancel));
   const std::size_t nt = plan.scenario->targets.size();
   TargetCounts counts;
   counts.draws = draws;
@@ -474,6 +585,9 @@ TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t dra
   flags.targets = nt;
   flags.met.assign(draws * nt, 0);
   flags.all_met.assign(draws, 0);
+  const std::vector<Observation>& observed = plan.scenario->observed;
+  const int base_year = plan.scenario->base_year;
+  if (!observed.empty()) flags.log_weight.assign(draws, 0.0);
   struct None {};
   for_each_draw(
       plan, seed, draws, threads, cancel, None{},
@@ -485,9 +599,59 @@ TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t dra
           a = a && m;
         }
         flags.all_met[d] = a;
+        if (!observed.empty()) flags.log_weight[d] = log_likelihood(observed, out, base_year);
       },
       [](const None&) {});
   return flags;
+}
+
+TargetCounts counts_from_flags(const TargetFlags& f, const std::vector<double>* weights) {
+  const std::size_t nt = f.targets;
+  TargetCounts c;
+  c.draws = f.draws;
+  c.met.assign(nt, 0);
+  for (std::uint64_t d = 0; d < f.draws; ++d) {
+    for (std::size_t k = 0; k < nt; ++k) c.met[k] += f.met[d * nt + k];
+  }
+  for (std::uint64_t d = 0; d < f.draws; ++d) {
+    bool a = true;
+    for (std::size_t k = 0; k < nt; ++k) a = a && f.met[d * nt + k];
+    c.all_met += a;
+  }
+  if (f.log_weight.empty()) return c;
+  std::vector<double> own;
+  if (!weights) own = normalised_weights(f.log_weight);
+  const std::vector<double>& w = weights ? *weights : own;
+  c.weighted = true;
+  c.met_w.assign(nt, 0.0);
+  c.met_w2.assign(nt, 0.0);
+  for (std::uint64_t d = 0; d < f.draws; ++d) {  // draw order: the same bits for any threads
+    const double wd = w[d], wd2 = wd * wd;
+    c.sum_w += wd;
+    c.sum_w2 += wd2;
+    bool a = true;
+    for (std::size_t k = 0; k < nt; ++k) {
+      const bool m = f.met[d * nt + k];
+      a = a && m;
+      if (m) {
+        c.met_w[k] += wd;
+        c.met_w2[k] += wd2;
+      }
+    }
+    if (a) {
+      c.all_met_w += wd;
+      c.all_met_w2 += wd2;
+    }
+  }
+  return c;
+}
+
+Proportion target_estimate(const TargetCounts& c, std::size_t k) {
+  const bool all = k == c.met.size();
+  if (c.weighted)
+    return all ? weighted_proportion(c.all_met_w, c.all_met_w2, c.sum_w, c.sum_w2)
+               : weighted_proportion(c.met_w[k], c.met_w2[k], c.sum_w, c.sum_w2);
+  return proportion(all ? c.all_met : c.met[k], c.draws);
 }
 
 TargetTable make_target_table(const Scenario& sc, const TargetCounts& counts) {
@@ -506,16 +670,28 @@ TargetTable make_target_table(const Scenario& sc, const TargetCounts& counts) {
     row.group_threshold = tg.metric == Metric::clusters_at_least
                               ? tg.group_threshold
                               : std::numeric_limits<double>::quiet_NaN();
-    const Proportion p = proportion(counts.met[k], counts.draws);
+    const Proportion p = target_estimate(counts, k);
     row.probability = p.p;
     row.std_error = p.std_error;
     row.ci_low = p.ci_low;
     row.ci_high = p.ci_high;
+    if (counts.weighted) {
+      const Proportion prior = proportion(counts.met[k], counts.draws);
+      row.prior_probability = prior.p;
+      row.prior_std_error = prior.std_error;
+    }
     t.rows.push_back(row);
   }
-  const Proportion all = proportion(counts.all_met, counts.draws);
+  const Proportion all = target_estimate(counts, sc.targets.size());
   t.all_met_probability = all.p;
   t.all_met_std_error = all.std_error;
+  if (counts.weighted) {
+    const Proportion prior = proportion(counts.all_met, counts.draws);
+    t.conditioned = true;
+    t.prior_all_met_probability = prior.p;
+    t.prior_all_met_std_error = prior.std_error;
+    t.effective_sample_size = counts.sum_w2 > 0 ? counts.sum_w * counts.sum_w / counts.sum_w2 : 0;
+  }
   return t;
 }
 

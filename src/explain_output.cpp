@@ -62,6 +62,8 @@ std::string format_explain_table(const ExplainResult& r, std::size_t top) {
   std::string out =
       fmt::format("Explain {} ({}): {} draws, seed {}{}\n", r.results, r.scenario_name, r.draws,
                   r.seed, r.weighted ? ", weighted by /draws/log_weight" : "");
+  if (r.weighted && (!r.projects.empty() || !r.levers.empty()))
+    out += "note: project and lever counterfactuals are not conditioned on the observations\n";
   for (std::size_t k = 0; k < r.targets.size(); ++k) {
     const TargetImportance& t = r.targets[k];
     out += fmt::format("\n{} {}: P = {}\n", t.target, t.label, pct(t.probability));

@@ -111,7 +111,7 @@ LeverModel::Counts LeverModel::evaluate(
   const TargetCounts tc = count_targets(plan, seed_, draws_, threads_, cancel_);
   // A stop requested during the run leaves partial counts: never return them.
   check_cancel();
-  return {tc.met, tc.all_met};
+  return tc;
 }
 
 }  // namespace countysim

@@ -76,6 +76,19 @@ ResultsLayout make_layout(const Plan& plan) {
     val.label_zh = "目标指标值";
     add(val, RowSource::target_value, 0, false);
   }
+  if (!sc.observed.empty()) {
+    // float64: weights are exp(ℓ_d - max ℓ), and float32 would round ℓ.
+    DatasetSpec lw;
+    lw.group = "draws";
+    lw.name = "log_weight";
+    lw.dtype = DType::f64;
+    lw.units = "1";
+    lw.long_name =
+        "log-likelihood of the observed outturns, sum of -1/2 ((x - value) / sd)^2; the "
+        "conditioned weight is exp(log_weight - max log_weight)";
+    lw.label_zh = "对数权重";
+    add(lw, RowSource::log_weight, 0, false);
+  }
   for (std::size_t k = 0; k < plan.input_datasets.size(); ++k) {
     const auto& in = plan.input_datasets[k];
     DatasetSpec s;
@@ -118,7 +131,7 @@ Coordinates make_coordinates(const Scenario& sc) {
 }
 
 void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::vector<std::vector<unsigned char>>& bufs) {
+              std::vector<std::vector<unsigned char>>& bufs, double log_weight) {
   for (std::size_t k = 0; k < l.specs.size(); ++k) {
     const DatasetSpec& s = l.specs[k];
     const std::size_t n = s.row_elems();
@@ -138,6 +151,9 @@ void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, s
         }
         case DType::u8:
           dst[i] = static_cast<unsigned char>(x);
+          break;
+        case DType::f64:
+          std::memcpy(dst + 8 * i, &x, 8);
           break;
       }
     };
@@ -165,6 +181,9 @@ void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, s
         break;
       case RowSource::target_value:
         for (std::size_t i = 0; i < n; ++i) put(i, out.target_value[i]);
+        break;
+      case RowSource::log_weight:
+        put(0, log_weight);
         break;
       case RowSource::input: {
         const auto& slots = plan.input_datasets[index].slots;

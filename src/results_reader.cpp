@@ -90,6 +90,7 @@ struct ResultsReader::Impl {
   }
   void load();
   void load_targets();
+  void load_conditioning(hid_t targets_group);
 };
 
 namespace {
@@ -249,6 +250,75 @@ void ResultsReader::Impl::load_targets() {
     r.ci_low = ci_low[i];
     r.ci_high = ci_high[i];
     t.rows.push_back(std::move(r));
+  }
+  if (h5::exists(g, "prior_probability")) load_conditioning(g);
+}
+
+// v2: a conditioned run (results.md "Additions for outturns").
+void ResultsReader::Impl::load_conditioning(hid_t g) {
+  TargetTable& t = targets;
+  const std::size_t n = t.rows.size();
+  const auto prior = read_1d<double>(g, "/targets/", "prior_probability", n);
+  const auto prior_se = read_1d<double>(g, "/targets/", "prior_std_error", n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& [name, v] :
+         {std::pair{"prior_probability", prior[i]}, {"prior_std_error", prior_se[i]}})
+      if (!probability(v))
+        damaged(fmt::format("/targets/{}[{}] is {}; expected a number in [0, 1]", name, i, v));
+    t.rows[i].prior_probability = prior[i];
+    t.rows[i].prior_std_error = prior_se[i];
+  }
+  t.conditioned = true;
+  t.prior_all_met_probability = h5::read_attribute<double>(g, "prior_all_met_probability");
+  t.prior_all_met_std_error = h5::read_attribute<double>(g, "prior_all_met_std_error");
+  if (!probability(t.prior_all_met_probability) || !probability(t.prior_all_met_std_error))
+    damaged(
+        fmt::format("/targets: prior_all_met_probability = {}, prior_all_met_std_error = {}; "
+                    "expected numbers in [0, 1]",
+                    t.prior_all_met_probability, t.prior_all_met_std_error));
+  const double draws = static_cast<double>(info.draws);
+  t.effective_sample_size = h5::read_attribute<double>(file, "effective_sample_size");
+  // ESS <= draws (Cauchy-Schwarz), up to rounding.
+  auto ess_ok = [&](double e) { return std::isfinite(e) && e >= 0 && e <= draws * (1 + 1e-9); };
+  if (!ess_ok(t.effective_sample_size))
+    damaged(fmt::format("attribute effective_sample_size = {}; expected a number in 0..{}",
+                        t.effective_sample_size, info.draws));
+  if (!h5::is_group(file, "observed")) damaged("no /observed group in a conditioned run");
+  h5::Handle og = h5::open_group(file, "observed");
+  const auto id = read_1d<std::string>(og, "/observed/", "observation");
+  const std::size_t no = id.size();
+  auto strings = [&](const char* name) { return read_1d<std::string>(og, "/observed/", name, no); };
+  auto doubles = [&](const char* name) { return read_1d<double>(og, "/observed/", name, no); };
+  const auto metric = strings("metric"), cluster = strings("cluster"), source = strings("source");
+  const auto year = read_1d<int>(og, "/observed/", "year", no);
+  const auto value = doubles("value"), sd = doubles("sd"), quantile = doubles("prior_quantile"),
+             median = doubles("conditioned_median"), ess = doubles("effective_sample_size");
+  for (std::size_t i = 0; i < no; ++i) {
+    if (year[i] <= info.base_year || year[i] > info.last_year)
+      damaged(fmt::format("/observed/year[{}] is {}; expected {}..{}", i, year[i],
+                          info.base_year + 1, info.last_year));
+    if (!std::isfinite(value[i]) || !std::isfinite(sd[i]) || !(sd[i] > 0))
+      damaged(fmt::format(
+          "/observed: value[{}] = {}, sd[{}] = {}; expected a finite value and a positive sd", i,
+          value[i], i, sd[i]));
+    if (!probability(quantile[i]))
+      damaged(fmt::format("/observed/prior_quantile[{}] is {}; expected a number in [0, 1]", i,
+                          quantile[i]));
+    if (!ess_ok(ess[i]))
+      damaged(fmt::format("/observed/effective_sample_size[{}] is {}; expected a number in 0..{}",
+                          i, ess[i], info.draws));
+    ObservationRow o;
+    o.id = id[i];
+    o.metric = metric[i];
+    o.year = year[i];
+    o.cluster = cluster[i];
+    o.value = value[i];
+    o.sd = sd[i];
+    o.source = source[i];
+    o.prior_quantile = quantile[i];
+    o.conditioned_median = median[i];  // NaN allowed (a metric with NaN draws)
+    o.effective_sample_size = ess[i];
+    t.observations.push_back(std::move(o));
   }
 }
 

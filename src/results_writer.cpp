@@ -28,6 +28,8 @@ std::size_t dtype_size(DType t) {
       return 4;
     case DType::u8:
       return 1;
+    case DType::f64:
+      return 8;
   }
   return 0;
 }
@@ -53,6 +55,8 @@ hid_t file_type(DType t) {
       return H5T_STD_I32LE;
     case DType::u8:
       return H5T_STD_U8LE;
+    case DType::f64:
+      return H5T_IEEE_F64LE;
   }
   return H5T_IEEE_F32LE;
 }
@@ -163,6 +167,7 @@ struct ResultsWriter::Impl {
   std::uint64_t chunks() const { return (draws + chunk_draws - 1) / chunk_draws; }
   void write_root(const RunInfo& info);
   void write_group(const std::string& group);
+  void write_conditioning(hid_t targets, hid_t scale, const TargetTable& t);
 };
 
 void ResultsWriter::Impl::write_root(const RunInfo& info) {
@@ -554,6 +559,64 @@ void ResultsWriter::write_targets(const TargetTable& t) {
   put("group", group, "", "cluster group (clusters_at_least), empty when not applicable");
   put("group_threshold", group_threshold, "",
       "output each cluster of the group must reach (clusters_at_least), NaN otherwise");
+  if (t.conditioned) m.write_conditioning(g, scale, t);
+}
+
+// v2 (results.md "Additions for outturns"): the prior estimates beside the
+// conditioned ones, the ESS on the root, and /observed.
+void ResultsWriter::Impl::write_conditioning(hid_t g, hid_t scale, const TargetTable& t) {
+  const std::size_t n = t.rows.size();
+  std::vector<double> prior(n), prior_se(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    prior[i] = t.rows[i].prior_probability;
+    prior_se[i] = t.rows[i].prior_std_error;
+  }
+  auto put = [&](hid_t loc, hid_t sc, const char* name, const auto& values,
+                 const std::string& units, const std::string& long_name) {
+    h5::Handle ds = h5::write_dataset(loc, name, values);
+    h5::attach_scales(ds, {sc});
+    describe(ds, units, long_name);
+  };
+  put(g, scale, "prior_probability", prior, "1",
+      "share of draws that meet the target, before conditioning on the observations");
+  put(g, scale, "prior_std_error", prior_se, "1",
+      "Monte-Carlo standard error of the prior probability");
+  h5::write_attribute(g, "prior_all_met_probability", t.prior_all_met_probability);
+  h5::write_attribute(g, "prior_all_met_std_error", t.prior_all_met_std_error);
+  h5::write_attribute(file, "effective_sample_size", t.effective_sample_size);
+
+  const std::size_t no = t.observations.size();
+  std::vector<std::string> id(no), metric(no), cluster(no), source(no);
+  std::vector<int> year(no);
+  std::vector<double> value(no), sd(no), quantile(no), median(no), ess(no);
+  for (std::size_t i = 0; i < no; ++i) {
+    const ObservationRow& o = t.observations[i];
+    id[i] = o.id;
+    metric[i] = o.metric;
+    cluster[i] = o.cluster;
+    source[i] = o.source;
+    year[i] = o.year;
+    value[i] = o.value;
+    sd[i] = o.sd;
+    quantile[i] = o.prior_quantile;
+    median[i] = o.conditioned_median;
+    ess[i] = o.effective_sample_size;
+  }
+  h5::Handle og = h5::create_group(file, "observed");
+  h5::Handle os = h5::make_dimension_scale(og, "observation", id);
+  describe(os, "", "observation id");
+  put(og, os, "metric", metric, "", "metric observed");
+  put(og, os, "year", year, "year", "year observed");
+  put(og, os, "cluster", cluster, "", "cluster id (cluster_output), empty when not applicable");
+  put(og, os, "value", value, "as the metric", "published value of the metric");
+  put(og, os, "sd", sd, "as the metric", "standard deviation of its error (absolute)");
+  put(og, os, "source", source, "", "where the figure was published");
+  put(og, os, "prior_quantile", quantile, "1",
+      "share of unconditioned draws at or below the value");
+  put(og, os, "conditioned_median", median, "as the metric",
+      "median of the metric over the draws, conditioned on all observations");
+  put(og, os, "effective_sample_size", ess, "1",
+      "effective sample size this observation alone would leave");
 }
 
 void ResultsWriter::close() {

@@ -37,7 +37,7 @@ SolveResult solve_lever(const std::string& scenario_path, const SolveOptions& so
   r.hi = so.hi;
   r.draws = model.draws();
   r.seed = model.seed();
-  const double n = static_cast<double>(r.draws);
+  double n = static_cast<double>(r.draws);
   r.std_error = std::sqrt(r.goal * (1 - r.goal) / n);
 
   std::map<double, double> seen;  // lever value -> probability
@@ -45,7 +45,12 @@ SolveResult solve_lever(const std::string& scenario_path, const SolveOptions& so
     auto it = seen.find(x);
     if (it != seen.end()) return it->second;
     const auto c = model.evaluate({{so.path, x}});  // Interrupted when options.cancel is set
-    const double p = static_cast<double>(c.met[k]) / n;
+    const double p = target_estimate(c, k).p;  // conditioned when the scenario has observations
+    // Conditioned: the precision is that of ESS draws (the smallest seen).
+    if (c.weighted && c.sum_w2 > 0) {
+      n = std::min(n, c.sum_w * c.sum_w / c.sum_w2);
+      r.std_error = std::sqrt(r.goal * (1 - r.goal) / n);
+    }
     seen[x] = p;
     return p;
   };

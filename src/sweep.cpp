@@ -67,11 +67,11 @@ SweepResult run_sweep(const std::string& scenario_path, const std::vector<SweepA
     if (counts.met.size() != nt)
       throw RunError(fmt::format("sweep point {}: the scenario's targets changed", p));
     for (std::size_t k = 0; k < nt; ++k) {
-      const Proportion pr = proportion(counts.met[k], r.draws);
+      const Proportion pr = target_estimate(counts, k);  // conditioned with observations
       r.probability[p * nt + k] = pr.p;
       r.std_error[p * nt + k] = pr.std_error;
     }
-    const Proportion all = proportion(counts.all_met, r.draws);
+    const Proportion all = target_estimate(counts, nt);
     r.all_met[p] = all.p;
     r.all_met_std_error[p] = all.std_error;
   }

@@ -159,6 +159,8 @@ struct Sample {
         return static_cast<double>(static_cast<int>(d * 10 + c) - 50);
       case DType::u8:
         return static_cast<double>((d * 7 + c * 3 + k) % 256);
+      case DType::f64:
+        return -0.5 * std::pow(std::sin(0.9 * d + c), 2) - 1e-3 * k;
     }
     return 0;
   }
@@ -189,6 +191,8 @@ struct Sample {
         } else if (s.dtype == DType::i32) {
           const std::int32_t x = static_cast<std::int32_t>(v);
           std::memcpy(p, &x, 4);
+        } else if (s.dtype == DType::f64) {
+          std::memcpy(p, &v, 8);
         } else {
           *p = static_cast<std::uint8_t>(v);
         }
@@ -683,4 +687,164 @@ TEST_CASE("results file opens in xarray (h5netcdf) and h5py with labelled dimens
   const std::string cmd = fmt::format("{} '{}' '{}' '{}'", python, script, path, expect);
   INFO(cmd);
   CHECK(std::system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("a summary of an all-NaN column round-trips as NaN", "[h5]") {
+  // The real growth metrics have no value in the base year (index 0).
+  TempDir tmp;
+  const std::string path = tmp.file("run.h5");
+  Sample s;
+  MetricSummary& m = s.summaries[0];
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::size_t nq = s.coords.quantile.size();
+  m.mean[0] = m.sd[0] = nan;
+  for (std::size_t q = 0; q < nq; ++q) m.quantiles[q] = nan;
+  s.write(path);
+  const ResultsReader r(path);
+  const MetricSummary back = r.summary(m.metric);
+  CHECK(std::isnan(back.mean[0]));
+  CHECK(std::isnan(back.sd[0]));
+  for (std::size_t q = 0; q < nq; ++q) CHECK(std::isnan(back.quantiles[q]));
+  CHECK(back.mean[1] == m.mean[1]);
+}
+
+TEST_CASE("a conditioned run's targets and observations round-trip", "[h5]") {
+  TempDir tmp;
+  const std::string path = tmp.file("run.h5");
+  Sample s;
+  DatasetSpec lw;
+  lw.group = "draws";
+  lw.name = "log_weight";
+  lw.dtype = DType::f64;
+  lw.units = "1";
+  lw.long_name = "log-likelihood of the observations";
+  s.specs.push_back(lw);
+  TargetTable& t = s.targets;
+  t.conditioned = true;
+  t.rows[0].prior_probability = 0.6;
+  t.rows[0].prior_std_error = 0.13;
+  t.rows[1].prior_probability = 0.25;
+  t.rows[1].prior_std_error = 0.12;
+  t.prior_all_met_probability = 0.2;
+  t.prior_all_met_std_error = 0.11;
+  t.effective_sample_size = 9.5;
+  ObservationRow a;
+  a.id = "gdp2025";
+  a.metric = "gdp";
+  a.year = 2025;
+  a.value = 250.5;
+  a.sd = 2.5;
+  a.source = "2025年统计公报";
+  a.prior_quantile = 0.3;
+  a.conditioned_median = 251;
+  a.effective_sample_size = 10.5;
+  ObservationRow b = a;
+  b.id = "bamboo2026";
+  b.metric = "cluster_output";
+  b.cluster = "bamboo";
+  b.year = 2026;
+  b.source = "";
+  b.conditioned_median = std::numeric_limits<double>::quiet_NaN();
+  t.observations = {a, b};
+  s.write(path);
+
+  const ResultsReader r(path);
+  const TargetTable back = r.targets();
+  CHECK(back.conditioned);
+  CHECK(back.rows[1].prior_probability == 0.25);
+  CHECK(back.rows[0].prior_std_error == 0.13);
+  CHECK(back.prior_all_met_probability == 0.2);
+  CHECK(back.prior_all_met_std_error == 0.11);
+  CHECK(back.effective_sample_size == 9.5);
+  REQUIRE(back.observations.size() == 2);
+  CHECK(back.observations[0].source == "2025年统计公报");
+  CHECK(back.observations[0].value == 250.5);
+  CHECK(back.observations[0].sd == 2.5);
+  CHECK(back.observations[0].prior_quantile == 0.3);
+  CHECK(back.observations[0].conditioned_median == 251);
+  CHECK(back.observations[0].effective_sample_size == 10.5);
+  CHECK(back.observations[1].cluster == "bamboo");
+  CHECK(back.observations[1].metric == "cluster_output");
+  CHECK(back.observations[1].year == 2026);
+  CHECK(std::isnan(back.observations[1].conditioned_median));
+  const auto lwv = r.read_dataset("draws", "log_weight");
+  REQUIRE(lwv.size() == s.draws);
+  for (std::uint64_t d = 0; d < s.draws; ++d) CHECK(lwv[d] == s.value(s.specs.size() - 1, d, 0));
+
+  // An unconditioned file has none of it.
+  Sample plain;
+  plain.write(tmp.file("plain.h5"));
+  const TargetTable p = ResultsReader(tmp.file("plain.h5")).targets();
+  CHECK_FALSE(p.conditioned);
+  CHECK(std::isnan(p.rows[0].prior_probability));
+  CHECK(p.observations.empty());
+
+  // xarray and h5py open every group of it, /observed included, with labelled axes.
+  const std::string python = find_python();
+  if (python.empty())
+    FAIL(
+        "no python3 with xarray, h5netcdf and h5py (install python3-xarray python3-h5netcdf; "
+        "or set COUNTYSIM_PYTHON)");
+  const std::string script = std::string(COUNTYSIM_SOURCE_DIR) + "/tests/e2e/xarray_check.py";
+  const std::string cmd = fmt::format("{} '{}' '{}'", python, script, path);
+  INFO(cmd);
+  CHECK(std::system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("ResultsReader rejects a damaged conditioned run, naming what is wrong", "[h5]") {
+  TempDir tmp;
+  auto conditioned = [] {
+    Sample s;
+    TargetTable& t = s.targets;
+    t.conditioned = true;
+    for (auto& r : t.rows) {
+      r.prior_probability = 0.5;
+      r.prior_std_error = 0.1;
+    }
+    t.prior_all_met_probability = 0.3;
+    t.prior_all_met_std_error = 0.1;
+    t.effective_sample_size = 9;
+    ObservationRow o;
+    o.id = "gdp2025";
+    o.metric = "gdp";
+    o.year = 2025;
+    o.value = 250;
+    o.sd = 2.5;
+    o.prior_quantile = 0.3;
+    o.conditioned_median = 251;
+    o.effective_sample_size = 10;
+    t.observations = {o};
+    return s;
+  };
+  auto message = [&](const Sample& s, const std::string& name) -> std::string {
+    const std::string path = tmp.file(name);
+    s.write(path);
+    try {
+      ResultsReader r(path);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  Sample a = conditioned();
+  a.targets.rows[1].prior_probability = 1.5;
+  CHECK(message(a, "a.h5") == tmp.file("a.h5") +
+                                  ": damaged results file: /targets/prior_probability[1] is 1.5; "
+                                  "expected a number in [0, 1]");
+  Sample b = conditioned();
+  b.targets.effective_sample_size = 14;  // 13 draws
+  CHECK(message(b, "b.h5") ==
+        tmp.file("b.h5") +
+            ": damaged results file: attribute effective_sample_size = 14; expected a number in "
+            "0..13");
+  Sample c = conditioned();
+  c.targets.observations[0].sd = 0;
+  CHECK(message(c, "c.h5") == tmp.file("c.h5") +
+                                  ": damaged results file: /observed: value[0] = 250, sd[0] = 0; "
+                                  "expected a finite value and a positive sd");
+  Sample d = conditioned();
+  d.targets.observations[0].year = 2024;  // the base year has no outturn
+  CHECK(message(d, "d.h5") == tmp.file("d.h5") +
+                                  ": damaged results file: /observed/year[0] is 2024; expected "
+                                  "2025..2027");
 }

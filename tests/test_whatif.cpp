@@ -358,3 +358,54 @@ TEST_CASE("solve finds a success probability with a known answer", "[whatif]") {
                     "--target nope: the scenario has no such target; its targets are output-100, "
                     "started");
 }
+
+TEST_CASE("compare of conditioned runs: whole text of the table and CSV", "[whatif]") {
+  Comparison c;
+  c.base_path = "base.h5";
+  c.alt_path = "alt.h5";
+  c.base_name = "基准";
+  c.alt_name = "加快";
+  c.base_seed = c.alt_seed = 7;
+  c.base_draws = c.alt_draws = 10000;
+  c.paired = true;
+  c.base_conditioned = c.alt_conditioned = true;
+  c.base_ess = 6480.4;
+  c.alt_ess = 5120.6;
+  CompareRow r;
+  r.id = "gdp-300";
+  r.label = "GDP过三百亿";
+  r.prior_base = 0.35;
+  r.prior_alt = 0.41;
+  r.p_base = 0.4125;
+  r.p_alt = 0.4725;
+  r.diff = 0.06;
+  r.std_error = 0.0031;
+  r.unpaired_std_error = 0.0088;
+  c.rows = {r};
+  c.all_met = r;
+  c.all_met.id = "all";
+  c.all_met.label = "all targets together";
+  c.all_met_paired = true;
+  CHECK(format_comparison(c) ==
+        "base: 基准 (base.h5)\n"
+        "alt:  加快 (alt.h5)\n"
+        "Paired draw by draw: both runs share seed 7 and 10000 draws (common random numbers).\n"
+        "Both runs are conditioned on observations (effective sample size base 6480, alt 5121): "
+        "probabilities are self-normalised weighted shares.\n"
+        "The paired standard error is the delta-method one: sqrt(sum over draws of (u_alt - "
+        "u_base)^2), u = w (met - p) / sum w, w = 1 for an unconditioned run.\n"
+        "\n"
+        "Target probabilities (base, alt and difference = alt - base conditioned on each run's "
+        "observations; prior = before conditioning)\n"
+        "target   label                 prior base  prior alt   base    alt  difference  std.err  "
+        "unpaired s.e.\n"
+        "gdp-300  GDP过三百亿                0.350      0.410  0.412  0.472     +0.0600   0.0031  "
+        "       0.0088\n"
+        "all      all targets together       0.350      0.410  0.412  0.472     +0.0600   0.0031  "
+        "       0.0088\n");
+  CHECK(format_comparison_csv(c) ==
+        "target,label,p_base,p_alt,difference,std_error,unpaired_std_error,paired,prior_base,"
+        "prior_alt\n"
+        "gdp-300,GDP过三百亿,0.4125,0.4725,0.06,0.0031,0.0088,1,0.35,0.41\n"
+        "all,all targets together,0.4125,0.4725,0.06,0.0031,0.0088,1,0.35,0.41\n");
+}

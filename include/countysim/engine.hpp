@@ -12,6 +12,7 @@
 #include "countysim/cancel.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/results_io.hpp"
+#include "countysim/stats.hpp"
 
 namespace countysim {
 
@@ -37,6 +38,7 @@ struct RunOptions {
   // --until-se: > 0 draws whole blocks, in draw order, until every target's
   // standard error is at most until_se or max_draws is reached; the run is
   // then exactly the run with draws = the N it stopped at (draws is ignored).
+  // With observations the standard errors are the conditioned ones.
   double until_se = 0;
   std::uint64_t max_draws = 1000000;
 };
@@ -57,12 +59,20 @@ struct RunSummary {
 RunSummary run_to_file(const Plan& plan, const RunOptions& options);
 
 // Only the target counts, no file: for sweeps and solves. Same streams as
-// run_to_file, so the probabilities agree bit for bit. Throws Interrupted when
-// `cancel` is set.
+// run_to_file, so the probabilities agree bit for bit (conditioned ones too,
+// when the scenario has observations). Throws Interrupted when `cancel` is set.
 struct TargetCounts {
   std::uint64_t draws = 0;
   std::vector<std::uint64_t> met;  // [target]
   std::uint64_t all_met = 0;
+  // v2, scenarios with observations: sums of w_d = exp(ℓ_d - max ℓ) and of
+  // w_d² over all draws and over the draws meeting each target (and all of
+  // them), in draw order. make_target_table then gives the conditioned
+  // estimates and keeps the counts above as the prior ones.
+  bool weighted = false;
+  double sum_w = 0, sum_w2 = 0;
+  std::vector<double> met_w, met_w2;  // [target]
+  double all_met_w = 0, all_met_w2 = 0;
 };
 TargetCounts count_targets(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
                            const CancelToken* cancel = nullptr);
@@ -75,10 +85,23 @@ struct TargetFlags {
   std::size_t targets = 0;
   std::vector<std::uint8_t> met;      // [draw * targets + target], 0 or 1
   std::vector<std::uint8_t> all_met;  // [draw]
+  std::vector<double> log_weight;     // [draw] ℓ_d; empty without observations
 };
 TargetFlags target_flags(const Plan& plan, std::uint64_t seed, std::uint64_t draws, int threads,
                          const CancelToken* cancel = nullptr);
 
+// The counts of a set of flags, weighted (conditioned) when they carry log
+// weights; `weights` (normalised_weights of them) when already computed.
+TargetCounts counts_from_flags(const TargetFlags& flags,
+                               const std::vector<double>* weights = nullptr);
+
+// The probability sweeps and solves report for target k (k == targets: all
+// met together): conditioned when the counts are weighted, else the share.
+Proportion target_estimate(const TargetCounts& counts, std::size_t k);
+
+// Prior estimates from the counts; with weighted counts also the conditioned
+// ones (which then fill probability, std_error, ci_*), conditioned = true and
+// the effective sample size. Observations rows are the caller's.
 TargetTable make_target_table(const Scenario& scenario, const TargetCounts& counts);
 
 }  // namespace countysim

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "countysim/cancel.hpp"
+#include "countysim/engine.hpp"
 #include "countysim/results_types.hpp"
 #include "countysim/scenario.hpp"
 
@@ -39,12 +40,10 @@ class LeverModel {
   const Scenario& base() const { return base_; }
   std::uint64_t draws() const { return draws_; }
   std::uint64_t seed() const { return seed_; }
-  // Target counts with the levers set (pairs of path, value). Throws
-  // Interrupted when the options' cancel token is set.
-  struct Counts {
-    std::vector<std::uint64_t> met;
-    std::uint64_t all_met = 0;
-  };
+  // Target counts with the levers set (pairs of path, value), weighted when
+  // the scenario has observations (target_estimate). Throws Interrupted when
+  // the options' cancel token is set.
+  using Counts = TargetCounts;
   Counts evaluate(const std::vector<std::pair<std::string, double>>& levers) const;
 
  private:

@@ -13,7 +13,7 @@
 
 namespace countysim {
 
-enum class DType { f32, i32, u8 };
+enum class DType { f32, i32, u8, f64 };
 std::size_t dtype_size(DType t);
 
 // One per-draw dataset: /<group>/<name> with shape [draw, row_shape...].

@@ -24,6 +24,7 @@ enum class RowSource {
   production_month,
   target_met,
   target_value,
+  log_weight,  // v2: ℓ_d, scenarios with observations only
   input
 };
 
@@ -38,9 +39,10 @@ ResultsLayout make_layout(const Plan& plan);
 Coordinates make_coordinates(const Scenario& scenario);
 
 // Writes one draw's values into row `row` of every dataset buffer (raw bytes
-// in the dataset's file type, rows of row_elems() values).
+// in the dataset's file type, rows of row_elems() values); `log_weight` is
+// the draw's ℓ_d (stored only when the scenario has observations).
 void fill_row(const ResultsLayout& layout, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::vector<std::vector<unsigned char>>& buffers);
+              std::vector<std::vector<unsigned char>>& buffers, double log_weight = 0);
 
 // Adds one draw's summarised values (float64, summary-column order) to m[0..].
 void add_moments(const ResultsLayout& layout, const DrawOutput& out, Moments* m);

@@ -54,6 +54,20 @@ struct TargetRow {
   double prior_std_error = std::numeric_limits<double>::quiet_NaN();
 };
 
+// v2: one observed outturn (model.md "Conditioning on outturns") and where it
+// fell: the share of unconditioned draws at or below it, the conditioned
+// median of its metric, and the effective sample size it alone would leave.
+struct ObservationRow {
+  std::string id, metric;
+  int year = 0;
+  std::string cluster;  // cluster_output, else ""
+  double value = 0, sd = 0;
+  std::string source;
+  double prior_quantile = 0;  // share of draws with x <= value (unweighted)
+  double conditioned_median = std::numeric_limits<double>::quiet_NaN();
+  double effective_sample_size = std::numeric_limits<double>::quiet_NaN();  // this one alone
+};
+
 struct TargetTable {
   std::vector<TargetRow> rows;
   double all_met_probability = 0, all_met_std_error = 0;
@@ -63,6 +77,7 @@ struct TargetTable {
   double prior_all_met_probability = std::numeric_limits<double>::quiet_NaN();
   double prior_all_met_std_error = std::numeric_limits<double>::quiet_NaN();
   double effective_sample_size = std::numeric_limits<double>::quiet_NaN();
+  std::vector<ObservationRow> observations;  // v2: empty unless conditioned
 };
 
 // A sweep: target probabilities over a grid of lever values (sweep files).
