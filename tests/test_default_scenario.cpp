@@ -363,6 +363,88 @@ TEST_CASE("default scenario has every quantitative target of the document", "[de
     CHECK(v.dist.mean() < loans->threshold);
 }
 
+// The v2 files (issue 9): taojiang-2022-prices.yaml turns the default's
+// nominal growth into volume growth plus a price index, and
+// taojiang-2024-update.yaml adds what was known by 2024. Checked: the
+// conversion reproduces the default's nominal means (to its stated rounding
+// of half a point), nothing else of the April-2022 view changes, and the
+// update carries the cited outturns and price changes.
+TEST_CASE("the prices file is the default with growth split into volume and price", "[default]") {
+  const Scenario& base = default_scenario();
+  const Scenario s = countysim::load_scenario(scenario_dir + "taojiang-2022-prices.yaml");
+  CHECK(s.schema == "countysim/2");
+  CHECK(s.warnings.empty());
+  CHECK(s.macro.gdp_base == base.macro.gdp_base);
+  CHECK(s.projects.size() == base.projects.size());
+  CHECK(s.targets.size() == base.targets.size());
+  REQUIRE(s.clusters.size() == base.clusters.size());
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    const auto& cl = s.clusters[c];
+    INFO("cluster " << cl.id);
+    CHECK(cl.base_output == base.clusters[c].base_output);
+    REQUIRE(cl.price_index_index >= 0);
+    const auto& index = s.prices[cl.price_index_index].change.years;
+    const auto& volume = cl.growth.years;
+    const auto& nominal = base.clusters[c].growth.years;
+    REQUIRE(volume.size() == nominal.size());
+    REQUIRE(index.size() == nominal.size());
+    double volume_plus_price = 0, nominal_mean = 0;
+    for (std::size_t t = 0; t < nominal.size(); ++t) {
+      volume_plus_price += volume[t].dist.mean() + index[t].dist.mean();
+      nominal_mean += nominal[t].dist.mean();
+    }
+    const double years = static_cast<double>(nominal.size());
+    CHECK(std::fabs(volume_plus_price / years - nominal_mean / years) <= 0.005 + 1e-12);
+  }
+  // The rest of the economy: real growth plus its deflator = the default's
+  // nominal growth, year by year (to 0.01 point: the two are truncated at
+  // different bounds, which moves their means by a few millionths).
+  const auto& real = s.macro.rest_growth.years;
+  const auto& deflator = s.macro.rest_price_change.years;
+  const auto& nominal = base.macro.rest_growth.years;
+  REQUIRE(real.size() == nominal.size());
+  REQUIRE(deflator.size() == nominal.size());
+  for (std::size_t t = 0; t < nominal.size(); ++t)
+    CHECK(real[t].dist.mean() + deflator[t].dist.mean() ==
+          Approx(nominal[t].dist.mean()).margin(1e-4));
+}
+
+TEST_CASE("the 2024 update carries the cited outturns, prices and news", "[default]") {
+  const Scenario& base = default_scenario();
+  const Scenario s = countysim::load_scenario(scenario_dir + "taojiang-2024-update.yaml");
+  CHECK(s.schema == "countysim/2");
+  CHECK(s.warnings.empty());
+  // source: issue 9 (bureau-supplied outturns)
+  const std::map<std::string, double> cited = {
+      {"gdp-2022", 317.93}, {"bamboo-2022", 147.28}, {"loans-2022", 41.5}};
+  for (const auto& [id, value] : cited) {
+    INFO("observation " << id);
+    auto it = std::find_if(s.observed.begin(), s.observed.end(),
+                           [&](const countysim::Observation& o) { return o.id == id; });
+    REQUIRE(it != s.observed.end());
+    CHECK(it->value == value);
+    CHECK(it->year == 2022);
+    CHECK(it->sd > 0.0);
+    CHECK_FALSE(it->source.empty());
+  }
+  // National PPI 2022 +4.1%, 2023 -3.0% (issue 9): known, so constants.
+  auto ppi = std::find_if(s.prices.begin(), s.prices.end(),
+                          [](const countysim::PriceIndex& p) { return p.id == "ppi"; });
+  REQUIRE(ppi != s.prices.end());
+  const int y2022 = 2022 - s.base_year - 1, y2023 = y2022 + 1;
+  CHECK(ppi->change.years.at(y2022).dist.support_min() == Approx(0.041));
+  CHECK(ppi->change.years.at(y2022).dist.support_max() == Approx(0.041));
+  CHECK(ppi->change.years.at(y2023).dist.support_min() == Approx(-0.030));
+  CHECK(ppi->change.years.at(y2023).dist.support_max() == Approx(-0.030));
+  // The chemical park still awaited approval in 2024: its projects cannot
+  // start before 2025 and are less likely than in April 2022.
+  for (const char* id : {"nano-caco3", "jinbo-antimony"}) {
+    INFO("project " << id);
+    CHECK(project(s, id).planned_start_month >= 12 * (2025 - s.base_year - 1));
+    CHECK(project(s, id).success_probability < project(base, id).success_probability);
+  }
+}
+
 TEST_CASE("what-if files change only what they say", "[default]") {
   const Scenario& base = default_scenario();
   auto load = [](const char* name) {

@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import DEFAULT_SCENARIO, SOURCE_DIR, run, tmpdir  # noqa: E402
 
 WHAT_IF = sorted(glob.glob(os.path.join(SOURCE_DIR, "scenarios", "what-if", "*.yaml")))
+# countysim/2 files of issue 9: the default with prices, and the 2024 update.
+V2 = [os.path.join(SOURCE_DIR, "scenarios", name)
+      for name in ("taojiang-2022-prices.yaml", "taojiang-2024-update.yaml")]
 DRAWS = 4096
 
 
@@ -32,7 +35,7 @@ class DefaultScenarioTest(unittest.TestCase):
         run("run", DEFAULT_SCENARIO, "-o", cls.out, "--draws", DRAWS, "--quiet", check=0)
 
     def test_validates(self):
-        for path in [DEFAULT_SCENARIO] + WHAT_IF:
+        for path in [DEFAULT_SCENARIO] + WHAT_IF + V2:
             with self.subTest(path=os.path.basename(path)):
                 run("validate", path, check=0)
         self.assertEqual(len(WHAT_IF), 5)
