@@ -1,13 +1,21 @@
 // The default scenario (scenarios/taojiang-2022.yaml) and its what-if files:
-// they load, they cover what the April 2022 document names, and the base year
-// reproduces the published facts the scenario cites. The bands below are the
-// ones documented in docs/calibration.md ("Base-year consistency").
+// they load, they cover what the April 2022 document names, the base year
+// reproduces the published facts the scenario cites, the draws obey the
+// accounting identities of model.md, and the published 2022 outturns lie
+// inside the model's 90% bands (docs/calibration.md, "Base-year consistency"
+// and "What the outturns say"). No test pins a calibrated value: a
+// recalibration that keeps the sources and the identities passes.
+#include <Eigen/Dense>
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "countysim/model.hpp"
+#include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
 
 using countysim::Scenario;
@@ -35,20 +43,32 @@ const countysim::Project& project(const Scenario& s, const std::string& id) {
   return *it;
 }
 
-double total_base_output(const Scenario& s) {
-  double y = 0;
-  for (const auto& c : s.clusters) y += c.base_output;
-  return y;
-}
+// Draws of the default scenario, simulated as the engine does (same seed).
+struct Draws {
+  countysim::Plan plan;
+  std::vector<countysim::DrawOutput> out;
+  Draws(const Scenario& s, int n) : plan(countysim::compile_plan(s)), out(n) {
+    countysim::DrawWorkspace ws;
+    for (int d = 0; d < n; ++d) {
+      out[d].resize(plan);
+      countysim::simulate_draw(plan, s.seed, static_cast<std::uint64_t>(d), ws, out[d]);
+    }
+  }
+  double input(const countysim::DrawOutput& o, int slot) const { return o.inputs.at(slot); }
+};
 
-// Industrial (or manufacturing) value added of the base year at the mean
-// value-added ratios: what the model subtracts from gdp_base to get R_0.
-double base_value_added(const Scenario& s, bool manufacturing_only) {
-  double va = 0;
-  for (const auto& c : s.clusters)
-    if (!manufacturing_only || c.manufacturing)
-      va += c.value_added_ratio.dist.mean() * c.base_output;
-  return va;
+// Largest relative difference |a - b| / max(|b|, 1e-12) seen by check().
+struct MaxRelError {
+  double worst = 0;
+  void check(double a, double b) {
+    worst = std::max(worst, std::fabs(a - b) / std::max(std::fabs(b), 1e-12));
+  }
+};
+
+// Share of the values at or below x: where x falls in the model's distribution.
+double percentile_of(std::vector<double> v, double x) {
+  return static_cast<double>(std::count_if(v.begin(), v.end(), [&](double y) { return y <= x; })) /
+         static_cast<double>(v.size());
 }
 
 }  // namespace
@@ -66,7 +86,6 @@ TEST_CASE("default scenario loads with the document's horizon and settings", "[d
 
 TEST_CASE("default scenario has the seven 6+1 clusters and the rest of industry", "[default]") {
   const Scenario& s = default_scenario();
-  REQUIRE(s.clusters.size() == 8);
   const std::set<std::string> six_plus_one = {"electronics", "bamboo", "building", "equipment",
                                               "food",        "energy", "chemicals"};
   std::set<std::string> in_group;
@@ -75,57 +94,195 @@ TEST_CASE("default scenario has the seven 6+1 clusters and the rest of industry"
   CHECK(in_group == six_plus_one);
   CHECK(cluster(s, "other").group != "6+1");
 
-  // Power plants are industry but not manufacturing (domain notes).
-  CHECK_FALSE(cluster(s, "energy").manufacturing);
-  for (const auto& c : s.clusters)
-    if (c.id != "energy") CHECK(c.manufacturing);
+  // Power, mining and water supply are industry but not manufacturing
+  // (domain notes); everything else in the clusters is manufacturing.
+  const std::set<std::string> not_manufacturing = {"energy", "other-nonmfg"};
+  for (const auto& c : s.clusters) {
+    INFO("cluster " << c.id);
+    CHECK(c.manufacturing == (not_manufacturing.count(c.id) == 0));
+  }
 
   // Cited fact: bamboo industry output 2021 (Hunan Daily, 2022-11-18).
   CHECK(cluster(s, "bamboo").base_output == Approx(133.15).epsilon(1e-12));
 }
 
-TEST_CASE("default scenario base year reproduces GDP 2021 and a believable industry", "[default]") {
+TEST_CASE("default scenario base year reproduces its cited and stated base figures", "[default]") {
   const Scenario& s = default_scenario();
-  // Cited fact: GDP 2021 about 305 亿元 (county work report, Oct 2021). The model
-  // sets R_0 = gdp_base - sum v_c base_output_c, so GDP_0 = gdp_base exactly.
+  // Cited fact: GDP 2021 about 305 亿元 (county work report, Oct 2021).
   CHECK(s.macro.gdp_base == Approx(305.0).epsilon(1e-12));
 
-  // Derived county industrial output 2021: the zone's 190.65 (2019) grown to
-  // ~218 plus ~160 outside the zone; band 330-430 亿元.
-  const double y0 = total_base_output(s);
-  CHECK(y0 > 330.0);
-  CHECK(y0 < 430.0);
-  // Bamboo alone is 133.15; it cannot be most of the county's industry.
-  CHECK(cluster(s, "bamboo").base_output / y0 < 0.5);
-
-  // Industry VA share of GDP at mean ratios: 27-36% (secondary sector incl.
-  // construction about 35-38% in Hunan counties); manufacturing below the
-  // document's 36% target, which the document sets as a goal not yet met.
-  const double industry_share = base_value_added(s, false) / s.macro.gdp_base;
-  const double manufacturing_share = base_value_added(s, true) / s.macro.gdp_base;
-  CHECK(industry_share > 0.27);
-  CHECK(industry_share < 0.36);
-  CHECK(manufacturing_share < 0.36);
-  CHECK(manufacturing_share > 0.24);
-
-  // Mean VA ratio of industry within the domain's "a quarter to a third" band,
-  // near the zone's 45.16 / 190.65 = 0.237.
-  const double mean_ratio = base_value_added(s, false) / y0;
-  CHECK(mean_ratio > 0.22);
-  CHECK(mean_ratio < 0.30);
-
-  // No draw can make the rest of the economy non-positive: even at the largest
-  // ratios the model allows, R_0 stays above half of GDP.
+  // No draw can make the rest of the economy non-positive: even at the
+  // largest ratios the model allows, R_0 = gdp_base - sum v_c base_c > 0.
   double va_max = 0;
   for (const auto& c : s.clusters) va_max += c.value_added_ratio.dist.support_max() * c.base_output;
-  CHECK(s.macro.gdp_base - va_max > 0.5 * s.macro.gdp_base);
+  CHECK(s.macro.gdp_base - va_max > 0.0);
 
-  // Industrial tax / output at mean rates: between the zone's 0.83% (2019,
-  // bamboo-heavy) and 1.3%; the document's targets (10 on 1000) imply 1.0%.
-  double tax = 0;
-  for (const auto& c : s.clusters) tax += c.tax_rate.dist.mean() * c.base_output;
-  CHECK(tax / y0 > 0.0083);
-  CHECK(tax / y0 < 0.013);
+  // Every draw's base year is the scenario's base: GDP_0 = gdp_base, each
+  // cluster at its base_output, industry their sum, and value added, tax
+  // and shares from that draw's ratios.
+  const Draws draws(s, 200);
+  MaxRelError err;
+  for (const auto& o : draws.out) {
+    double y = 0, va = 0, mva = 0, tax = 0, sei = 0;
+    for (int c = 0; c < draws.plan.clusters; ++c) {
+      const auto& cl = s.clusters[c];
+      const auto& slots = draws.plan.cluster[c];
+      err.check(o.cluster_output[c], cl.base_output);
+      y += cl.base_output;
+      const double v = draws.input(o, slots.value_added_ratio) * cl.base_output;
+      va += v;
+      if (cl.manufacturing) mva += v;
+      tax += draws.input(o, slots.tax_rate) * cl.base_output;
+      sei += cl.strategic_emerging_share * cl.base_output;
+    }
+    err.check(o.metric(countysim::Metric::gdp, 0), s.macro.gdp_base);
+    err.check(o.metric(countysim::Metric::industrial_output, 0), y);
+    err.check(o.metric(countysim::Metric::industrial_value_added, 0), va);
+    err.check(o.metric(countysim::Metric::manufacturing_value_added, 0), mva);
+    err.check(o.metric(countysim::Metric::manufacturing_va_share, 0), mva / s.macro.gdp_base);
+    err.check(o.metric(countysim::Metric::industrial_tax, 0), tax);
+    err.check(o.metric(countysim::Metric::strategic_emerging_share, 0), sei / y);
+  }
+  CHECK(err.worst < 1e-9);
+}
+
+TEST_CASE("default scenario draws obey the accounting identities of every year", "[default]") {
+  using countysim::Metric;
+  const Scenario& s = default_scenario();
+  const Draws draws(s, 500);
+  const int years = draws.plan.years, nc = draws.plan.clusters, np = draws.plan.projects;
+  MaxRelError err;
+  int nonpositive_rest = 0;
+  for (const auto& o : draws.out) {
+    for (int t = 0; t <= years; ++t) {
+      double y = 0, va = 0, mva = 0, tax = 0, emp = 0, sei = 0, digital = 0;
+      for (int c = 0; c < nc; ++c) {
+        const auto& cl = s.clusters[c];
+        const auto& slots = draws.plan.cluster[c];
+        const double yc = o.cluster_output[t * nc + c];
+        const double tau_c = draws.input(o, slots.tax_rate);
+        // Tax: the cluster's rate on all but its projects' direct output,
+        // each project's own rate (or its cluster's) on that (model.md).
+        double direct = 0;
+        for (int p = 0; p < np; ++p) {
+          if (draws.plan.project_cluster[p] != c) continue;
+          const double yp = o.project_output[t * np + p];
+          direct += yp;
+          const int own = draws.plan.project[p].tax_rate;
+          tax += (own >= 0 ? draws.input(o, own) : tau_c) * yp;
+        }
+        tax += tau_c * (yc - direct);
+        const double v = draws.input(o, slots.value_added_ratio) * yc;
+        y += yc;
+        va += v;
+        if (cl.manufacturing) mva += v;
+        emp += o.cluster_employment[t * nc + c];
+        sei += cl.strategic_emerging_share * yc;
+        digital += cl.digital_share * v;
+      }
+      const double gdp = o.metric(Metric::gdp, t);
+      const double rest = gdp - va;  // GDP = rest of the economy + industry VA
+      if (!(rest > 0)) ++nonpositive_rest;
+      err.check(o.metric(Metric::industrial_output, t), y);
+      err.check(o.metric(Metric::industrial_value_added, t), va);
+      err.check(o.metric(Metric::manufacturing_value_added, t), mva);
+      err.check(o.metric(Metric::manufacturing_va_share, t), mva / gdp);
+      err.check(o.metric(Metric::industrial_tax, t), tax);
+      err.check(o.metric(Metric::employment, t), emp);
+      err.check(o.metric(Metric::strategic_emerging_share, t), sei / y);
+      const double delta = draws.input(o, draws.plan.digital_share_of_rest);
+      err.check(o.metric(Metric::digital_core_va_share, t), (digital + delta * rest) / gdp);
+      if (t > 0) {
+        // Credit is what the scenario draws, and the share what it says.
+        err.check(o.metric(Metric::new_loans, t), draws.input(o, draws.plan.new_loans[t - 1]));
+        err.check(o.metric(Metric::manufacturing_loan_share, t),
+                  draws.input(o, draws.plan.loan_share[t - 1]));
+      }
+    }
+  }
+  CHECK(err.worst < 1e-6);  // float sums in a different order
+  CHECK(nonpositive_rest == 0);
+}
+
+// The published 2022 outturns (issue 9, bureau-supplied: GDP 317.93 亿元 with
+// shares 15.9 : 47.9 : 36.2, bamboo 147.28, new loans 41.5) must each be a
+// possible 2022 in the April-2022 view: inside the model's 5-95% band. The
+// industry VA share of GDP is the secondary 47.9% less construction, whose
+// share the scenario assumes at about 10% of GDP (docs/calibration.md).
+TEST_CASE("default scenario puts each published 2022 outturn inside its 90% band", "[default]") {
+  using countysim::Metric;
+  const Scenario& s = default_scenario();
+  const Draws draws(s, 4000);
+  const int y2022 = 2022 - s.base_year;
+  int bamboo = -1;
+  for (int c = 0; c < draws.plan.clusters; ++c)
+    if (s.clusters[c].id == "bamboo") bamboo = c;
+  REQUIRE(bamboo >= 0);
+  std::vector<double> gdp, bam, loans, industry_share;
+  for (const auto& o : draws.out) {
+    gdp.push_back(o.metric(Metric::gdp, y2022));
+    bam.push_back(o.cluster_output[y2022 * draws.plan.clusters + bamboo]);
+    loans.push_back(o.metric(Metric::new_loans, y2022));
+    industry_share.push_back(o.metric(Metric::industrial_value_added, y2022) /
+                             o.metric(Metric::gdp, y2022));
+  }
+  const double construction_share = 0.10;  // the scenario's stated assumption
+  const std::vector<std::pair<const char*, std::pair<std::vector<double>*, double>>> outturns = {
+      {"gdp 317.93", {&gdp, 317.93}},
+      {"bamboo 147.28", {&bam, 147.28}},
+      {"new loans 41.5", {&loans, 41.5}},
+      {"industry VA share 47.9% - construction", {&industry_share, 0.479 - construction_share}}};
+  for (const auto& [name, data] : outturns) {
+    const double q = percentile_of(*data.first, data.second);
+    INFO(name << ": at the model's " << q << " quantile");
+    CHECK(q > 0.05);
+    CHECK(q < 0.95);
+  }
+}
+
+// Each outturn plausible given the other two, not only on its own: the
+// Gaussian law of the draws' logs (mean, covariance) conditioned on the other
+// two outturns (Schur complement) must put it inside its central 95%. The
+// first calibration failed this: one county shock tied low GDP to low bamboo
+// output, and given bamboo and loans it put published GDP at its 1.5th
+// percentile (docs/calibration.md, section 7).
+TEST_CASE("default scenario makes the 2022 outturns plausible together", "[default]") {
+  using countysim::Metric;
+  const Scenario& s = default_scenario();
+  const Draws draws(s, 4000);
+  const int y2022 = 2022 - s.base_year;
+  int bamboo = -1;
+  for (int c = 0; c < draws.plan.clusters; ++c)
+    if (s.clusters[c].id == "bamboo") bamboo = c;
+  REQUIRE(bamboo >= 0);
+  const int n = static_cast<int>(draws.out.size());
+  Eigen::MatrixXd logs(n, 3);
+  for (int d = 0; d < n; ++d) {
+    const auto& o = draws.out[d];
+    logs(d, 0) = std::log(o.metric(Metric::gdp, y2022));
+    logs(d, 1) = std::log(o.cluster_output[y2022 * draws.plan.clusters + bamboo]);
+    logs(d, 2) = std::log(o.metric(Metric::new_loans, y2022));
+  }
+  const Eigen::RowVector3d mean = logs.colwise().mean();
+  const Eigen::MatrixXd centred = logs.rowwise() - mean;
+  const Eigen::Matrix3d cov = centred.transpose() * centred / (n - 1);
+  // source: issue 9 (bureau-supplied outturns)
+  const Eigen::Vector3d y(std::log(317.93), std::log(147.28), std::log(41.5));
+  const char* names[] = {"gdp 317.93", "bamboo 147.28", "new loans 41.5"};
+  for (int i = 0; i < 3; ++i) {
+    const int a = (i + 1) % 3, b = (i + 2) % 3;
+    Eigen::Matrix2d s_gg;
+    s_gg << cov(a, a), cov(a, b), cov(b, a), cov(b, b);
+    const Eigen::Vector2d s_ig(cov(i, a), cov(i, b));
+    const Eigen::Vector2d dev(y(a) - mean(a), y(b) - mean(b));
+    const Eigen::Vector2d w = s_gg.ldlt().solve(s_ig);
+    const double m = mean(i) + w.dot(dev);
+    const double sd = std::sqrt(cov(i, i) - s_ig.dot(w));
+    const double q = 0.5 * std::erfc(-(y(i) - m) / (sd * std::sqrt(2.0)));
+    INFO(names[i] << " given the other two: at the model's " << q << " quantile");
+    CHECK(q > 0.025);
+    CHECK(q < 0.975);
+  }
 }
 
 TEST_CASE("default scenario names every project of the document", "[default]") {
@@ -204,6 +361,88 @@ TEST_CASE("default scenario has every quantitative target of the document", "[de
   CHECK(loans->threshold < 0.5);
   for (const auto& v : s.finance.manufacturing_loan_share.years)
     CHECK(v.dist.mean() < loans->threshold);
+}
+
+// The v2 files (issue 9): taojiang-2022-prices.yaml turns the default's
+// nominal growth into volume growth plus a price index, and
+// taojiang-2024-update.yaml adds what was known by 2024. Checked: the
+// conversion reproduces the default's nominal means (to its stated rounding
+// of half a point), nothing else of the April-2022 view changes, and the
+// update carries the cited outturns and price changes.
+TEST_CASE("the prices file is the default with growth split into volume and price", "[default]") {
+  const Scenario& base = default_scenario();
+  const Scenario s = countysim::load_scenario(scenario_dir + "taojiang-2022-prices.yaml");
+  CHECK(s.schema == "countysim/2");
+  CHECK(s.warnings.empty());
+  CHECK(s.macro.gdp_base == base.macro.gdp_base);
+  CHECK(s.projects.size() == base.projects.size());
+  CHECK(s.targets.size() == base.targets.size());
+  REQUIRE(s.clusters.size() == base.clusters.size());
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    const auto& cl = s.clusters[c];
+    INFO("cluster " << cl.id);
+    CHECK(cl.base_output == base.clusters[c].base_output);
+    REQUIRE(cl.price_index_index >= 0);
+    const auto& index = s.prices[cl.price_index_index].change.years;
+    const auto& volume = cl.growth.years;
+    const auto& nominal = base.clusters[c].growth.years;
+    REQUIRE(volume.size() == nominal.size());
+    REQUIRE(index.size() == nominal.size());
+    double volume_plus_price = 0, nominal_mean = 0;
+    for (std::size_t t = 0; t < nominal.size(); ++t) {
+      volume_plus_price += volume[t].dist.mean() + index[t].dist.mean();
+      nominal_mean += nominal[t].dist.mean();
+    }
+    const double years = static_cast<double>(nominal.size());
+    CHECK(std::fabs(volume_plus_price / years - nominal_mean / years) <= 0.005 + 1e-12);
+  }
+  // The rest of the economy: real growth plus its deflator = the default's
+  // nominal growth, year by year (to 0.1 point: the two are truncated at
+  // different bounds, which moves their means by up to 0.03 point).
+  const auto& real = s.macro.rest_growth.years;
+  const auto& deflator = s.macro.rest_price_change.years;
+  const auto& nominal = base.macro.rest_growth.years;
+  REQUIRE(real.size() == nominal.size());
+  REQUIRE(deflator.size() == nominal.size());
+  for (std::size_t t = 0; t < nominal.size(); ++t)
+    CHECK(real[t].dist.mean() + deflator[t].dist.mean() ==
+          Approx(nominal[t].dist.mean()).margin(1e-3));
+}
+
+TEST_CASE("the 2024 update carries the cited outturns, prices and news", "[default]") {
+  const Scenario& base = default_scenario();
+  const Scenario s = countysim::load_scenario(scenario_dir + "taojiang-2024-update.yaml");
+  CHECK(s.schema == "countysim/2");
+  CHECK(s.warnings.empty());
+  // source: issue 9 (bureau-supplied outturns)
+  const std::map<std::string, double> cited = {
+      {"gdp-2022", 317.93}, {"bamboo-2022", 147.28}, {"loans-2022", 41.5}};
+  for (const auto& [id, value] : cited) {
+    INFO("observation " << id);
+    auto it = std::find_if(s.observed.begin(), s.observed.end(),
+                           [&](const countysim::Observation& o) { return o.id == id; });
+    REQUIRE(it != s.observed.end());
+    CHECK(it->value == value);
+    CHECK(it->year == 2022);
+    CHECK(it->sd > 0.0);
+    CHECK_FALSE(it->source.empty());
+  }
+  // National PPI 2022 +4.1%, 2023 -3.0% (issue 9): known, so constants.
+  auto ppi = std::find_if(s.prices.begin(), s.prices.end(),
+                          [](const countysim::PriceIndex& p) { return p.id == "ppi"; });
+  REQUIRE(ppi != s.prices.end());
+  const int y2022 = 2022 - s.base_year - 1, y2023 = y2022 + 1;
+  CHECK(ppi->change.years.at(y2022).dist.support_min() == Approx(0.041));
+  CHECK(ppi->change.years.at(y2022).dist.support_max() == Approx(0.041));
+  CHECK(ppi->change.years.at(y2023).dist.support_min() == Approx(-0.030));
+  CHECK(ppi->change.years.at(y2023).dist.support_max() == Approx(-0.030));
+  // The chemical park still awaited approval in 2024: its projects cannot
+  // start before 2025 and are less likely than in April 2022.
+  for (const char* id : {"nano-caco3", "jinbo-antimony"}) {
+    INFO("project " << id);
+    CHECK(project(s, id).planned_start_month >= 12 * (2025 - s.base_year - 1));
+    CHECK(project(s, id).success_probability < project(base, id).success_probability);
+  }
 }
 
 TEST_CASE("what-if files change only what they say", "[default]") {

@@ -4,7 +4,7 @@
 Usage:
   /usr/bin/python3 check.py RESULTS.h5 [--year 2022] [--gdp 317.93]
          [--bamboo 147.28] [--loans 41.5] [--cluster bamboo] [--k 400]
-         [--md]
+         [--condition [--sd GDP_SD BAMBOO_SD LOANS_SD] [--ind-va VALUE SD]]
 
 For the three outturns (GDP, the bamboo cluster's gross output, all new
 loans) in one projection year it reports:
@@ -126,6 +126,9 @@ def main():
     ap.add_argument("--sd", type=float, nargs=3, default=[0.01 * 317.93, 4.0, 0.02 * 41.5],
                     metavar=("GDP_SD", "BAMBOO_SD", "LOANS_SD"),
                     help="observation errors s_o for --condition (default: rel_sd 0.01, sd 4, rel_sd 0.02)")
+    ap.add_argument("--ind-va", type=float, nargs=2, metavar=("VALUE", "SD"),
+                    help="with --condition: also observe industrial_value_added in --year "
+                         "(e.g. 120.5 6.5: 47.9%% x 317.93 less ~10%% construction)")
     a = ap.parse_args()
 
     name, X, extra, lw = load(a.results, a.year, a.cluster)
@@ -201,6 +204,12 @@ def main():
     if a.condition:
         sd = np.array(a.sd)
         ll = -0.5 * (((X - y) / sd) ** 2).sum(axis=1)
+        if a.ind_va:
+            if "industrial_value_added" not in extra:
+                sys.exit("--ind-va: no /draws/industrial_value_added in the file")
+            va_y, va_s = a.ind_va
+            ll = ll - 0.5 * ((extra["industrial_value_added"] - va_y) / va_s) ** 2
+            sd = np.append(sd, va_s)
         w = np.exp(ll - ll.max())
         ess = w.sum() ** 2 / (w ** 2).sum()
         print()
