@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../src/report_chart.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"
@@ -482,12 +483,14 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
   for (std::string lang : {"zh", "en"}) {
     fs::path out = dir / ("rep_" + lang);
     write_report(h5, out.string(), lang);
-    std::vector<std::string> stems = {"targets",
+    // No draw meets output-100: the summary names it instead of a chart.
+    CHECK_FALSE(fs::exists(out / "target_output-100.svg"));
+    std::vector<std::string> stems = {"summary",
+                                      "targets",
                                       "fan_industrial_output",
                                       "fan_employment",
                                       "fan_manufacturing_va_share",
                                       "fan_above_scale_firms",
-                                      "target_output-100",
                                       "target_textiles-80",
                                       "target_mfg-share",
                                       "target_firms-100",
@@ -634,4 +637,150 @@ TEST_CASE("report: a results file without a quantile the charts need", "[report]
   CHECK_THROWS_WITH(render_report(d, tmp.file("rep"), Lang::zh, svg_only),
                     h5 + ": the summaries have no 0.05 quantile");
   CHECK(input_kind([&] { render_report(d, tmp.file("rep"), Lang::en, svg_only); }) == "results");
+}
+
+namespace {
+
+ReportData fixture_data(const TempDir& tmp, std::uint64_t draws = 1000) {
+  const std::string h5 = tmp.file("run.h5");
+  write_fixture(h5, draws);
+  ReportData d;
+  {
+    ResultsReader reader(h5);
+    d = load_report_data(reader);
+  }
+  d.source = h5;
+  return d;
+}
+
+std::size_t count_of(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t i = s.find(what); i != std::string::npos; i = s.find(what, i + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("report: chances for the one-page summary never read 0% or 100%", "[report]") {
+  CHECK(format_chance(0) == "<0.1%");
+  CHECK(format_chance(0.0004) == "<0.1%");
+  CHECK(format_chance(0.004) == "0.4%");
+  CHECK(format_chance(0.0995) == "10.0%");  // one decimal up to 10%
+  CHECK(format_chance(0.37) == "37%");
+  CHECK(format_chance(0.95) == "95.0%");
+  CHECK(format_chance(0.9996) == ">99.9%");
+  CHECK(format_chance(0.998) == "99.8%");
+  CHECK(format_chance(1) == ">99.9%");
+  CHECK(chance_words(0, Lang::zh) == "几乎不可能");
+  CHECK(chance_words(0.05, Lang::zh) == "很不可能");
+  CHECK(chance_words(0.2, Lang::en) == "unlikely");
+  CHECK(chance_words(0.5, Lang::en) == "about even");
+  CHECK(chance_words(0.7, Lang::zh) == "可能");
+  CHECK(chance_words(0.95, Lang::en) == "very likely");
+  CHECK(chance_words(0.995, Lang::zh) == "几乎肯定");
+}
+
+TEST_CASE("report: labels wrap instead of being cut", "[report]") {
+  using report_detail::wrap;
+  const std::string label = "新增制造业贷款占比达全市平均水平(假设18%)";
+  const auto lines = wrap(label, 12, 150);
+  CHECK(lines.size() == 2);
+  std::string joined;
+  for (const auto& l : lines) {
+    joined += l;
+    CHECK(svg::text_width(l, 12) <= 150);
+  }
+  CHECK(joined == label);
+  // Latin words stay whole; spaces at a break are dropped.
+  const auto en = wrap("Probability of meeting each target", 12, 100);
+  CHECK(en == std::vector<std::string>{"Probability of", "meeting each", "target"});
+  CHECK(wrap("short", 12, 200) == std::vector<std::string>{"short"});
+}
+
+TEST_CASE("report: the one-page summary, plain and conditioned", "[report]") {
+  TempDir tmp;
+  ReportData d = fixture_data(tmp);
+  auto plain = report_detail::summary_charts(d, Lang::zh);
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].stem == "summary");
+  CHECK(plain[0].doc.width() == 800);
+  CHECK(plain[0].doc.height() == 450);  // 16:9
+  std::string svg = plain[0].doc.str();
+  CHECK(xml_problem(svg) == "");
+  CHECK(svg.find("一页纸") != std::string::npos);
+  CHECK(svg.find("观测前") == std::string::npos);
+  for (const auto& t : d.targets.rows) CHECK(svg.find(">" + t.label + "<") != std::string::npos);
+  CHECK(svg.find("全部目标同时实现") != std::string::npos);
+  CHECK(svg.find("…") == std::string::npos);
+  // Most likely first.
+  std::vector<std::pair<double, std::size_t>> at;
+  for (const auto& t : d.targets.rows) at.push_back({t.probability, svg.find(">" + t.label + "<")});
+  std::sort(at.begin(), at.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  for (std::size_t i = 1; i < at.size(); ++i) CHECK(at[i - 1].first >= at[i].first);
+
+  // Targets no draw met (the fixture's output-100, and now textiles-80):
+  // "<0.1%", never "0%", named in the note, no distribution chart.
+  REQUIRE(d.targets.rows[0].probability == 0);
+  d.targets.rows[1].probability = 0;
+  svg = report_detail::summary_charts(d, Lang::zh)[0].doc.str();
+  CHECK(count_of(svg, ">&lt;0.1%<") == 3);  // two targets and all together
+  CHECK(svg.find(">0%<") == std::string::npos);
+  CHECK(svg.find(">1,000 次模拟中无一达到：工业总产值过百亿、纺织过80亿（不另作分布图）<") !=
+        std::string::npos);
+  std::vector<std::string> target_charts;
+  for (const auto& c : report_detail::run_charts(d, Lang::zh))
+    if (c.stem.rfind("target_", 0) == 0) target_charts.push_back(c.stem);
+  CHECK(target_charts == std::vector<std::string>{"target_mfg-share", "target_firms-100"});
+
+  // Conditioned (v2): the before/after odds and the effective sample size.
+  d.targets.conditioned = true;
+  d.targets.effective_sample_size = 412.4;
+  for (auto& t : d.targets.rows) t.prior_probability = 0.5;
+  d.targets.rows[0].prior_probability = 0.12;
+  d.targets.rows[0].probability = 0.35;
+  d.targets.prior_all_met_probability = 0.0004;
+  svg = report_detail::summary_charts(d, Lang::zh)[0].doc.str();
+  CHECK(xml_problem(svg) == "");
+  CHECK(svg.find("观测前 → 后") != std::string::npos);
+  CHECK(svg.find("已按实际观测值更新（有效样本 412）") != std::string::npos);
+  CHECK(svg.find(">12% → 35%<") != std::string::npos);
+  CHECK(svg.find("&lt;0.1% → ") != std::string::npos);  // the all-targets row
+  const std::string en = report_detail::summary_charts(d, Lang::en)[0].doc.str();
+  CHECK(en.find("Before → after") != std::string::npos);
+  CHECK(en.find("effective sample 412") != std::string::npos);
+}
+
+TEST_CASE("report: project slides hold at most ten projects, names whole", "[report]") {
+  TempDir tmp;
+  ReportData d = fixture_data(tmp);
+  // 23 projects: the fixture's two, repeated, one with a long name.
+  auto grow = [](auto& v, std::size_t n) {
+    const auto first = v;
+    while (v.size() < n) v.push_back(first[v.size() % first.size()]);
+  };
+  grow(d.coords.project, 23);
+  grow(d.coords.project_label, 23);
+  grow(d.coords.project_cluster, 23);
+  grow(d.coords.project_planned_start_month, 23);
+  grow(d.project_start, 23);
+  grow(d.project_production, 23);
+  const std::string long_name = "机械铸件加工基地(新兴管件、红星机械、金沙重工等扩能)二期工程";
+  d.coords.project_label[13] = long_name;
+  const auto charts = report_detail::project_charts(d, Lang::zh);
+  REQUIRE(charts.size() == 3);
+  CHECK(charts[0].stem == "projects");
+  CHECK(charts[2].stem == "projects-3");
+  std::size_t rows = 0;
+  for (const auto& c : charts) {
+    CHECK(c.doc.width() == 800);
+    CHECK(c.doc.height() == 450);
+    const std::string svg = c.doc.str();
+    CHECK(xml_problem(svg) == "");
+    CHECK(svg.find("…") == std::string::npos);
+    rows += count_of(svg, ">印染园二期<") + count_of(svg, ">屋顶光伏<") +
+            count_of(svg, ">" + long_name + "<");
+  }
+  CHECK(rows == 23);
+  CHECK(charts[1].doc.str().find(">" + long_name + "<") != std::string::npos);
+  CHECK(charts[0].doc.str().find("(1/3: 1–10)") != std::string::npos);
 }
