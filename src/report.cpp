@@ -212,9 +212,12 @@ std::vector<std::string> write_study_report(const std::vector<std::string>& path
     data[i].source = paths[i];
     if (data[i].coords.year.empty()) throw RunError(paths[i] + ": results file has no years");
   }
-  auto name_of = [&](std::size_t i) {
-    return i < names.size() && !names[i].empty() ? names[i] : data[i].info.scenario_name;
-  };
+  std::vector<std::string> slide_names;
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    slide_names.push_back(i < names.size() && !names[i].empty() ? names[i]
+                                                                : data[i].info.scenario_name);
+  slide_names = short_run_names(slide_names);
+  auto name_of = [&](std::size_t i) { return slide_names[i]; };
   std::vector<CompareRun> alts;
   std::vector<Comparison> comparisons;
   for (std::size_t i = 1; i < paths.size(); ++i) {

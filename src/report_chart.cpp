@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "countysim/errors.hpp"
@@ -320,8 +321,17 @@ std::vector<std::string> wrap(const std::string& s, double size, double max_widt
     const bool closing = ch == "，" || ch == "。" || ch == "）" || ch == "、" || ch == "：" ||
                          ch == "”" || ch == "；";
     if (!closing && !line.empty() && svg::text_width(line + ch, size) > max_width) {
+      // Opening quotes and brackets go to the next line with what they open.
+      std::string carry;
+      for (const char* open : {"“", "（", "(", "《"}) {
+        const std::size_t n = std::strlen(open);
+        if (line.size() > n && line.compare(line.size() - n, n, open) == 0) {
+          carry = open;
+          line.erase(line.size() - n);
+        }
+      }
       lines.push_back(line);
-      line.clear();
+      line = carry;
     }
     line += ch;
   }

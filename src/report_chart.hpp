@@ -102,6 +102,9 @@ struct CompareRun {
 // The comparison slides: the probabilities of every run with the paired
 // change ("compare-targets", at most five alternatives a slide), and base vs
 // alternative fans of industrial output and the manufacturing VA share.
+// Run names without the prefix they all share up to a separator:
+// "桃江县 · 经济下行" → "经济下行" when every name starts "桃江县 · ".
+std::vector<std::string> short_run_names(std::vector<std::string> names);
 std::vector<Chart> compare_charts(const ReportData& base, const std::string& base_name,
                                   const std::vector<CompareRun>& alts, Lang lang);
 

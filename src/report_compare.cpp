@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "report_chart.hpp"
@@ -48,7 +49,7 @@ Chart targets_slide(const ReportData& base, const std::string& base_name,
                           paired ? ", paired draw by draw (common random numbers)" : ""));
   ch.caption = title;
 
-  const double col_w = na <= 3 ? 130 : 104, gap = 6;
+  const double col_w = na <= 3 ? 120 : 96, gap = 6;
   const double name_w = chart_w - 48 - (col_w + gap) * static_cast<double>(na + 1);
   const double top = 70, head_h = 44, foot = 34;
   const std::size_t nrows = base.targets.rows.size() + 1;
@@ -78,7 +79,7 @@ Chart targets_slide(const ReportData& base, const std::string& base_name,
                      : target_name(base.targets.rows[r], lang),
                  name_w - 4, 2, {11.5, Anchor::start, "#111", true});
     const Likelihood lb = classify_probability(p_base);
-    doc.text(col_x(0), yc + 5, format_chance(p_base), {13.5, Anchor::middle, ink(lb), true});
+    doc.text(col_x(0), yc + 5, format_chance(p_base), {13, Anchor::middle, ink(lb), true});
     for (std::size_t k = 0; k < na; ++k) {
       const Comparison& c = alts[first + k].comparison;
       const CompareRow* row = find_row(c, id);
@@ -95,21 +96,20 @@ Chart targets_slide(const ReportData& base, const std::string& base_name,
         doc.rect(x - col_w / 2, y + 1, col_w, row_h - 2,
                  {row->diff > 0 ? "#e3f1e4" : "#f9e0e0", "none", 0, 1, ""});
       const Likelihood l = classify_probability(row->p_alt);
-      doc.text(x - 4, yc + 5, format_chance(row->p_alt), {13.5, Anchor::end, ink(l), true});
+      doc.text(x, yc + 1, format_chance(row->p_alt), {13, Anchor::middle, ink(l), true});
       const char* tone = !clear ? grey_text : row->diff > 0 ? "#1b5e20" : "#b71c1c";
-      doc.text(
-          x, yc + 4,
-          row->diff == 0 && row->std_error == 0 ? "±0" : change_text(row->diff, row->std_error),
-          {9.5, Anchor::start, tone});
+      doc.text(x, yc + 12,
+               row->diff == 0 && row->std_error == 0 ? tr(lang, "不变", "no change")
+                                                     : change_text(row->diff, row->std_error),
+               {9, Anchor::middle, tone});
     }
     y += row_h;
   }
   doc.line(24, y, chart_w - 24, y, {"none", "#999", 1, 1, ""});
   std::string note =
-      zh ? "底色：变化超过 2 "
-           "个标准误（绿：上升，红：下降）；±0：该方案不影响此目标（每次模拟结果相同）"
-         : "Tint: change beyond 2 standard errors (green up, red down); ±0: the scenario does not "
-           "touch this target (the same in every draw)";
+      zh ? "底色：变化超过 2 个标准误（绿：上升，红：下降）；不变：每次模拟结果都与基准相同"
+         : "Tint: change beyond 2 standard errors (green up, red down); no change: the same "
+           "result as the base in every draw";
   for (std::size_t k = first; k < first + na; ++k)
     if (!alts[k].comparison.paired) {
       note +=
@@ -156,15 +156,20 @@ Chart fan_overlay(const ReportData& base, const std::string& base_name, const Co
   const std::string unit = du.percent ? "%" : du.unit;
   Chart ch{fmt::format("compare-fan_{}-{}", metric, k + 1), "", Document(chart_w, chart_h)};
   Document& doc = ch.doc;
-  std::string title = zh ? fmt::format("{}：{} 与基准", name, alt.name)
-                         : fmt::format("{}: {} vs the base", name, alt.name);
-  header(doc, title,
-         zh ? fmt::format("蓝：基准（{}）中位数及 50%、90% 区间 · 橙：方案中位数、50% 区间与 90% "
-                          "区间边界 · {}{}",
-                          base_name, draws_text(base, lang), unit.empty() ? "" : " · " + unit)
-            : fmt::format("Blue: base ({}) median, 50% and 90% bands · orange: scenario median, "
-                          "50% band and 90% edges · {}{}",
-                          base_name, draws_text(base, lang), unit.empty() ? "" : " · " + unit));
+  const std::string what = unit.empty() ? name
+                           : zh         ? fmt::format("{}（{}）", name, unit)
+                                        : fmt::format("{} ({})", name, unit);
+  std::string title = zh ? fmt::format("{}：“{}”与基准", what, alt.name)
+                         : fmt::format("{}: “{}” vs the base", what, alt.name);
+  (void)base_name;  // named on the comparison table slide
+  header(
+      doc, title,
+      zh ? fmt::format("蓝：基准中位数及 50%、90% 区间 · 橙：方案中位数、50% 区间与 90% 区间边界 "
+                       "· {}",
+                       draws_text(base, lang))
+         : fmt::format("Blue: base median, 50% and 90% bands · orange: scenario median, 50% "
+                       "band and 90% edges · {}",
+                       draws_text(base, lang)));
   ch.caption = title;
 
   Frame f(70, 84, chart_w - 70 - 170, chart_h - 84 - 58, years.front() - 0.2, years[ny - 1] + 0.2,
@@ -174,7 +179,6 @@ Chart fan_overlay(const ReportData& base, const std::string& base_name, const Co
   for (std::size_t y = 0; y < ny; ++y) xt.push_back(years[y]);
   f.x_axis(doc, xt, [](double v) { return fmt::format("{:.0f}", v); });
   f.border(doc);
-  doc.text(24, f.top() - 10, unit, {11, Anchor::start, grey_text});
 
   auto band = [&](const ReportData& d, const MetricSummary& s, double qlo, double qhi,
                   const svg::Style& st) {
@@ -258,6 +262,34 @@ Chart fan_overlay(const ReportData& base, const std::string& base_name, const Co
 }
 
 }  // namespace
+
+std::vector<std::string> short_run_names(std::vector<std::string> names) {
+  if (names.size() < 2) return names;
+  // The longest common prefix in whole characters, e.g. "桃江县".
+  std::size_t n = names[0].size();
+  for (const auto& x : names) {
+    std::size_t k = 0;
+    while (k < n && k < x.size() && x[k] == names[0][k]) ++k;
+    n = k;
+  }
+  while (n > 0 && (static_cast<unsigned char>(names[0][n]) & 0xC0) == 0x80) --n;
+  if (n == 0) return names;
+  // Dropped (with the separator) only where a separator follows it:
+  // "桃江县 · 经济下行" → "经济下行", but "桃江县先进制造业" stays whole.
+  for (auto& x : names) {
+    std::size_t k = n;
+    auto skip = [&](const char* sep) {
+      const std::size_t len = std::strlen(sep);
+      if (x.compare(k, len, sep) != 0) return false;
+      k += len;
+      return true;
+    };
+    while (skip(" ") || skip("·") || skip("：") || skip(":") || skip("-")) {
+    }
+    if (k > n && k < x.size()) x.erase(0, k);
+  }
+  return names;
+}
 
 std::vector<Chart> compare_charts(const ReportData& base, const std::string& base_name,
                                   const std::vector<CompareRun>& alts, Lang lang) {

@@ -91,6 +91,10 @@ Chart project_page(const ReportData& d, Lang lang, std::size_t first, std::size_
           hi, 0, 1);
   std::vector<double> xt;
   for (int m = lo; m <= hi; m += 12) xt.push_back(m);
+  // Row stripes first, under the grid and the horizon line.
+  for (std::size_t p = 1; p < np; p += 2)
+    doc.rect(24, f.top() + row_h * static_cast<double>(p), chart_w - 48, row_h,
+             {"#f6f7f9", "none", 0, 1, ""});
   for (int m = lo; m <= hi; m += 12)
     doc.line(f.px(m), f.top(), f.px(m), f.bottom(), {"none", "#e3e3e3", 1, 1, ""});
   // Year labels in the middle of each year.
@@ -113,7 +117,6 @@ Chart project_page(const ReportData& d, Lang lang, std::size_t first, std::size_
   for (std::size_t p = 0; p < np; ++p) {
     const std::size_t q = first + p;
     const double y0 = f.top() + row_h * static_cast<double>(p), yc = y0 + row_h / 2;
-    if (p % 2 == 1) doc.rect(24, y0, chart_w - 48, row_h, {"#f6f7f9", "none", 0, 1, ""});
     const std::string name = project_name(d, q, lang);
     const double name_w = svg::text_width(name, 12);
     const double size = name_w > label_w - 10 ? 12 * (label_w - 10) / name_w : 12;

@@ -52,6 +52,31 @@ Spread target_spread(const ReportData& d, std::size_t ti) {
   return s;
 }
 
+// A value in a table cell: in English without the long unit ("589.3", not
+// "589.3 (100m yuan)"), which the target value column states.
+std::string cell_value(const ReportData& d, const TargetRow& t, double v, Lang lang) {
+  std::string s = target_value_text(d, t, v, lang);
+  if (lang == Lang::en && !s.empty() && s.back() == ')') {
+    const std::size_t at = s.find(" (");
+    if (at != std::string::npos) s.erase(at);
+  }
+  return s;
+}
+
+// "520.8–664.5 亿元": the unit once, after the upper end.
+std::string range_text(const ReportData& d, const TargetRow& t, const Spread& s, Lang lang) {
+  if (!std::isfinite(s.q05) || !std::isfinite(s.q95)) return "–";
+  std::string lo = cell_value(d, t, s.q05, lang);
+  const std::string hi = cell_value(d, t, s.q95, lang);
+  const std::size_t unit_at = hi.find_first_not_of("0123456789.,-");
+  if (unit_at != std::string::npos) {
+    const std::string unit = hi.substr(unit_at);
+    if (lo.size() > unit.size() && lo.compare(lo.size() - unit.size(), unit.size(), unit) == 0)
+      lo.erase(lo.size() - unit.size());
+  }
+  return lo + "–" + hi;
+}
+
 // "差 188 亿元" / "超 12 亿元"; percentages in points.
 std::string gap_text(const ReportData& d, const TargetRow& t, double median, Lang lang) {
   if (!std::isfinite(median)) return "–";
@@ -62,7 +87,7 @@ std::string gap_text(const ReportData& d, const TargetRow& t, double median, Lan
   if (units == "fraction")
     mag = fmt::format("{:.1f}{}", std::fabs(diff) * 100, lang == Lang::zh ? " 个百分点" : " pt");
   else
-    mag = target_value_text(d, t, std::fabs(diff), lang);
+    mag = cell_value(d, t, std::fabs(diff), lang);
   if (lang == Lang::zh) return (meets ? "超 " : "差 ") + mag;
   return mag + (meets ? " over" : " short");
 }
@@ -105,14 +130,14 @@ std::vector<Chart> summary_charts(const ReportData& d, Lang lang, const std::str
 
     std::vector<Column> cols = {
         {zh ? "目标" : "Target", 0, Anchor::start},
-        {zh ? "目标值" : "Target value", 92, Anchor::end},
+        {zh ? "目标值" : "Target value", zh ? 92.0 : 118.0, Anchor::end},
         {zh ? "中位数" : "Median", 78, Anchor::end},
-        {zh ? "90% 区间" : "90% range", 118, Anchor::end},
-        {zh ? "差距（中位数）" : "Gap (median)", 100, Anchor::end},
+        {zh ? "90% 区间" : "90% range", 96, Anchor::end},
+        {zh ? "差距（中位数）" : "Gap (median)", 96, Anchor::end},
     };
     if (cond) cols.push_back({zh ? "观测前 → 后" : "Before → after", 92, Anchor::end});
     cols.push_back({zh ? "概率" : "Chance", cond ? 56.0 : 62.0, Anchor::end});
-    cols.push_back({zh ? "说法" : "In words", cond ? 78.0 : 98.0, Anchor::start});
+    cols.push_back({zh ? "说法" : "In words", zh ? (cond ? 78.0 : 98.0) : 128.0, Anchor::start});
     double used = 0;
     for (const auto& c : cols) used += c.width + 10;
     cols[0].width = chart_w - 48 - used;
@@ -153,12 +178,8 @@ std::vector<Chart> summary_charts(const ReportData& d, Lang lang, const std::str
       doc.text(cx(1), yc - 2, cond_text, {11.5, Anchor::end, "#111"});
       doc.text(cx(1), yc + 11, zh ? fmt::format("{} 年", t.year) : fmt::format("in {}", t.year),
                {9.5, Anchor::end, grey_text});
-      doc.text(cx(2), yc + 4, target_value_text(d, t, s.q50, lang), {11.5, Anchor::end, "#111"});
-      doc.text(cx(3), yc + 4,
-               std::isfinite(s.q05) ? target_value_text(d, t, s.q05, lang) + " – " +
-                                          target_value_text(d, t, s.q95, lang)
-                                    : "–",
-               {10.5, Anchor::end, "#333"});
+      doc.text(cx(2), yc + 4, cell_value(d, t, s.q50, lang), {11.5, Anchor::end, "#111"});
+      doc.text(cx(3), yc + 4, range_text(d, t, s, lang), {11, Anchor::end, "#333"});
       doc.text(cx(4), yc + 4, gap_text(d, t, s.q50, lang), {11, Anchor::end, "#333"});
       chance_cells(yc, t.probability, t.prior_probability, cond);
       y += row_h;
