@@ -26,6 +26,55 @@ std::string heat_colour(double p) {
   return fmt::format("#{:02x}{:02x}{:02x}", r, g, b);
 }
 
+// A lever's path as the audience reads it ("finance.manufacturing_loan_share"
+// → "新增贷款中制造业的占比"); unknown paths stay as written.
+std::string lever_name(const std::string& path, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  auto part = [&](std::size_t k) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < k && at != std::string::npos; ++i) {
+      at = path.find('.', at);
+      if (at != std::string::npos) ++at;
+    }
+    if (at == std::string::npos) return std::string();
+    return path.substr(at, path.find('.', at) - at);
+  };
+  const std::string head = part(0), id = part(1), last = path.substr(path.rfind('.') + 1);
+  if (path == "finance.manufacturing_loan_share")
+    return zh ? "新增贷款中制造业的占比" : "Manufacturing share of new loans";
+  if (path == "finance.new_loans")
+    return zh ? "每年新增贷款（亿元）" : "New loans a year (100m yuan)";
+  if (path == "land.supply_mu")
+    return zh ? "每年新供工业用地（亩）" : "Industrial land supplied a year (mu)";
+  if (path == "macro.rest_growth")
+    return zh ? "其余经济增长率" : "Growth of the rest of the economy";
+  if (head == "projects" && last == "success_probability")
+    return zh ? "项目 " + id + " 成功概率" : "Success probability of project " + id;
+  if (head == "projects" && last == "construction_months")
+    return zh ? "项目 " + id + " 建设期（月）" : "Construction months of project " + id;
+  if (head == "clusters" && last == "growth")
+    return zh ? "集群 " + id + " 增长率" : "Growth of cluster " + id;
+  return path;
+}
+
+// Shares, probabilities and rates read as percentages ("10%", not "0.1").
+bool lever_is_fraction(const SweepAxis& ax) {
+  const std::string last = ax.path.substr(ax.path.rfind('.') + 1);
+  const bool named =
+      last.find("share") != std::string::npos || last.find("probability") != std::string::npos ||
+      last.find("growth") != std::string::npos || last.find("rate") != std::string::npos;
+  return named && std::all_of(ax.values.begin(), ax.values.end(),
+                              [](double v) { return v >= -1 && v <= 1; });
+}
+
+std::string lever_value(const SweepAxis& ax, double v, int decimals) {
+  if (lever_is_fraction(ax)) {
+    const int d = std::max(0, decimals - 2);
+    return svg::fixed(v * 100, d) + "%";
+  }
+  return svg::fixed(v, decimals);
+}
+
 }  // namespace
 
 Chart sweep_lines(const SweepResult& r, Lang lang) {
@@ -41,9 +90,10 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
   const svg::Ticks xt = svg::nice_ticks(x_lo, x_hi);
   Chart chart{"sweep-lines", ax.path, Document(800, 450 + 18.0 * ((nt + 2) / 3))};
   Document& doc = chart.doc;
-  doc.title(zh ? "达标概率随 " + ax.path + " 的变化" : "Target probabilities against " + ax.path);
+  const std::string lever = lever_name(ax.path, lang);
+  doc.title(zh ? "达标概率随" + lever + "的变化" : "Target probabilities against " + lever);
   const svg::Frame fr(70, 50, 690, 320, x_lo, x_hi, 0, 1);
-  doc.text(70, 28, zh ? "各目标达成概率 × " + ax.path : "Probability of each target by " + ax.path,
+  doc.text(70, 28, zh ? "各目标达成概率 × " + lever : "Probability of each target by " + lever,
            {16, svg::Anchor::start, "#222", true});
   fr.y_axis(doc, {0, 0.2, 0.4, 0.6, 0.8, 1.0},
             [](double v) { return fmt::format("{:.0f}%", 100 * v); });
@@ -51,8 +101,8 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
   for (double v : xt.values)
     if (v >= x_lo - 1e-9 * (x_hi - x_lo) && v <= x_hi + 1e-9 * (x_hi - x_lo)) xs.push_back(v);
   fr.x_axis(
-      doc, xs, [&](double v) { return svg::fixed(v, xt.decimals); }, true);
-  doc.text((fr.left() + fr.right()) / 2, fr.bottom() + 38, ax.path,
+      doc, xs, [&](double v) { return lever_value(ax, v, xt.decimals); }, true);
+  doc.text((fr.left() + fr.right()) / 2, fr.bottom() + 38, lever,
            {13, svg::Anchor::middle, "#444"});
   std::vector<std::size_t> order(ax.values.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -67,7 +117,10 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
     for (const auto& p : pts) doc.circle(p.first, p.second, 3, {colour, "none", 1, 1, ""});
     const double lx = 70 + 240.0 * (k % 3), ly = fr.bottom() + 62 + 18.0 * (k / 3);
     doc.line(lx, ly - 4, lx + 18, ly - 4, {"none", colour, 2, 1, ""});
-    doc.text(lx + 24, ly, r.target_ids[k], {12, svg::Anchor::start, "#222"});
+    const std::string name = zh && k < r.target_labels.size() && !r.target_labels[k].empty()
+                                 ? r.target_labels[k]
+                                 : r.target_ids[k];
+    doc.text(lx + 24, ly, fit(name, 12, 210), {12, svg::Anchor::start, "#222"});
   }
   fr.border(doc);
   return chart;
@@ -80,6 +133,10 @@ Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang) {
   const double left = 120, top = 60, width = 600, height = 320;
   const double cw = width / static_cast<double>(n1), ch = height / static_cast<double>(n0);
   const std::string& label = r.target_labels.at(target);
+  auto axis_value = [](const SweepAxis& ax, double v) {
+    if (!lever_is_fraction(ax)) return fmt::format("{:g}", v);
+    return fmt::format("{:g}%", std::round(v * 1e6) / 1e4);
+  };
   Chart chart{fmt::format("sweep-heat-{}", r.target_ids.at(target)),
               r.target_ids[target] + " " + label, Document(800, 450)};
   Document& doc = chart.doc;
@@ -96,15 +153,29 @@ Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang) {
                {12, svg::Anchor::middle, p > 0.55 ? "#ffffff" : "#222"});
     }
   for (std::size_t j = 0; j < n1; ++j)
-    doc.text(left + cw * (j + 0.5), top + height + 18, fmt::format("{:g}", a1.values[j]),
+    doc.text(left + cw * (j + 0.5), top + height + 18, axis_value(a1, a1.values[j]),
              {12, svg::Anchor::middle, "#444"});
   for (std::size_t i = 0; i < n0; ++i)
-    doc.text(left - 8, top + ch * (i + 0.5) + 4, fmt::format("{:g}", a0.values[i]),
+    doc.text(left - 8, top + ch * (i + 0.5) + 4, axis_value(a0, a0.values[i]),
              {12, svg::Anchor::end, "#444"});
-  doc.text(left + width / 2, top + height + 42, a1.path, {13, svg::Anchor::middle, "#444"});
+  doc.text(left + width / 2, top + height + 42, lever_name(a1.path, lang),
+           {13, svg::Anchor::middle, "#444"});
   svg::TextStyle vertical{13, svg::Anchor::middle, "#444"};
   vertical.rotate = -90;
-  doc.text(24, top + height / 2, a0.path, vertical);
+  doc.text(24, top + height / 2, lever_name(a0.path, lang), vertical);
+  // Colour key, right of the grid: 0% to 100% (drawn with lines, so the
+  // grid's cells stay the only rectangles).
+  const double kx = left + width + 22, kw = 14;
+  for (int k = 0; k < 50; ++k) {
+    const double p = (k + 0.5) / 50.0, y = top + height - height * (k + 0.5) / 50.0;
+    doc.line(kx, y, kx + kw, y, {"none", heat_colour(p), height / 50.0 + 0.6, 1, ""});
+  }
+  for (int k = 0; k <= 4; ++k) {
+    const double y = top + height - height * k / 4.0;
+    doc.line(kx + kw, y, kx + kw + 4, y, {"none", "#666", 1, 1, ""});
+    doc.text(kx + kw + 7, y + 4, fmt::format("{}%", 25 * k), {11, svg::Anchor::start, "#444"});
+  }
+  doc.text(kx, top - 8, zh ? "达标概率" : "probability", {11, svg::Anchor::start, "#444"});
   return chart;
 }
 

@@ -96,10 +96,11 @@ TEST_CASE("batch: every bad file is listed before anything runs", "[batch]") {
   } catch (const InputError& e) {
     REQUIRE(e.diagnostics().size() == 2);
     CHECK(e.kind() == InputKind::scenario);
-    CHECK(e.diagnostics()[0].file == (s.whatif / "bad-a.yaml").string());
-    CHECK(e.diagnostics()[1].file == (s.whatif / "bad-b.yaml").string());
-    CHECK(e.diagnostics()[0].pos.line == 4);
-    CHECK(e.diagnostics()[1].pos.line == 3);
+    CHECK(e.diagnostics()[0].to_string() ==
+          (s.whatif / "bad-a.yaml").string() +
+              ":4:20: finance.reference_share: 2 looks like a percentage; write 0.02 for 2%");
+    CHECK(e.diagnostics()[1].to_string() ==
+          (s.whatif / "bad-b.yaml").string() + ":3:1: unknown key 'nmae'; did you mean 'name'?");
   }
   CHECK_FALSE(fs::exists(o.out_dir));  // nothing written
 }
