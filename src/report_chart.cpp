@@ -393,7 +393,7 @@ std::string draws_text(const ReportData& d, Lang lang) {
 
 // "P = 37%", "P > 99%", "P < 1%".
 std::string p_equals(double p) {
-  std::string f = format_probability(p);
+  std::string f = format_chance(p);
   return f[0] == '<' || f[0] == '>' ? "P " + f.substr(0, 1) + " " + f.substr(1) : "P = " + f;
 }
 

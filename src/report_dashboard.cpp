@@ -52,7 +52,7 @@ Chart dashboard_chart(const ReportData& d, Lang lang) {
       doc.line(f.px(lo), yc - 6, f.px(lo), yc + 6, w);
       doc.line(f.px(hi), yc - 6, f.px(hi), yc + 6, w);
     }
-    std::string txt = format_probability(p);
+    std::string txt = format_chance(p);  // "<0.1%", never "0%"
     doc.text(f.right() + 10, yc - 1, txt, {16, Anchor::start, ink(l), true});
     if (ci)
       doc.text(f.right() + 10 + svg::text_width(txt, 16) * 1.1 + 8, yc - 1, interval_text(lo, hi),

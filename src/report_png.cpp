@@ -179,9 +179,14 @@ void write_pdf(const std::vector<std::string>& svgs, const std::string& pdf_path
     throw RunError(
         fmt::format("{}: cannot create a folder for the pages: {}", pages.string(), ec.message()));
   try {
+    // Consecutive slides of one size share an rsvg-convert (a multi-page
+    // PDF): most slides are 800 x 450, and each process start costs more
+    // than a page.
     std::vector<Job> jobs;
-    for (std::size_t i = 0; i < svgs.size(); ++i) {
+    for (std::size_t i = 0; i < svgs.size();) {
       const auto [w, h] = report_detail::svg_size(svgs[i]);
+      std::size_t end = i + 1;
+      while (end < svgs.size() && report_detail::svg_size(svgs[end]) == std::make_pair(w, h)) ++end;
       const double z = std::min(chart_w / w, chart_h / h);
       Job j;
       j.svg = svgs[i];
@@ -201,9 +206,10 @@ void write_pdf(const std::vector<std::string>& svgs, const std::string& pdf_path
                 "--top",
                 fmt::format("{:.2f}", (chart_h - h * z) / 2),
                 "-o",
-                j.png,
-                j.svg};
+                j.png};
+      for (std::size_t k = i; k < end; ++k) j.args.push_back(svgs[k]);
       jobs.push_back(std::move(j));
+      i = end;
     }
     report_detail::run_all(jobs);
     Job unite;
