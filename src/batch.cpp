@@ -235,9 +235,11 @@ std::string format_study_table(const std::vector<std::string>& names,
       else
         for (const auto& x : c.rows)
           if (x.id == ids[i]) r = &x;
-      row.push_back(
-          r ? fmt::format("{} ({:+.1f} ± {:.1f})", pct(r->p_alt), r->diff * 100, r->std_error * 100)
-            : "–");
+      // Two decimals below one point: a small clear change is not "+0.0 ± 0.0".
+      const int dec = r && std::fabs(r->diff) < 0.01 ? 2 : 1;
+      row.push_back(r ? fmt::format("{} ({:+.{}f} ± {:.{}f})", pct(r->p_alt), r->diff * 100, dec,
+                                    r->std_error * 100, dec)
+                      : "–");
     }
     rows.push_back(row);
   }

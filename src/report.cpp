@@ -12,6 +12,7 @@
 #include "countysim/csv.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/metrics.hpp"
+#include "countysim/utf8.hpp"
 #include "report_chart.hpp"
 #include "report_explain.hpp"
 
@@ -213,9 +214,12 @@ std::vector<std::string> write_study_report(const std::vector<std::string>& path
     if (data[i].coords.year.empty()) throw RunError(paths[i] + ": results file has no years");
   }
   std::vector<std::string> slide_names;
-  for (std::size_t i = 0; i < paths.size(); ++i)
-    slide_names.push_back(i < names.size() && !names[i].empty() ? names[i]
-                                                                : data[i].info.scenario_name);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    std::string n = i < names.size() && !names[i].empty() ? names[i] : data[i].info.scenario_name;
+    // English slides name a run with a Chinese scenario name by its file.
+    if (lang == Lang::en && !utf8::is_ascii(n)) n = fs::path(paths[i]).stem().string();
+    slide_names.push_back(n);
+  }
   slide_names = short_run_names(slide_names);
   auto name_of = [&](std::size_t i) { return slide_names[i]; };
   std::vector<CompareRun> alts;

@@ -18,8 +18,10 @@ constexpr const char* alt_band = "#fdae6b";
 constexpr std::size_t alts_per_slide = 5;
 
 // "+4.1 ± 0.3 pt" (percentage points).
+// Two decimals below one point, so a small but clear change does not read "+0.0 ± 0.0".
 std::string change_text(double diff, double se) {
-  return fmt::format("{:+.1f} ± {:.1f} pt", diff * 100, se * 100);
+  const int dec = std::fabs(diff) < 0.01 ? 2 : 1;
+  return fmt::format("{:+.{}f} ± {:.{}f} pt", diff * 100, dec, se * 100, dec);
 }
 
 const CompareRow* find_row(const Comparison& c, const std::string& id) {
@@ -160,7 +162,7 @@ Chart fan_overlay(const ReportData& base, const std::string& base_name, const Co
                            : zh         ? fmt::format("{}（{}）", name, unit)
                                         : fmt::format("{} ({})", name, unit);
   std::string title = zh ? fmt::format("{}：“{}”与基准", what, alt.name)
-                         : fmt::format("{}: “{}” vs the base", what, alt.name);
+                         : fmt::format("{}: {} vs the base", what, alt.name);
   (void)base_name;  // named on the comparison table slide
   header(
       doc, title,

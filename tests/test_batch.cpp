@@ -147,7 +147,7 @@ TEST_CASE("batch: common random numbers, comparison table and CSV, --resume", "[
   const fs::path study = o.out_dir;
   CHECK(slurp(study / "comparison.txt") == r.table);
   CHECK(r.table.find("base") != std::string::npos);
-  CHECK(r.table.find("(+0.0 ± 0.0)") != std::string::npos);
+  CHECK(r.table.find("(+0.00 ± 0.00)") != std::string::npos);  // the unchanged what-if
   CHECK(slurp(study / "batch.txt") ==
         "base\tresults/base.h5\nloans\tresults/loans.h5\nsame\tresults/same.h5\n");
   const std::string csv = slurp(study / "comparison.csv");
