@@ -468,6 +468,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "countysim: {}\n", e.what());
     return 2;
   } catch (const cs::Interrupted&) {
+    if (*batch) {
+      // The runs a batch finished stay; --resume skips them.
+      fmt::print(stderr,
+                 "\ncountysim: interrupted; the runs finished so far are kept in {}/results "
+                 "(rerun with --resume to continue)\n",
+                 output);
+      return 130;
+    }
     fmt::print(stderr, "\ncountysim: interrupted; no results were written\n");
     return 130;
   } catch (const cs::RunError& e) {
