@@ -88,7 +88,7 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
     x_hi += 1;
   }
   const svg::Ticks xt = svg::nice_ticks(x_lo, x_hi);
-  Chart chart{"sweep-lines", ax.path, Document(800, 450 + 18.0 * ((nt + 2) / 3))};
+  Chart chart{"sweep-lines", ax.path, Document(800, 450 + 18.0 * ((nt + 1) / 2))};
   Document& doc = chart.doc;
   const std::string lever = lever_name(ax.path, lang);
   doc.title(zh ? "达标概率随" + lever + "的变化" : "Target probabilities against " + lever);
@@ -108,19 +108,48 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return ax.values[a] < ax.values[b]; });
+  // Targets at 0% at every point would draw lines on top of each other on
+  // the axis: when there are several, they go into a note instead.
+  std::vector<std::size_t> drawn, at_zero;
   for (std::size_t k = 0; k < nt; ++k) {
+    bool zero = true;
+    for (std::size_t i = 0; i < ax.values.size(); ++i)
+      zero = zero && r.probability[i * nt + k] == 0;
+    (zero ? at_zero : drawn).push_back(k);
+  }
+  if (at_zero.size() < 2)
+    drawn.insert(drawn.end(), at_zero.begin(), at_zero.end()), at_zero.clear();
+  std::sort(drawn.begin(), drawn.end());
+  auto name_of = [&](std::size_t k) {
+    return zh && k < r.target_labels.size() && !r.target_labels[k].empty() ? r.target_labels[k]
+                                                                           : r.target_ids[k];
+  };
+  for (std::size_t slot = 0; slot < drawn.size(); ++slot) {
+    const std::size_t k = drawn[slot];
     const char* colour = kLineColours[k % 10];
     std::vector<svg::Point> pts;
     for (std::size_t i : order)
       pts.emplace_back(fr.px(ax.values[i]), fr.py(r.probability[i * nt + k]));
     doc.polyline(pts, {"none", colour, 2, 1, k >= 10 ? "6 4" : ""});
     for (const auto& p : pts) doc.circle(p.first, p.second, 3, {colour, "none", 1, 1, ""});
-    const double lx = 70 + 240.0 * (k % 3), ly = fr.bottom() + 62 + 18.0 * (k / 3);
+    // Two columns; a long name shrinks rather than losing its end ("(假设18%)").
+    const double lx = 70 + 345.0 * (slot % 2), ly = fr.bottom() + 62 + 18.0 * (slot / 2);
     doc.line(lx, ly - 4, lx + 18, ly - 4, {"none", colour, 2, 1, ""});
-    const std::string name = zh && k < r.target_labels.size() && !r.target_labels[k].empty()
-                                 ? r.target_labels[k]
-                                 : r.target_ids[k];
-    doc.text(lx + 24, ly, fit(name, 12, 210), {12, svg::Anchor::start, "#222"});
+    const std::string name = name_of(k);
+    const double w = svg::text_width(name, 12);
+    doc.text(lx + 24, ly, name, {w > 315 ? 12 * 315 / w : 12, svg::Anchor::start, "#222"});
+  }
+  if (!at_zero.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < at_zero.size(); ++i)
+      names += (i ? (zh ? "、" : ", ") : "") + name_of(at_zero[i]);
+    const std::string note =
+        zh ? "各取值下均为 0%（未画线）：" + names : "0% at every value (no line drawn): " + names;
+    double ny = fr.bottom() + 62 + 18.0 * static_cast<double>((drawn.size() + 1) / 2);
+    for (const auto& line : wrap(note, 11, 690)) {
+      doc.text(70, ny, line, {11, svg::Anchor::start, grey_text});
+      ny += 14;
+    }
   }
   fr.border(doc);
   return chart;

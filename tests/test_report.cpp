@@ -784,3 +784,36 @@ TEST_CASE("report: project slides hold at most ten projects, names whole", "[rep
   CHECK(charts[1].doc.str().find(">" + long_name + "<") != std::string::npos);
   CHECK(charts[0].doc.str().find("(1/3: 1–10)") != std::string::npos);
 }
+
+TEST_CASE("report: sweep charts name the lever, write shares as percentages, fold 0% lines",
+          "[report]") {
+  SweepResult r;
+  r.scenario_name = "示例";
+  r.axes = {{"finance.manufacturing_loan_share", {0.1, 0.2, 0.3}}};
+  r.target_ids = {"loan-share", "output-1000", "tax-10"};
+  r.target_labels = {"新增制造业贷款占比达全市平均水平(假设18%)", "工业总产值突破千亿",
+                     "工业税收突破十亿元"};
+  r.probability = {0, 0, 0, 1, 0, 0, 1, 0, 0};  // [point, target]
+  const std::string zh = sweep_line_chart(r, true);
+  CHECK(xml_problem(zh) == "");
+  CHECK(count_of(zh, "<polyline") == 1);  // the two 0% lines folded into the note
+  CHECK(zh.find(">各取值下均为 0%（未画线）：工业总产值突破千亿、工业税收突破十亿元<") !=
+        std::string::npos);
+  CHECK(zh.find(">新增贷款中制造业的占比<") != std::string::npos);
+  CHECK(zh.find(">20%<") != std::string::npos);  // the lever in percent, not 0.2
+  CHECK(zh.find(">新增制造业贷款占比达全市平均水平(假设18%)<") != std::string::npos);
+  CHECK(zh.find("…") == std::string::npos);
+  const std::string en = sweep_line_chart(r, false);
+  CHECK(en.find(">0% at every value (no line drawn): output-1000, tax-10<") != std::string::npos);
+  CHECK(en.find(">Manufacturing share of new loans<") != std::string::npos);
+
+  r.axes.push_back({"land.supply_mu", {500, 900}});
+  r.probability.assign(3 * 2 * 3, 0.5);
+  r.all_met.assign(6, 0);
+  const std::string heat = sweep_heat_map(r, 0, true);
+  CHECK(xml_problem(heat) == "");
+  CHECK(heat.find(">每年新供工业用地（亩）<") != std::string::npos);
+  CHECK(heat.find(">30%<") != std::string::npos);
+  CHECK(heat.find(">100%<") != std::string::npos);  // the colour key's top
+  CHECK(count_of(heat, "<rect") == 1 + 3 * 2);      // the key is drawn with lines
+}
