@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
+#include "countysim/yaml_tree.hpp"
 #include "report_chart.hpp"
 
 namespace countysim {
@@ -75,6 +78,67 @@ std::string lever_value(const SweepAxis& ax, double v, int decimals) {
   return svg::fixed(v, decimals);
 }
 
+// The lever's value in the swept scenario (its merged text), to mark on the
+// chart: a number as written, or a distribution's mean (normal, beta,
+// uniform, triangular, PERT) or median (lognormal); "mean" tells which.
+// Nothing for per-year values or unknown paths.
+struct Current {
+  double value = 0;
+  bool mean = false;
+};
+std::optional<Current> current_value(const std::string& yaml_text, const std::string& path) {
+  if (yaml_text.empty()) return std::nullopt;
+  yaml::Report report;
+  const int src = report.add_source("scenario");
+  const auto root = yaml::parse(yaml_text, src, report);
+  if (!root || report.has_errors()) return std::nullopt;
+  const yaml::Node* n = &*root;
+  std::size_t from = 0;
+  while (n && from <= path.size()) {
+    const std::size_t dot = std::min(path.find('.', from), path.size());
+    const std::string key = path.substr(from, dot - from);
+    from = dot + 1;
+    if (n->is_map()) {
+      n = n->find(key);
+    } else if (n->is_sequence()) {  // clusters and projects: the item with this id
+      const yaml::Node* hit = nullptr;
+      for (const auto& item : n->items)
+        if (const yaml::Node* id = item.is_map() ? item.find("id") : nullptr; id && id->text == key)
+          hit = &item;
+      n = hit;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!n) return std::nullopt;
+  auto num = [](const yaml::Node* x, double& out) {
+    if (!x || !x->is_scalar()) return false;
+    char* end = nullptr;
+    out = std::strtod(x->text.c_str(), &end);
+    return end != x->text.c_str() && *end == '\0';
+  };
+  double v = 0;
+  if (num(n, v)) return Current{v, false};
+  if (!n->is_map() || !n->find("dist")) return std::nullopt;
+  const std::string dist = n->find("dist")->text;
+  double a = 0, b = 0, c = 0;
+  if (dist == "normal" && num(n->find("mean"), a)) return Current{a, true};
+  if (dist == "lognormal" && num(n->find("median"), a)) return Current{a, true};
+  if (dist == "beta" && num(n->find("alpha"), a) && num(n->find("beta"), b) && a + b > 0)
+    return Current{a / (a + b), true};
+  if (dist == "uniform" && num(n->find("min"), a) && num(n->find("max"), b))
+    return Current{(a + b) / 2, true};
+  if ((dist == "triangular" || dist == "pert") && num(n->find("min"), a) &&
+      num(n->find("mode"), b) && num(n->find("max"), c))
+    return Current{dist == "pert" ? (a + 4 * b + c) / 6 : (a + b + c) / 3, true};
+  return std::nullopt;
+}
+
+std::string current_label(const Current& c, const std::string& value, Lang lang) {
+  if (lang == Lang::zh) return (c.mean ? "当前（均值）" : "当前 ") + value;
+  return (c.mean ? "current (mean) " : "current ") + value;
+}
+
 }  // namespace
 
 Chart sweep_lines(const SweepResult& r, Lang lang) {
@@ -104,6 +168,17 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
       doc, xs, [&](double v) { return lever_value(ax, v, xt.decimals); }, true);
   doc.text((fr.left() + fr.right()) / 2, fr.bottom() + 38, lever,
            {13, svg::Anchor::middle, "#444"});
+  // The scenario's own value of the lever, when it lies on the axis.
+  if (const auto cur = current_value(r.scenario_yaml, ax.path);
+      cur && cur->value >= x_lo && cur->value <= x_hi) {
+    const double x = fr.px(cur->value);
+    doc.line(x, fr.top(), x, fr.bottom(), {"none", "#444", 1.5, 1, "5 4"});
+    TextStyle ts{11, x > (fr.left() + fr.right()) / 2 ? svg::Anchor::end : svg::Anchor::start,
+                 "#333", true};
+    ts.halo = true;
+    doc.text(x + (ts.anchor == svg::Anchor::end ? -5 : 5), fr.top() + 14,
+             current_label(*cur, lever_value(ax, cur->value, xt.decimals + 1), lang), ts);
+  }
   std::vector<std::size_t> order(ax.values.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
@@ -187,6 +262,39 @@ Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang) {
   for (std::size_t i = 0; i < n0; ++i)
     doc.text(left - 8, top + ch * (i + 0.5) + 4, axis_value(a0, a0.values[i]),
              {12, svg::Anchor::end, "#444"});
+  // The scenario's own value of each lever, marked beside its axis.
+  if (const auto cur = current_value(r.scenario_yaml, a1.path)) {
+    const auto lo = std::min_element(a1.values.begin(), a1.values.end());
+    const auto hi = std::max_element(a1.values.begin(), a1.values.end());
+    if (n1 > 1 && cur->value >= *lo && cur->value <= *hi) {
+      // Cells are evenly spaced by index: place the mark between the neighbours.
+      double pos = 0;
+      for (std::size_t j = 0; j + 1 < n1; ++j)
+        if ((cur->value - a1.values[j]) * (cur->value - a1.values[j + 1]) <= 0 &&
+            a1.values[j + 1] != a1.values[j])
+          pos = j + (cur->value - a1.values[j]) / (a1.values[j + 1] - a1.values[j]);
+      const double x = left + cw * (pos + 0.5);
+      doc.polygon({{x, top - 2}, {x - 5, top - 10}, {x + 5, top - 10}}, {"#333", "none", 0, 1, ""});
+      doc.text(x + 8, top - 3, current_label(*cur, axis_value(a1, cur->value), lang),
+               {10, svg::Anchor::start, "#333"});
+    }
+  }
+  if (const auto cur = current_value(r.scenario_yaml, a0.path)) {
+    const auto lo = std::min_element(a0.values.begin(), a0.values.end());
+    const auto hi = std::max_element(a0.values.begin(), a0.values.end());
+    if (n0 > 1 && cur->value >= *lo && cur->value <= *hi) {
+      double pos = 0;
+      for (std::size_t i = 0; i + 1 < n0; ++i)
+        if ((cur->value - a0.values[i]) * (cur->value - a0.values[i + 1]) <= 0 &&
+            a0.values[i + 1] != a0.values[i])
+          pos = i + (cur->value - a0.values[i]) / (a0.values[i + 1] - a0.values[i]);
+      const double y = top + ch * (pos + 0.5);
+      doc.polygon({{left - 52, y}, {left - 60, y - 5}, {left - 60, y + 5}},
+                  {"#333", "none", 0, 1, ""});
+      doc.text(24, top + height + 42, "▶ " + current_label(*cur, axis_value(a0, cur->value), lang),
+               {10, svg::Anchor::start, "#333"});
+    }
+  }
   doc.text(left + width / 2, top + height + 42, lever_name(a1.path, lang),
            {13, svg::Anchor::middle, "#444"});
   svg::TextStyle vertical{13, svg::Anchor::middle, "#444"};

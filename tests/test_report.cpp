@@ -807,6 +807,15 @@ TEST_CASE("report: sweep charts name the lever, write shares as percentages, fol
   CHECK(en.find(">0% at every value (no line drawn): output-1000, tax-10<") != std::string::npos);
   CHECK(en.find(">Manufacturing share of new loans<") != std::string::npos);
 
+  // The scenario's own value is marked: a distribution by its mean.
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: {dist: beta, alpha: 15, beta: 85}\n";
+  CHECK(sweep_line_chart(r, true).find(">当前（均值）15.0%<") != std::string::npos);
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.25\n";
+  CHECK(sweep_line_chart(r, false).find(">current 25.0%<") != std::string::npos);
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.5\n";  // off the axis: no mark
+  CHECK(sweep_line_chart(r, false).find(">current") == std::string::npos);
+
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.25\nland: {supply_mu: 700}\n";
   r.axes.push_back({"land.supply_mu", {500, 900}});
   r.probability.assign(3 * 2 * 3, 0.5);
   r.all_met.assign(6, 0);
@@ -816,4 +825,6 @@ TEST_CASE("report: sweep charts name the lever, write shares as percentages, fol
   CHECK(heat.find(">30%<") != std::string::npos);
   CHECK(heat.find(">100%<") != std::string::npos);  // the colour key's top
   CHECK(count_of(heat, "<rect") == 1 + 3 * 2);      // the key is drawn with lines
+  CHECK(heat.find(">当前 700<") != std::string::npos);
+  CHECK(heat.find(">▶ 当前 25%<") != std::string::npos);
 }
