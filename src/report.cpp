@@ -133,12 +133,12 @@ std::vector<std::string> write_pack(const ReportData& d, const std::vector<Chart
   using namespace report_detail;
   std::vector<std::string> files = save_charts(charts, out_dir, opt);
   auto in_dir = [&](const char* name) { return (fs::path(out_dir) / name).string(); };
-  write_targets_csv(d, in_dir("targets.csv"));
+  write_targets_csv(d, in_dir("targets.csv"), lang);
   files.push_back("targets.csv");
-  write_quantiles_csv(d, in_dir("quantiles.csv"));
+  write_quantiles_csv(d, in_dir("quantiles.csv"), lang);
   files.push_back("quantiles.csv");
   if (!d.coords.project.empty()) {
-    write_timing_csv(d, in_dir("project_timing.csv"));
+    write_timing_csv(d, in_dir("project_timing.csv"), lang);
     files.push_back("project_timing.csv");
   }
   std::vector<Link> links = extra_links;

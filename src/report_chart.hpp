@@ -138,9 +138,9 @@ void make_report_dir(const std::string& out_dir);
 // file names in order.
 std::vector<std::string> save_charts(const std::vector<Chart>& charts, const std::string& out_dir,
                                      const ReportOptions& options);
-void write_targets_csv(const ReportData& d, const std::string& path);
-void write_quantiles_csv(const ReportData& d, const std::string& path);
-void write_timing_csv(const ReportData& d, const std::string& path);
+void write_targets_csv(const ReportData& d, const std::string& path, Lang lang);
+void write_quantiles_csv(const ReportData& d, const std::string& path, Lang lang);
+void write_timing_csv(const ReportData& d, const std::string& path, Lang lang);
 // A link index.html lists under the tables (handout.pdf, comparison.csv).
 struct Link {
   std::string href, text;

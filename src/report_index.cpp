@@ -152,8 +152,9 @@ void write_index(const ReportData& d, const std::vector<Chart>& charts, const st
   o << "<li><a href=\"targets.csv\">targets.csv</a> — "
     << tr(lang, "目标概率", "target probabilities") << "</li>\n"
     << "<li><a href=\"quantiles.csv\">quantiles.csv</a> — "
-    << tr(lang, "各指标各年均值、标准差与分位数（原始单位：亿元、人、比例）",
-          "mean, sd and quantiles per metric and year (stored units: 亿元, persons, fractions)")
+    << tr(lang, "各指标各年均值、标准差与分位数（图中所用单位：亿元、万人、%）",
+          "mean, sd and quantiles per metric and year (in the charts' units: 100m yuan, 10k "
+          "persons, %)")
     << "</li>\n";
   if (!d.coords.project.empty())
     o << "<li><a href=\"project_timing.csv\">project_timing.csv</a> — "

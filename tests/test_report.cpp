@@ -528,7 +528,15 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
     CHECK(html.find("2/3") != std::string::npos);  // the scale is stated
   }
 
-  fs::path out = dir / "rep_zh";
+  // The tables in the charts' units (probabilities in %, shares in %,
+  // persons in 万人), headers in the report's language.
+  CHECK(read_csv(dir / "rep_zh" / "targets.csv")[0][1] == "目标");
+  CHECK(read_csv(dir / "rep_zh" / "quantiles.csv")[0][0] == "指标");
+  CHECK(read_csv(dir / "rep_zh" / "project_timing.csv")[0][1] == "项目");
+  fs::path out = dir / "rep_en";
+  auto near = [](double got, double want) {
+    return got == Approx(want).epsilon(1e-9).margin(1e-12);
+  };
   {  // targets.csv reads back to /targets
     TargetTable t = reader.targets();
     auto rows = read_csv(out / "targets.csv");
@@ -538,15 +546,16 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
       const auto& r = rows[i + 1];
       CHECK(r[column(h, "id")] == t.rows[i].id);
       CHECK(r[column(h, "label")] == t.rows[i].label);
-      CHECK(std::stod(r[column(h, "probability")]) == t.rows[i].probability);
-      CHECK(std::stod(r[column(h, "std_error")]) == t.rows[i].std_error);
-      CHECK(std::stod(r[column(h, "ci_low")]) == t.rows[i].ci_low);
-      CHECK(std::stod(r[column(h, "ci_high")]) == t.rows[i].ci_high);
-      CHECK(std::stod(r[column(h, "threshold")]) == t.rows[i].threshold);
+      CHECK(near(std::stod(r[column(h, "probability (%)")]), 100 * t.rows[i].probability));
+      CHECK(near(std::stod(r[column(h, "std_error (points)")]), 100 * t.rows[i].std_error));
+      CHECK(near(std::stod(r[column(h, "ci_low (%)")]), 100 * t.rows[i].ci_low));
+      CHECK(near(std::stod(r[column(h, "ci_high (%)")]), 100 * t.rows[i].ci_high));
+      const double scale = t.rows[i].metric == "manufacturing_va_share" ? 100 : 1;
+      CHECK(near(std::stod(r[column(h, "threshold")]), scale * t.rows[i].threshold));
       CHECK(std::stoi(r[column(h, "year")]) == t.rows[i].year);
     }
     CHECK(rows.back()[0] == "(all)");
-    CHECK(std::stod(rows.back()[column(h, "probability")]) == t.all_met_probability);
+    CHECK(near(std::stod(rows.back()[column(h, "probability (%)")]), 100 * t.all_met_probability));
   }
   {  // quantiles.csv reads back to /summary
     auto rows = read_csv(out / "quantiles.csv");
@@ -555,6 +564,7 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
     std::size_t checked = 0;
     for (const auto& metric : reader.summary_metrics()) {
       MetricSummary s = reader.summary(metric);
+      const double scale = display_unit(s.units, Lang::en).scale;
       std::size_t ncl = s.dims.size() == 2 ? s.shape[1] : 1;
       for (std::size_t y = 0; y < s.shape[0]; ++y)
         for (std::size_t k = 0; k < ncl; ++k) {
@@ -564,11 +574,11 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
                    (ncl == 1 || r[column(h, "cluster")] == c.cluster[k]);
           });
           REQUIRE(it != rows.end());
-          CHECK(std::stod((*it)[column(h, "mean")]) == s.mean[cell]);
-          CHECK(std::stod((*it)[column(h, "sd")]) == s.sd[cell]);
-          CHECK(std::stod((*it)[column(h, "q05")]) == s.quantiles[cell * 7 + 0]);
-          CHECK(std::stod((*it)[column(h, "q50")]) == s.quantiles[cell * 7 + 3]);
-          CHECK(std::stod((*it)[column(h, "q95")]) == s.quantiles[cell * 7 + 6]);
+          CHECK(near(std::stod((*it)[column(h, "mean")]), scale * s.mean[cell]));
+          CHECK(near(std::stod((*it)[column(h, "sd")]), scale * s.sd[cell]));
+          CHECK(near(std::stod((*it)[column(h, "q05")]), scale * s.quantiles[cell * 7 + 0]));
+          CHECK(near(std::stod((*it)[column(h, "q50")]), scale * s.quantiles[cell * 7 + 3]));
+          CHECK(near(std::stod((*it)[column(h, "q95")]), scale * s.quantiles[cell * 7 + 6]));
           ++checked;
         }
     }
@@ -587,8 +597,8 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
         if (start[d * shape[1] + p] >= 0) v.push_back(start[d * shape[1] + p]);
       const auto& r = rows[p + 1];
       CHECK(r[column(h, "project")] == reader.coords().project[p]);
-      CHECK(std::stod(r[column(h, "share_started")]) ==
-            static_cast<double>(v.size()) / static_cast<double>(shape[0]));
+      CHECK(near(std::stod(r[column(h, "started (%)")]),
+                 100 * static_cast<double>(v.size()) / static_cast<double>(shape[0])));
       CHECK(std::stod(r[column(h, "start_q50")]) == quantile7(v, 0.5));
       CHECK(std::stod(r[column(h, "start_q90")]) == quantile7(v, 0.9));
     }

@@ -153,27 +153,42 @@ class ReportTest(unittest.TestCase):
         self.assertIn("目标实现概率", dash_zh)
 
     def test_targets_csv(self):
-        rows = read_csv(os.path.join(self.rep, "targets.csv"))
+        # Headers in the report's language; values in the charts' units (% for
+        # probabilities and shares).
+        with open(os.path.join(self.rep, "targets.csv"), encoding="utf-8-sig") as f:
+            self.assertTrue(f.readline().startswith("编号,目标,指标,"))
+        rows = read_csv(os.path.join(self.rep_en, "targets.csv"))
         with h5py.File(self.h5, "r") as f:
             g = f["targets"]
             ids = strs(g["target"])
             self.assertEqual([r["id"] for r in rows[:-1]], ids)
             self.assertEqual([r["label"] for r in rows[:-1]], strs(g["label"]))
-            for key in ("probability", "std_error", "ci_low", "ci_high", "threshold"):
-                got = [float(r[key]) for r in rows[:-1]]
-                self.assertEqual(got, [float(x) for x in g[key][()]], key)
+            for key, col in (("probability", "probability (%)"), ("std_error", "std_error (points)"),
+                             ("ci_low", "ci_low (%)"), ("ci_high", "ci_high (%)")):
+                for r, want in zip(rows[:-1], g[key][()]):
+                    self.assertTrue(math.isclose(float(r[col]), 100 * float(want), rel_tol=1e-9,
+                                                 abs_tol=1e-12), (key, r[col], want))
+            for r, want, metric in zip(rows[:-1], g["threshold"][()], strs(g["metric"])):
+                scale = 100 if metric.endswith("share") else 1
+                self.assertTrue(math.isclose(float(r["threshold"]), scale * float(want), rel_tol=1e-9))
             self.assertEqual([int(r["year"]) for r in rows[:-1]], [int(x) for x in g["year"][()]])
             self.assertEqual(rows[-1]["id"], "(all)")
-            self.assertEqual(float(rows[-1]["probability"]), float(g.attrs["all_met_probability"]))
+            self.assertTrue(math.isclose(float(rows[-1]["probability (%)"]),
+                                         100 * float(g.attrs["all_met_probability"]), rel_tol=1e-9,
+                                         abs_tol=1e-12))
 
     def test_quantiles_csv(self):
-        rows = read_csv(os.path.join(self.rep, "quantiles.csv"))
+        rows = read_csv(os.path.join(self.rep_en, "quantiles.csv"))
         by_key = {(r["metric"], r["year"], r["cluster"], r["project"]): r for r in rows}
         n = 0
         with h5py.File(self.h5, "r") as f:
             qs = [round(q * 100) for q in f["quantile"][()]]
             for metric, g in f["summary"].items():
                 mean, sd, quant = g["mean"][()], g["sd"][()], g["quantiles"][()]
+                # The charts' units: persons in 10k, fractions in %.
+                units = g.attrs["units"]
+                units = units.decode() if isinstance(units, bytes) else str(units)
+                scale = {"persons": 1e-4, "fraction": 100}.get(units, 1)
                 years = [int(y) for y in g["year"][()]]
                 other = "cluster" if "cluster" in g else "project" if "project" in g else None
                 members = strs(g[other]) if other else [""]
@@ -187,7 +202,8 @@ class ReportTest(unittest.TestCase):
                         def same(cell, want):
                             if math.isnan(want):
                                 return cell == ""
-                            return float(cell) == float(want)
+                            return math.isclose(float(cell), scale * float(want), rel_tol=1e-9,
+                                                abs_tol=1e-9)
                         self.assertTrue(same(r["mean"], mean[idx]), key)
                         self.assertTrue(same(r["sd"], sd[idx]), key)
                         for k, q in enumerate(qs):
@@ -197,7 +213,7 @@ class ReportTest(unittest.TestCase):
         self.assertGreater(n, 40)
 
     def test_project_timing_csv(self):
-        rows = read_csv(os.path.join(self.rep, "project_timing.csv"))
+        rows = read_csv(os.path.join(self.rep_en, "project_timing.csv"))
         with h5py.File(self.h5, "r") as f:
             self.assertEqual([r["project"] for r in rows], strs(f["project"]))
             planned = f["project_planned_start_month"][()]
@@ -210,9 +226,9 @@ class ReportTest(unittest.TestCase):
                 for p, r in enumerate(rows):
                     v = months[:, p]
                     v = v[v >= 0].astype(float)
-                    share = "share_started" if kind == "start" else "share_production_in_horizon"
-                    want = np.count_nonzero(v < horizon) / months.shape[0]
-                    self.assertTrue(math.isclose(float(r[share]), want, rel_tol=1e-12), (kind, p))
+                    share = "started (%)" if kind == "start" else "production_in_horizon (%)"
+                    want = 100 * np.count_nonzero(v < horizon) / months.shape[0]
+                    self.assertTrue(math.isclose(float(r[share]), want, rel_tol=1e-9), (kind, p))
                     for q in (5, 10, 25, 50, 75, 90, 95):
                         want = np.quantile(v, q / 100) if len(v) else None
                         cell = r[f"{kind}_q{q:02d}"]
