@@ -207,6 +207,9 @@ std::string format_study_table(const std::vector<std::string>& names,
                                const std::vector<Comparison>& cs) {
   std::string out;
   if (names.empty()) return out;
+  if (cs.empty())
+    return fmt::format(
+        "Only the base '{}': no alternative to compare (its slides are in report/)\n", names[0]);
   bool paired = true;
   for (const auto& c : cs) paired = paired && c.paired;
   out += fmt::format(
