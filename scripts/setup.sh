@@ -10,6 +10,7 @@ pkgs=(
   python3 python3-h5py python3-numpy python3-xarray python3-h5netcdf
   python3-scipy  # independent Spearman in tests/e2e/test_explain.py
   librsvg2-bin fonts-noto-cjk
+  poppler-utils  # report --pdf: pdfinfo and pdftoppm in tests/e2e/test_report.py
   chromium  # headless check of the report (tests/e2e/test_report.py)
   clang-14 libclang-rt-14-dev  # libFuzzer targets (docs/fuzzing.md)
 )

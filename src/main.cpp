@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "countysim/batch.hpp"
 #include "countysim/cancel.hpp"
 #include "countysim/engine.hpp"
 #include "countysim/errors.hpp"
@@ -185,10 +186,39 @@ int main(int argc, char** argv) {
   summary->add_option("results", results_path, "results file (HDF5)")->required();
   summary->add_flag("--csv", csv, "CSV (UTF-8) instead of a table");
 
+  std::vector<std::string> report_inputs;
+  bool pdf = false;
   auto* report = app.add_subcommand("report", "charts, tables and index.html for meetings");
-  report->add_option("results", results_path, "results or sweep file (HDF5)")->required();
-  report->add_option("-o,--output", output, "output folder (default: <results>-report)");
+  report
+      ->add_option("results", report_inputs,
+                   "results or sweep file (HDF5); several results files (base first) add the "
+                   "comparison slides; a batch folder reports its runs")
+      ->required();
+  report->add_option("-o,--output", output,
+                     "output folder (default: <results>-report; a batch folder's report/)");
   report->add_option("--lang", lang, "zh or en")->check(CLI::IsMember({"zh", "en"}));
+  report->add_flag("--pdf", pdf, "also write handout.pdf: every slide in meeting order");
+
+  std::vector<std::string> batch_alts;
+  bool resume = false, no_pdf = false;
+  auto* batch = app.add_subcommand(
+      "batch", "run a base scenario and its what-ifs with common random numbers, and report");
+  batch->add_option("base", scenario_path, "base scenario file (YAML)")->required();
+  batch->add_option("alternatives", batch_alts,
+                    "what-if scenario files, or folders of them (every .yaml)");
+  batch->add_option("-o,--output", output, "study folder (results/, comparison.*, report/)")
+      ->required();
+  batch->add_option("--draws", d.draws_text, "draws of every run (default: the base scenario's)");
+  d.seed_options.push_back(batch->add_option(
+      "--seed", d.seed_text, "random seed of every run (default: the base scenario's)"));
+  batch->add_option("--threads", d.threads, "threads (default: all); results do not depend on it")
+      ->check(CLI::Range(0, 4096));
+  batch->add_flag("--resume", resume,
+                  "keep results already in the study folder for the same scenario text, seed "
+                  "and draws");
+  batch->add_option("--lang", lang, "report language: zh or en")
+      ->check(CLI::IsMember({"zh", "en"}));
+  batch->add_flag("--no-pdf", no_pdf, "do not write report/handout.pdf");
 
   std::string alt_path, target_id, range, lever;
   std::vector<std::string> varies;
@@ -316,12 +346,54 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*report) {
+      results_path = report_inputs.front();
+      std::vector<std::string> inputs = report_inputs;
+      const bool study_dir =
+          inputs.size() == 1 && ::access((results_path + "/.").c_str(), F_OK) == 0;
+      if (study_dir) {
+        // A batch folder: its runs, base first.
+        if (output.empty()) output = results_path + "/report";
+        inputs.clear();
+        for (const auto& run : cs::read_batch_manifest(results_path)) inputs.push_back(run.second);
+      }
       if (output.empty()) output = cs::default_report_dir(results_path);
-      if (cs::is_sweep_file(results_path))
+      cs::ReportOptions ro;
+      ro.pdf = pdf;
+      if (inputs.size() == 1 && cs::is_sweep_file(results_path))
         cs::write_sweep_report(results_path, output, lang);
+      else if (inputs.size() == 1)
+        cs::write_report(results_path, output, lang, pdf);
       else
-        cs::write_report(results_path, output, lang);
+        cs::write_study_report(inputs, output, cs::parse_lang(lang), ro, {});
       fmt::print("wrote {}/index.html\n", output);
+      if (pdf) fmt::print("wrote {}/handout.pdf\n", output);
+      return 0;
+    }
+    if (*batch) {
+      cs::BatchOptions bo;
+      bo.base = scenario_path;
+      bo.alternatives = batch_alts;
+      bo.out_dir = output;
+      bo.draws = d.draws;
+      bo.seed = d.seed;
+      bo.seed_given = d.seed_given();
+      bo.threads = d.threads;
+      bo.resume = resume;
+      bo.pdf = !no_pdf;
+      bo.lang = lang;
+      bo.progress_bar = ::isatty(STDERR_FILENO);
+      bo.cancel = &cancel_token;
+      bo.command_line = command_line(argc, argv);
+      bo.log = [](const std::string& s) { fmt::print(stderr, "{}\n", s); };
+      install_signal_handlers();
+      const cs::BatchResult r = cs::run_batch(bo);
+      fmt::print("{}", r.table);
+      fmt::print("\nwrote {}/comparison.txt, comparison.csv, results/ ({} runs, {} skipped){}\n",
+                 output, r.runs.size(),
+                 std::count_if(r.runs.begin(), r.runs.end(), [](auto& x) { return x.skipped; }),
+                 bo.report
+                     ? ", report/index.html" + std::string(bo.pdf ? ", report/handout.pdf" : "")
+                     : std::string());
       return 0;
     }
     if (*explain) {
@@ -396,6 +468,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "countysim: {}\n", e.what());
     return 2;
   } catch (const cs::Interrupted&) {
+    if (*batch) {
+      // The runs a batch finished stay; --resume skips them.
+      fmt::print(stderr,
+                 "\ncountysim: interrupted; the runs finished so far are kept in {}/results "
+                 "(rerun with --resume to continue)\n",
+                 output);
+      return 130;
+    }
     fmt::print(stderr, "\ncountysim: interrupted; no results were written\n");
     return 130;
   } catch (const cs::RunError& e) {

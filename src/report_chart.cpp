@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "countysim/errors.hpp"
@@ -108,6 +110,29 @@ std::string format_probability(double p) {
   if (p > 0 && p < 0.005) return "<1%";
   if (p < 1 && p > 0.995) return ">99%";
   return fmt::format("{:.0f}%", p * 100);
+}
+
+std::string format_chance(double p) {
+  if (!std::isfinite(p)) return "–";
+  if (p < 0.001) return "<0.1%";
+  if (p > 0.999) return ">99.9%";
+  if (p < 0.1 || p > 0.9) {
+    // One decimal near the ends, never rounding into "0.0%" or "100.0%".
+    const std::string s = fmt::format("{:.1f}%", p * 100);
+    return s == "100.0%" ? ">99.9%" : s;
+  }
+  return fmt::format("{:.0f}%", p * 100);
+}
+
+std::string chance_words(double p, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  if (p >= 0.99) return zh ? "几乎肯定" : "virtually certain";
+  if (p >= 0.9) return zh ? "很可能" : "very likely";
+  if (p >= 2.0 / 3.0) return zh ? "可能" : "likely";
+  if (p > 1.0 / 3.0) return zh ? "可能性约一半" : "about even";
+  if (p > 0.1) return zh ? "不太可能" : "unlikely";
+  if (p > 0.01) return zh ? "很不可能" : "very unlikely";
+  return zh ? "几乎不可能" : "exceptionally unlikely";
 }
 
 std::string month_label(int base_year, int month) {
@@ -229,6 +254,15 @@ std::string target_condition(const ReportData& d, const TargetRow& t, Lang lang)
                      count_noun(t.metric, lang));
 }
 
+std::string target_units(const ReportData& d, const TargetRow& t) {
+  return t.metric == "clusters_at_least" ? "count" : metric_units(d, t.metric);
+}
+
+std::string target_value_text(const ReportData& d, const TargetRow& t, double stored, Lang lang) {
+  if (!std::isfinite(stored)) return "–";
+  return format_value(stored, target_units(d, t), lang) + count_noun(t.metric, lang);
+}
+
 // "工业总产值 ≥ 100 亿元（2024 年）"
 std::string target_sentence(const ReportData& d, const TargetRow& t, Lang lang) {
   std::string s = target_subject(d, t, lang) + " " + target_condition(d, t, lang);
@@ -249,6 +283,79 @@ std::string fit(const std::string& s, double size, double max_width) {
     i = end;
   }
   return out + "…";
+}
+
+std::vector<std::string> wrap(const std::string& s, double size, double max_width) {
+  std::vector<std::string> lines;
+  std::string line, word;  // word: a run of Latin characters, kept whole
+  auto flush_word = [&] {
+    if (word.empty()) return;
+    std::string trial = line + word;
+    if (!line.empty() && svg::text_width(trial, size) > max_width) {
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      lines.push_back(line);
+      line.clear();
+      std::size_t k = 0;
+      while (k < word.size() && word[k] == ' ') ++k;
+      line = word.substr(k);
+    } else {
+      line = trial;
+    }
+    word.clear();
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t start = i;
+    const std::uint32_t c = utf8::next(s, i);
+    const std::string ch = s.substr(start, i - start);
+    if (c < 0x800 && c != ' ') {
+      word += ch;  // Latin letters and digits stay together
+      continue;
+    }
+    flush_word();
+    if (c == ' ') {
+      word = " ";
+      continue;
+    }
+    // A CJK character: a break is allowed before it, but not before closing
+    // punctuation.
+    const bool closing = ch == "，" || ch == "。" || ch == "）" || ch == "、" || ch == "：" ||
+                         ch == "”" || ch == "；";
+    if (!closing && !line.empty() && svg::text_width(line + ch, size) > max_width) {
+      // Opening quotes and brackets go to the next line with what they open.
+      std::string carry;
+      for (const char* open : {"“", "（", "(", "《"}) {
+        const std::size_t n = std::strlen(open);
+        if (line.size() > n && line.compare(line.size() - n, n, open) == 0) {
+          carry = open;
+          line.erase(line.size() - n);
+        }
+      }
+      lines.push_back(line);
+      line = carry;
+    }
+    line += ch;
+  }
+  flush_word();
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
+void wrapped_text(Document& doc, double x, double y, const std::string& s, double max_width,
+                  std::size_t max_lines, TextStyle style) {
+  const double size0 = style.size;
+  std::vector<std::string> lines = wrap(s, style.size, max_width);
+  // Shrink a little before wrapping further; below 60% wrap into as many
+  // lines as it takes (never cut).
+  while (lines.size() > max_lines && style.size > size0 * 0.6) {
+    style.size = std::max(size0 * 0.6, style.size - 0.5);
+    lines = wrap(s, style.size, max_width);
+  }
+  const double lh = style.size * 1.15;
+  double yy = y - lh * (static_cast<double>(lines.size()) - 1) / 2;
+  for (const auto& l : lines) {
+    doc.text(x, yy, l, style);
+    yy += lh;
+  }
 }
 
 // Moves label positions apart by at least `gap`, keeping their order, within [lo, hi].
@@ -286,7 +393,7 @@ std::string draws_text(const ReportData& d, Lang lang) {
 
 // "P = 37%", "P > 99%", "P < 1%".
 std::string p_equals(double p) {
-  std::string f = format_probability(p);
+  std::string f = format_chance(p);
   return f[0] == '<' || f[0] == '>' ? "P " + f.substr(0, 1) + " " + f.substr(1) : "P = " + f;
 }
 
@@ -300,7 +407,10 @@ void header(Document& doc, const std::string& title, const std::string& subtitle
   double size = 20;
   while (size > 15 && svg::text_width(title, size) * 1.05 > chart_w - 48) size -= 1;
   doc.text(24, 32, fit(title, size, chart_w - 48), {size, Anchor::start, "#111", true});
-  doc.text(24, 54, fit(subtitle, 12, chart_w - 48), {12, Anchor::start, grey_text});
+  // A long subtitle shrinks (to 10 px) before anything is cut.
+  double sub = 12;
+  while (sub > 10 && svg::text_width(subtitle, sub) > chart_w - 48) sub -= 0.5;
+  doc.text(24, 54, fit(subtitle, sub, chart_w - 48), {sub, Anchor::start, grey_text});
 }
 
 std::size_t quantile_column(const ReportData& d, double q) {

@@ -46,8 +46,21 @@ Chart cluster_chart(const ReportData& d, Lang lang) {
     doc.line(f.px(v), f.top(), f.px(v), f.bottom(), {"none", "#ececec", 1, 1, ""});
   f.x_axis(doc, xt.values, [&](double v) { return svg::fixed(v, xt.decimals); });
   f.border(doc);
+  // Clusters a clusters_at_least target counts (all of them when there is
+  // no such target, as before).
+  std::vector<std::string> groups;
+  for (const auto& t : d.targets.rows)
+    if (t.metric == "clusters_at_least") groups.push_back(t.group);
+  auto in_target_group = [&](std::size_t c) {
+    return groups.empty() ||
+           std::find(groups.begin(), groups.end(), at(d.coords.cluster_group, c)) != groups.end();
+  };
   double lx = f.px(line);
-  doc.line(lx, f.top() - 14, lx, f.bottom(), {"none", "#c62828", 2, 1, ""});
+  doc.line(lx, f.top() - 14, lx, f.top(), {"none", "#c62828", 2, 1, ""});
+  for (std::size_t c = 0; c < nc; ++c)
+    if (in_target_group(c))
+      doc.line(lx, f.top() + row_h * static_cast<double>(c), lx,
+               f.top() + row_h * static_cast<double>(c + 1), {"none", "#c62828", 2, 1, ""});
   doc.text(lx, f.top() - 18, tr(lang, "100 亿元", "100 (100m yuan)"),
            {12, Anchor::middle, "#c62828", true});
   doc.text(f.right() + 10, f.top() - 18, tr(lang, "P(≥ 100 亿元)", "P(≥ 100)"),
@@ -57,10 +70,13 @@ Chart cluster_chart(const ReportData& d, Lang lang) {
     double yc = f.top() + row_h * (static_cast<double>(c) + 0.5);
     doc.text(f.left() - 10, yc - 1, fit(cluster_name(d, c, lang), 14, label_w - 10),
              {14, Anchor::end, "#111", true});
-    std::string g = at(d.coords.cluster_group, c);
-    if (!g.empty())
-      doc.text(f.left() - 10, yc + 14, fit(tr(lang, "组 ", "group ") + g, 11, label_w - 10),
-               {11, Anchor::end, grey_text});
+    // The 100 亿元 question belongs to the clusters a clusters_at_least target
+    // counts; the group ids themselves are internal and not shown.
+    const bool counted = in_target_group(c);
+    if (!counted)
+      doc.text(f.left() - 10, yc + 14,
+               tr(lang, "不计入百亿集群目标", "not counted for the 100 target"),
+               {10, Anchor::end, grey_text});
     Style whisk{"none", median_colour, 1.5, 1, ""};
     doc.line(f.px(val(last, c, 0.05)), yc, f.px(val(last, c, 0.95)), yc, whisk);
     for (double q : {0.05, 0.95})
@@ -82,12 +98,12 @@ Chart cluster_chart(const ReportData& d, Lang lang) {
     }
     std::string right = tr(lang, "中位数 ", "median ") + svg::fixed(val(last, c, 0.5), 1);
     doc.text(f.right() + 10, yc + 14, right, {11, Anchor::start, grey_text});
-    if (c < d.cluster_last_output.size() && !d.cluster_last_output[c].empty()) {
+    if (counted && c < d.cluster_last_output.size() && !d.cluster_last_output[c].empty()) {
       const auto& x = d.cluster_last_output[c];
       double p = static_cast<double>(
                      std::count_if(x.begin(), x.end(), [&](double y) { return y >= line; })) /
                  static_cast<double>(x.size());
-      doc.text(f.right() + 10, yc - 1, format_probability(p),
+      doc.text(f.right() + 10, yc - 1, format_chance(p),
                {14, Anchor::start, ink(classify_probability(p)), true});
     }
   }

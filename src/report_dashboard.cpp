@@ -38,9 +38,13 @@ Chart dashboard_chart(const ReportData& d, Lang lang) {
     double yc = f.top() + row_h * (static_cast<double>(i) + 0.5);
     Likelihood l = classify_probability(p);
     const char* colour = likelihood_color(l);
-    doc.text(f.left() - 10, yc - 3, fit(name, 14, label_w - 10), {14, Anchor::end, "#111", true});
-    doc.text(f.left() - 10, yc + 13, fit(detail, 10.5, label_w - 10),
-             {10.5, Anchor::end, grey_text});
+    // Long names get a smaller font, never a cut: "(假设18%)" is part of the target.
+    auto shrink = [&](const std::string& s, double size) {
+      const double w = svg::text_width(s, size);
+      return w > label_w - 10 ? size * (label_w - 10) / w : size;
+    };
+    doc.text(f.left() - 10, yc - 3, name, {shrink(name, 14), Anchor::end, "#111", true});
+    doc.text(f.left() - 10, yc + 13, detail, {shrink(detail, 10.5), Anchor::end, grey_text});
     doc.rect(f.left(), yc - 11, f.px(p) - f.left(), 22, {colour, "none", 0, 1, ""});
     if (ci) {
       Style w{"none", "#222", 1.5, 1, ""};
@@ -48,7 +52,7 @@ Chart dashboard_chart(const ReportData& d, Lang lang) {
       doc.line(f.px(lo), yc - 6, f.px(lo), yc + 6, w);
       doc.line(f.px(hi), yc - 6, f.px(hi), yc + 6, w);
     }
-    std::string txt = format_probability(p);
+    std::string txt = format_chance(p);  // "<0.1%", never "0%"
     doc.text(f.right() + 10, yc - 1, txt, {16, Anchor::start, ink(l), true});
     if (ci)
       doc.text(f.right() + 10 + svg::text_width(txt, 16) * 1.1 + 8, yc - 1, interval_text(lo, hi),

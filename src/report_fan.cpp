@@ -35,6 +35,9 @@ Chart fan_chart(const ReportData& d, const std::string& metric, Lang lang) {
 
   std::string name = metric_label(d, metric, lang);
   std::string unit = du.percent ? "%" : du.unit;
+  // Firm counts are counted in 家 (a bare number reads like an index).
+  if (unit.empty() && metric.find("firms") != std::string::npos)
+    unit = lang == Lang::zh ? "家" : "firms";
   Chart ch{"fan_" + metric, "", Document(chart_w, chart_h)};
   Document& doc = ch.doc;
   std::string title = unit.empty()       ? name
@@ -87,6 +90,21 @@ Chart fan_chart(const ReportData& d, const std::string& metric, Lang lang) {
              hist + " " + svg::fixed(val(0, 0.5), display_decimals(val(0, 0.5), du)), hs);
   }
 
+  // A base-year band: inputs assumed in the base year (value-added ratios,
+  // shares) vary between draws, so even the known year has a range.
+  if (y0 == 0 && val(0, 0.05) != val(0, 0.95)) {
+    TextStyle ns{10, Anchor::start, grey_text};
+    ns.halo = true;
+    doc.text(f.left() + 6, f.bottom() - 8,
+             lang == Lang::zh
+                 ? fmt::format("{} 年也有区间：基年的部分输入（如增加值率、占比）为假设值",
+                               years.front())
+                 : fmt::format("{} has a range too: some base-year inputs (value-added ratios, "
+                               "shares) are assumptions",
+                               years.front()),
+             ns);
+  }
+
   // Last-year figures on the right.
   std::size_t last = ny - 1;
   double lx = f.px(years.back()) + 14;
@@ -96,8 +114,10 @@ Chart fan_chart(const ReportData& d, const std::string& metric, Lang lang) {
   ys = spread(ys, 15, f.top() + 8, f.bottom());
   for (std::size_t i = 0; i < qs.size(); ++i) {
     double v = val(last, qs[i]);
-    std::string lab =
-        qs[i] == 0.5 ? tr(lang, "中位数 ", "median ") : fmt::format("{:.0f}%: ", qs[i] * 100);
+    // "95 分位", not "95%:", which reads like a probability.
+    std::string lab = qs[i] == 0.5       ? tr(lang, "中位数 ", "median ")
+                      : lang == Lang::zh ? fmt::format("{:.0f} 分位 ", qs[i] * 100)
+                                         : fmt::format("{:.0f}th pct ", qs[i] * 100);
     doc.text(lx, ys[i], lab + svg::fixed(v, display_decimals(v, du)),
              {12, Anchor::start, qs[i] == 0.5 ? median_colour : grey_text, qs[i] == 0.5});
   }
@@ -123,8 +143,9 @@ Chart fan_chart(const ReportData& d, const std::string& metric, Lang lang) {
     doc.text(x - 12, label_y[i], lab, ts);
   }
 
-  // Legend, top right.
-  double lxr = chart_w - 24, ly = 30;
+  // Legend, right, between the subtitle and the plot (a long title above it
+  // never runs into it).
+  double lxr = chart_w - 24, ly = 72;
   struct Item {
     std::string text;
     int kind;  // 0 swatch, 1 line, 2 dashed

@@ -2,6 +2,8 @@
 // chart with its PNG and SVG links; for a sweep file its charts.
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -17,16 +19,37 @@ std::string h(const std::string& s) {
 }
 
 void write_html(const std::string& path, const std::string& text) {
+  write_text_file(path, text);
+}
+
+}  // namespace
+
+void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;
   f.close();
   if (!f) throw RunError(fmt::format("{}: cannot write", path));
 }
 
-}  // namespace
+std::string county_time(const std::string& iso, Lang lang) {
+  std::tm tm{};
+  int y, mo, da, h, mi, se;
+  char z = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &da, &h, &mi, &se, &z) != 7 ||
+      z != 'Z')
+    return iso;
+  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = da;
+  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = se;
+  const std::time_t t = timegm(&tm) + 8 * 3600;  // CST: UTC+8 all year
+  std::tm local{};
+  gmtime_r(&t, &local);
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d} {}", local.tm_year + 1900,
+                     local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min,
+                     lang == Lang::zh ? "北京时间" : "China Standard Time");
+}
 
 void write_index(const ReportData& d, const std::vector<Chart>& charts, const std::string& path,
-                 Lang lang, const ReportOptions& opt) {
+                 Lang lang, const ReportOptions& opt, const std::vector<Link>& links) {
   bool zh = lang == Lang::zh;
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html lang=\"" << (zh ? "zh-CN" : "en")
@@ -50,8 +73,8 @@ void write_index(const ReportData& d, const std::vector<Chart>& charts, const st
   o << "<h1>" << h(d.info.scenario_name) << "</h1>\n";
   o << "<p class=\"meta\">" << tr(lang, "模拟次数", "Draws") << " " << d.info.draws << " · "
     << tr(lang, "随机种子", "seed") << " " << d.info.seed << " · "
-    << tr(lang, "生成时间", "created") << " " << h(d.info.created) << " · countysim "
-    << h(d.info.countysim_version) << "</p>\n";
+    << tr(lang, "生成时间", "created") << " " << h(county_time(d.info.created, lang))
+    << " · countysim " << h(d.info.countysim_version) << "</p>\n";
 
   o << "<h2>" << tr(lang, "目标", "Targets") << "</h2>\n";
   o << "<p>"
@@ -112,20 +135,26 @@ void write_index(const ReportData& d, const std::vector<Chart>& charts, const st
       figure(c);
     }
   };
+  section(tr(lang, "一页纸", "One-page summary"), "summary", false);
   section(tr(lang, "目标实现概率", "Probability of each target"), "targets", true);
   section(tr(lang, "主要指标预测（扇形图）", "Headline metrics (fan charts)"), "fan_", false);
   section(tr(lang, "各目标指标的分布", "Distribution of each target's metric"), "target_", false);
   section(tr(lang, "产业集群", "Clusters"), "clusters", true);
-  section(tr(lang, "重点项目进度", "Project timing"), "projects", false);
   section(tr(lang, "哪些因素和项目决定目标（explain）", "What decides each target (explain)"),
           "explain-", false);
+  section(tr(lang, "重点项目进度", "Project timing"), "projects", false);
+  section(tr(lang, "方案比较", "Scenarios compared"), "compare-", false);
+  section(tr(lang, "各方案一页纸", "Each scenario on one page"), "alt", false);
 
-  o << "<h2>" << tr(lang, "数据表（CSV，UTF-8）", "Tables (CSV, UTF-8)") << "</h2>\n<ul>\n"
-    << "<li><a href=\"targets.csv\">targets.csv</a> — "
+  o << "<h2>" << tr(lang, "数据表（CSV，UTF-8）", "Tables (CSV, UTF-8)") << "</h2>\n<ul>\n";
+  for (const auto& l : links)
+    o << "<li><a href=\"" << h(l.href) << "\">" << h(l.href) << "</a> — " << h(l.text) << "</li>\n";
+  o << "<li><a href=\"targets.csv\">targets.csv</a> — "
     << tr(lang, "目标概率", "target probabilities") << "</li>\n"
     << "<li><a href=\"quantiles.csv\">quantiles.csv</a> — "
-    << tr(lang, "各指标各年均值、标准差与分位数（原始单位：亿元、人、比例）",
-          "mean, sd and quantiles per metric and year (stored units: 亿元, persons, fractions)")
+    << tr(lang, "各指标各年均值、标准差与分位数（图中所用单位：亿元、万人、%）",
+          "mean, sd and quantiles per metric and year (in the charts' units: 100m yuan, 10k "
+          "persons, %)")
     << "</li>\n";
   if (!d.coords.project.empty())
     o << "<li><a href=\"project_timing.csv\">project_timing.csv</a> — "

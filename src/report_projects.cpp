@@ -33,29 +33,32 @@ TimingStats timing_stats(const std::vector<int>& months, int horizon) {
 
 namespace {
 
-// One page of the project chart: projects [first, first + np).
+// One 16:9 page of the project chart: projects [first, first + np), a row
+// each. A row reads left to right as the project goes: planned start (▼),
+// median start (●), production's 80% range (bar) and median (◆), and on the
+// right the chance of producing by the end of the last year.
 Chart project_page(const ReportData& d, Lang lang, std::size_t first, std::size_t np,
                    std::size_t page, std::size_t pages) {
   const int base = d.info.base_year ? d.info.base_year : d.coords.year.front();
   const int horizon = 12 * (d.coords.year.back() - d.coords.year.front());
   const std::size_t all = d.coords.project.size();
-  bool has_prod = d.project_production.size() == all;
-  const double row_h = has_prod ? 66 : 40, top = 100;
-  double h = std::max(260.0, top + row_h * static_cast<double>(np) + 80);
+  const bool has_prod = d.project_production.size() == all;
+  const bool zh = lang == Lang::zh;
   Chart ch{page == 0 ? std::string("projects") : fmt::format("projects-{}", page + 1), "",
-           Document(chart_w, h)};
+           Document(chart_w, chart_h)};
   Document& doc = ch.doc;
   std::string title = tr(lang, "重点项目开工与投产时间", "Project start and production timing");
   if (pages > 1) title += fmt::format(" ({}/{}: {}–{})", page + 1, pages, first + 1, first + np);
-  std::string sub = lang == Lang::zh
-                        ? fmt::format(
-                              "▼ 计划开工；条形为各月开工、投产的模拟占比，竖线为中位数；右侧为 {} "
-                              "年底前开工、投产的概率 · {}",
-                              d.coords.year.back(), draws_text(d, lang))
-                        : fmt::format(
-                              "▼ planned start; bars: share of draws by month, line: median; "
-                              "right: chance by the end of {} · {}",
-                              d.coords.year.back(), draws_text(d, lang));
+  const int last_year = d.coords.year.back();
+  std::string sub =
+      zh ? fmt::format(
+               "投产时间：条形为 80% 区间，◆ 为中位数（在开工的模拟中）· 右侧为 {} 年底前"
+               "投产的概率 · {}",
+               last_year, draws_text(d, lang))
+         : fmt::format(
+               "Production start: bar 80% range, ◆ median (in draws where it starts) · "
+               "right: chance of producing by end-{} · {}",
+               last_year, draws_text(d, lang));
   header(doc, title, sub);
   ch.caption = title;
 
@@ -67,108 +70,117 @@ Chart project_page(const ReportData& d, Lang lang, std::size_t first, std::size_
     if (has_prod) pr[p] = timing_stats(d.project_production[q], horizon);
     if (q < d.coords.project_planned_start_month.size())
       lo = std::min(lo, d.coords.project_planned_start_month[q]);
-    last = std::max({last, st[p].max_month, pr[p].max_month});
+    // The 80% range decides the axis, not the longest delay of one draw.
+    if (!st[p].q.empty()) last = std::max(last, static_cast<int>(st[p].q[5]));
+    if (!pr[p].q.empty()) last = std::max(last, static_cast<int>(pr[p].q[5]));
   }
   lo = static_cast<int>(std::floor(lo / 12.0)) * 12;
-  // Show up to two years past the horizon (production that starts later).
-  int hi = std::min(horizon + 24, (last / 12 + 1) * 12);
-  // The label column widens to the longest name (names are never cut); a
-  // name too long even for half the chart gets a smaller font.
+  // Up to two years past the horizon (production that starts later).
+  const int hi = std::min(horizon + 24, (last / 12 + 1) * 12);
+
+  // The label column widens to the longest name (up to half the slide); a
+  // longer name gets a smaller font, never a cut.
   double widest = 0;
   for (std::size_t p = 0; p < np; ++p)
-    widest = std::max(widest, svg::text_width(project_name(d, first + p, lang), 13));
-  const double label_w = std::clamp(widest + 10, 190.0, chart_w / 2), right_w = 110;
+    widest = std::max(widest, svg::text_width(project_name(d, first + p, lang), 12));
+  const double label_w = std::clamp(widest + 10, 170.0, chart_w / 2), right_w = 92;
+  const double top = 96, bottom_room = 52;
+  const double row_h = std::min(
+      40.0, (chart_h - top - bottom_room) / static_cast<double>(std::max<std::size_t>(np, 1)));
   Frame f(24 + label_w, top, chart_w - 24 - label_w - right_w, row_h * static_cast<double>(np), lo,
           hi, 0, 1);
   std::vector<double> xt;
-  int step = (hi - lo) / 12 > 8 ? 24 : 12;
-  for (int m = lo; m <= hi; m += step) xt.push_back(m);
-  for (int m = lo; m <= hi; m += 3)
-    doc.line(f.px(m), f.top(), f.px(m), f.bottom(),
-             {"none", m % 12 == 0 ? "#dcdcdc" : "#f1f1f1", 1, 1, ""});
-  f.x_axis(doc, xt, [&](double m) { return month_label(base, static_cast<int>(m)).substr(0, 4); });
+  for (int m = lo; m <= hi; m += 12) xt.push_back(m);
+  // Row stripes first, under the grid and the horizon line.
+  for (std::size_t p = 1; p < np; p += 2)
+    doc.rect(24, f.top() + row_h * static_cast<double>(p), chart_w - 48, row_h,
+             {"#f6f7f9", "none", 0, 1, ""});
+  for (int m = lo; m <= hi; m += 12)
+    doc.line(f.px(m), f.top(), f.px(m), f.bottom(), {"none", "#e3e3e3", 1, 1, ""});
+  // Year labels in the middle of each year.
+  for (int m = lo; m < hi; m += 12)
+    doc.text(f.px(m + 6), f.bottom() + 16, month_label(base, m).substr(0, 4),
+             {11.5, Anchor::middle, "#444"});
   f.border(doc);
   if (hi > horizon)
     doc.rect(f.px(horizon), f.top(), f.right() - f.px(horizon), f.bottom() - f.top(),
              {"#000", "none", 0, 0.05, ""});
-  doc.line(f.px(horizon), f.top() - 10, f.px(horizon), f.bottom(), {"none", "#888", 1.5, 1, "4 3"});
-  doc.text(f.px(horizon), f.top() - 14, tr(lang, "预测期末", "end of horizon"),
-           {11, Anchor::end, grey_text});
-  doc.text(f.right() + 10, f.top() - 14,
-           has_prod ? tr(lang, "开工 / 投产", "start / prod.") : tr(lang, "开工", "start"),
-           {11, Anchor::start, grey_text});
+  doc.line(f.px(horizon), f.top() - 8, f.px(horizon), f.bottom(), {"none", "#888", 1.5, 1, "4 3"});
+  doc.text(f.px(horizon) - 4, f.top() - 8,
+           zh ? fmt::format("{} 年底", last_year) : fmt::format("end-{}", last_year),
+           {10.5, Anchor::end, grey_text});
+  doc.text(f.right() + right_w - 4, f.top() - 8,
+           has_prod ? tr(lang, "投产概率", "P(producing)") : tr(lang, "开工概率", "P(started)"),
+           {10.5, Anchor::end, grey_text});
 
-  // A strip per row: the share of draws in each month (scaled to the row's
-  // busiest month), its median marked. Starts cluster at the months when land
-  // and credit arrive, which a box plot would hide.
-  auto strip = [&](const std::vector<int>& months, const TimingStats& s, double base, double height,
-                   const char* fill, const char* stroke) {
-    doc.line(f.left(), base, f.right(), base, {"none", "#bbb", 1, 1, ""});
-    if (s.q.empty()) return;
-    std::vector<double> count(static_cast<std::size_t>(hi - lo), 0);
-    std::size_t later = 0;
-    for (int m : months)
-      if (m >= hi)
-        ++later;
-      else if (m >= 0)
-        count[static_cast<std::size_t>(std::max(m, lo) - lo)] += 1;
-    if (later > 0)
-      doc.text(f.right() - 3, base - 4,
-               fmt::format("{} {} →", tr(lang, "更晚", "later"),
-                           format_probability(static_cast<double>(later) /
-                                              static_cast<double>(months.size()))),
-               {10, Anchor::end, grey_text});
-    double top = std::max(1.0, *std::max_element(count.begin(), count.end()));
-    for (std::size_t k = 0; k < count.size(); ++k) {
-      if (count[k] == 0) continue;
-      double m = lo + static_cast<double>(k), bh = std::max(1.0, height * count[k] / top);
-      doc.rect(f.px(m) + 0.4, base - bh, f.px(m + 1) - f.px(m) - 0.8, bh, {fill, "none", 0, 1, ""});
-    }
-    double mx = f.px(std::clamp(s.q[3] + 0.5, double(lo), double(hi)));
-    doc.line(mx, base - height - 3, mx, base, {"none", stroke, 2.5, 1, ""});
-  };
+  auto clampm = [&](double m) { return std::clamp(m, double(lo), double(hi)); };
   for (std::size_t p = 0; p < np; ++p) {
     const std::size_t q = first + p;
-    double y0 = f.top() + row_h * static_cast<double>(p);
-    double ys = y0 + 32, yp = y0 + 58;  // strip baselines
-    if (p > 0) doc.line(24, y0, chart_w - 24, y0, {"none", "#ddd", 1, 1, ""});
+    const double y0 = f.top() + row_h * static_cast<double>(p), yc = y0 + row_h / 2;
     const std::string name = project_name(d, q, lang);
-    const double name_w = svg::text_width(name, 13);
-    const double size = name_w > label_w - 10 ? std::max(1.0, 13 * (label_w - 10) / name_w) : 13;
-    doc.text(f.left() - 10, y0 + row_h / 2 + 1, name, {size, Anchor::end, "#111", true});
+    const double name_w = svg::text_width(name, 12);
+    const double size = name_w > label_w - 10 ? 12 * (label_w - 10) / name_w : 12;
     std::string cl = at(d.coords.project_cluster, q);
     std::size_t ci = index_of(d.coords.cluster, cl);
-    if (!cl.empty())
-      doc.text(f.left() - 10, y0 + row_h / 2 + 16,
-               fit(ci < d.coords.cluster.size() ? cluster_name(d, ci, lang) : cl, 11, label_w - 10),
-               {11, Anchor::end, grey_text});
-    if (q < d.project_start.size()) strip(d.project_start[q], st[p], ys, 20, "#6baed6", "#08306b");
-    if (has_prod) strip(d.project_production[q], pr[p], yp, 20, "#fd8d3c", "#7f2704");
-    if (q < d.coords.project_planned_start_month.size()) {
-      double px =
-          f.px(std::clamp(d.coords.project_planned_start_month[q] + 0.5, double(lo), double(hi)));
-      doc.polygon({{px - 6, y0 + 2}, {px + 6, y0 + 2}, {px, y0 + 11}}, {"#111", "none", 0, 1, ""});
+    const bool two_lines = row_h >= 28 && !cl.empty();
+    doc.text(f.left() - 10, two_lines ? yc - 1 : yc + 4, name, {size, Anchor::end, "#111", true});
+    if (two_lines) {
+      std::string cname = ci < d.coords.cluster.size() ? cluster_name(d, ci, lang) : cl;
+      const double cw = svg::text_width(cname, 9.5);
+      doc.text(f.left() - 10, yc + 11, cname,
+               {cw > label_w - 10 ? 9.5 * (label_w - 10) / cw : 9.5, Anchor::end, grey_text});
     }
-    doc.text(f.right() + 10, ys - 5, format_probability(st[p].share_in),
-             {13, Anchor::start, "#08519c", true});
-    if (has_prod)
-      doc.text(f.right() + 10, yp - 5, format_probability(pr[p].share_in),
-               {13, Anchor::start, "#a63603", true});
+    doc.line(f.left(), yc, f.right(), yc, {"none", "#d0d0d0", 1, 1, ""});
+    const TimingStats& prod = has_prod ? pr[p] : st[p];
+    if (!prod.q.empty()) {
+      // 80% range: 10th to 90th percentile, months as intervals [m, m + 1).
+      const double a = f.px(clampm(prod.q[1])), b = f.px(clampm(prod.q[5] + 1));
+      doc.rect(a, yc - 6, std::max(2.0, b - a), 12, {"#fdbe85", "#e6550d", 1, 1, ""});
+      if (prod.q[5] + 1 > hi)
+        doc.text(f.right() - 2, yc + 4, "→", {11, Anchor::end, "#7f2704", true});
+      const double m = f.px(clampm(prod.q[3] + 0.5));
+      doc.polygon({{m, yc - 7}, {m + 6, yc}, {m, yc + 7}, {m - 6, yc}},
+                  {"#a63603", "#fff", 1, 1, ""});
+    }
+    if (has_prod && !st[p].q.empty())
+      doc.circle(f.px(clampm(st[p].q[3] + 0.5)), yc, 4.5, {"#08519c", "#fff", 1, 1, ""});
+    if (q < d.coords.project_planned_start_month.size()) {
+      const double px = f.px(clampm(d.coords.project_planned_start_month[q] + 0.5));
+      doc.polygon({{px - 5, yc - 13}, {px + 5, yc - 13}, {px, yc - 5}}, {"#111", "none", 0, 1, ""});
+    }
+    const double share = prod.share_in;
+    const Likelihood l = classify_probability(share);
+    doc.text(f.right() + right_w - 4, yc + 5, format_chance(share),
+             {13, Anchor::end, ink(l), true});
   }
-  // Legend.
-  double lx = 24 + label_w, ly = h - 26;
-  doc.polygon({{lx, ly - 5}, {lx + 12, ly - 5}, {lx + 6, ly + 4}}, {"#111", "none", 0, 1, ""});
-  lx += 18;
-  std::string a = tr(lang, "计划开工", "planned start");
-  doc.text(lx, ly + 4, a, {12, Anchor::start, "#333"});
-  lx += svg::text_width(a, 12) + 20;
-  doc.rect(lx, ly - 6, 16, 12, {"#6baed6", "none", 0, 1, ""});
-  std::string b = tr(lang, "实际开工", "actual start");
-  doc.text(lx + 22, ly + 4, b, {12, Anchor::start, "#333"});
-  lx += 22 + svg::text_width(b, 12) + 20;
+
+  // Legend, under the axis.
+  double lx = 24, ly = chart_h - 14;
+  auto item = [&](const std::string& text) {
+    doc.text(lx, ly + 4, text, {11, Anchor::start, "#333"});
+    lx += svg::text_width(text, 11) + 18;
+  };
+  doc.polygon({{lx, ly - 5}, {lx + 10, ly - 5}, {lx + 5, ly + 3}}, {"#111", "none", 0, 1, ""});
+  lx += 15;
+  item(tr(lang, "计划开工", "planned start"));
   if (has_prod) {
-    doc.rect(lx, ly - 6, 16, 12, {"#fd8d3c", "none", 0, 1, ""});
-    doc.text(lx + 22, ly + 4, tr(lang, "投产", "production start"), {12, Anchor::start, "#333"});
+    doc.circle(lx + 5, ly, 4.5, {"#08519c", "#fff", 1, 1, ""});
+    lx += 14;
+    item(tr(lang, "开工中位数", "median start"));
+  }
+  doc.rect(lx, ly - 5, 18, 10, {"#fdbe85", "#e6550d", 1, 1, ""});
+  lx += 24;
+  item(has_prod ? tr(lang, "投产 80% 区间", "production, 80% range")
+                : tr(lang, "开工 80% 区间", "start, 80% range"));
+  doc.polygon({{lx + 6, ly - 7}, {lx + 12, ly}, {lx + 6, ly + 7}, {lx, ly}},
+              {"#a63603", "#fff", 1, 1, ""});
+  lx += 17;
+  item(has_prod ? tr(lang, "投产中位数", "median production start")
+                : tr(lang, "开工中位数", "median start"));
+  if (hi > horizon) {
+    doc.rect(lx, ly - 5, 14, 10, {"#000", "none", 0, 0.08, ""});
+    lx += 19;
+    item(tr(lang, "预测期之后", "after the horizon"));
   }
   return ch;
 }

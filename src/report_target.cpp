@@ -77,7 +77,10 @@ Chart target_chart(const ReportData& d, std::size_t ti, Lang lang) {
   }
   auto nb = static_cast<std::size_t>(std::max(1.0, std::round((hi - lo) / w)));
   std::vector<double> count(nb, 0);
+  std::size_t below = 0, above = 0;  // draws folded into the end bins
   for (double x : v) {
+    below += x < lo;
+    above += x >= hi;
     auto b = static_cast<long>(std::floor((x - lo) / w));
     b = std::clamp<long>(b, 0, static_cast<long>(nb) - 1);  // tails go to the end bins
     count[static_cast<std::size_t>(b)] += 1;
@@ -107,6 +110,24 @@ Chart target_chart(const ReportData& d, std::size_t ti, Lang lang) {
     bool meets = at_most ? mid <= edge : mid >= edge;
     doc.rect(f.px(x0) + 0.5, f.py(count[b] / n * 100), f.px(x1) - f.px(x0) - 1,
              f.py(0) - f.py(count[b] / n * 100), {meets ? colour : "#c4c4c4", "none", 0, 1, ""});
+  }
+  // The end bins also hold the draws beyond the axis: say so, with their share.
+  auto tail_note = [&](std::size_t n_tail, std::size_t bin, bool left_end) {
+    if (n_tail == 0) return;
+    const double share = static_cast<double>(n_tail) / n;
+    const std::string txt =
+        lang == Lang::zh
+            ? fmt::format(left_end ? "含更低 {}" : "含更高 {}", format_chance(share))
+            : fmt::format(left_end ? "incl. lower {}" : "incl. higher {}", format_chance(share));
+    const double x0 = lo + w * static_cast<double>(bin);
+    TextStyle ts{10, left_end ? Anchor::start : Anchor::end, grey_text};
+    ts.halo = true;
+    doc.text(left_end ? f.px(x0) : f.px(x0 + w), f.py(count[bin] / n * 100) - 5,
+             (left_end ? "← " : "") + txt + (left_end ? "" : " →"), ts);
+  };
+  if (!integer) {
+    tail_note(below, 0, true);
+    tail_note(above, nb - 1, false);
   }
   // Threshold and median.
   double tx = f.px(edge);

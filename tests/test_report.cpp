@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../src/report_chart.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"
@@ -482,12 +483,14 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
   for (std::string lang : {"zh", "en"}) {
     fs::path out = dir / ("rep_" + lang);
     write_report(h5, out.string(), lang);
-    std::vector<std::string> stems = {"targets",
+    // No draw meets output-100: the summary names it instead of a chart.
+    CHECK_FALSE(fs::exists(out / "target_output-100.svg"));
+    std::vector<std::string> stems = {"summary",
+                                      "targets",
                                       "fan_industrial_output",
                                       "fan_employment",
                                       "fan_manufacturing_va_share",
                                       "fan_above_scale_firms",
-                                      "target_output-100",
                                       "target_textiles-80",
                                       "target_mfg-share",
                                       "target_firms-100",
@@ -525,7 +528,15 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
     CHECK(html.find("2/3") != std::string::npos);  // the scale is stated
   }
 
-  fs::path out = dir / "rep_zh";
+  // The tables in the charts' units (probabilities in %, shares in %,
+  // persons in 万人), headers in the report's language.
+  CHECK(read_csv(dir / "rep_zh" / "targets.csv")[0][1] == "目标");
+  CHECK(read_csv(dir / "rep_zh" / "quantiles.csv")[0][0] == "指标");
+  CHECK(read_csv(dir / "rep_zh" / "project_timing.csv")[0][1] == "项目");
+  fs::path out = dir / "rep_en";
+  auto near = [](double got, double want) {
+    return got == Approx(want).epsilon(1e-9).margin(1e-12);
+  };
   {  // targets.csv reads back to /targets
     TargetTable t = reader.targets();
     auto rows = read_csv(out / "targets.csv");
@@ -535,15 +546,16 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
       const auto& r = rows[i + 1];
       CHECK(r[column(h, "id")] == t.rows[i].id);
       CHECK(r[column(h, "label")] == t.rows[i].label);
-      CHECK(std::stod(r[column(h, "probability")]) == t.rows[i].probability);
-      CHECK(std::stod(r[column(h, "std_error")]) == t.rows[i].std_error);
-      CHECK(std::stod(r[column(h, "ci_low")]) == t.rows[i].ci_low);
-      CHECK(std::stod(r[column(h, "ci_high")]) == t.rows[i].ci_high);
-      CHECK(std::stod(r[column(h, "threshold")]) == t.rows[i].threshold);
+      CHECK(near(std::stod(r[column(h, "probability (%)")]), 100 * t.rows[i].probability));
+      CHECK(near(std::stod(r[column(h, "std_error (points)")]), 100 * t.rows[i].std_error));
+      CHECK(near(std::stod(r[column(h, "ci_low (%)")]), 100 * t.rows[i].ci_low));
+      CHECK(near(std::stod(r[column(h, "ci_high (%)")]), 100 * t.rows[i].ci_high));
+      const double scale = t.rows[i].metric == "manufacturing_va_share" ? 100 : 1;
+      CHECK(near(std::stod(r[column(h, "threshold")]), scale * t.rows[i].threshold));
       CHECK(std::stoi(r[column(h, "year")]) == t.rows[i].year);
     }
     CHECK(rows.back()[0] == "(all)");
-    CHECK(std::stod(rows.back()[column(h, "probability")]) == t.all_met_probability);
+    CHECK(near(std::stod(rows.back()[column(h, "probability (%)")]), 100 * t.all_met_probability));
   }
   {  // quantiles.csv reads back to /summary
     auto rows = read_csv(out / "quantiles.csv");
@@ -552,6 +564,7 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
     std::size_t checked = 0;
     for (const auto& metric : reader.summary_metrics()) {
       MetricSummary s = reader.summary(metric);
+      const double scale = display_unit(s.units, Lang::en).scale;
       std::size_t ncl = s.dims.size() == 2 ? s.shape[1] : 1;
       for (std::size_t y = 0; y < s.shape[0]; ++y)
         for (std::size_t k = 0; k < ncl; ++k) {
@@ -561,11 +574,11 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
                    (ncl == 1 || r[column(h, "cluster")] == c.cluster[k]);
           });
           REQUIRE(it != rows.end());
-          CHECK(std::stod((*it)[column(h, "mean")]) == s.mean[cell]);
-          CHECK(std::stod((*it)[column(h, "sd")]) == s.sd[cell]);
-          CHECK(std::stod((*it)[column(h, "q05")]) == s.quantiles[cell * 7 + 0]);
-          CHECK(std::stod((*it)[column(h, "q50")]) == s.quantiles[cell * 7 + 3]);
-          CHECK(std::stod((*it)[column(h, "q95")]) == s.quantiles[cell * 7 + 6]);
+          CHECK(near(std::stod((*it)[column(h, "mean")]), scale * s.mean[cell]));
+          CHECK(near(std::stod((*it)[column(h, "sd")]), scale * s.sd[cell]));
+          CHECK(near(std::stod((*it)[column(h, "q05")]), scale * s.quantiles[cell * 7 + 0]));
+          CHECK(near(std::stod((*it)[column(h, "q50")]), scale * s.quantiles[cell * 7 + 3]));
+          CHECK(near(std::stod((*it)[column(h, "q95")]), scale * s.quantiles[cell * 7 + 6]));
           ++checked;
         }
     }
@@ -584,8 +597,8 @@ TEST_CASE("report: a small results file gives every file, in both languages", "[
         if (start[d * shape[1] + p] >= 0) v.push_back(start[d * shape[1] + p]);
       const auto& r = rows[p + 1];
       CHECK(r[column(h, "project")] == reader.coords().project[p]);
-      CHECK(std::stod(r[column(h, "share_started")]) ==
-            static_cast<double>(v.size()) / static_cast<double>(shape[0]));
+      CHECK(near(std::stod(r[column(h, "started (%)")]),
+                 100 * static_cast<double>(v.size()) / static_cast<double>(shape[0])));
       CHECK(std::stod(r[column(h, "start_q50")]) == quantile7(v, 0.5));
       CHECK(std::stod(r[column(h, "start_q90")]) == quantile7(v, 0.9));
     }
@@ -634,4 +647,194 @@ TEST_CASE("report: a results file without a quantile the charts need", "[report]
   CHECK_THROWS_WITH(render_report(d, tmp.file("rep"), Lang::zh, svg_only),
                     h5 + ": the summaries have no 0.05 quantile");
   CHECK(input_kind([&] { render_report(d, tmp.file("rep"), Lang::en, svg_only); }) == "results");
+}
+
+namespace {
+
+ReportData fixture_data(const TempDir& tmp, std::uint64_t draws = 1000) {
+  const std::string h5 = tmp.file("run.h5");
+  write_fixture(h5, draws);
+  ReportData d;
+  {
+    ResultsReader reader(h5);
+    d = load_report_data(reader);
+  }
+  d.source = h5;
+  return d;
+}
+
+std::size_t count_of(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t i = s.find(what); i != std::string::npos; i = s.find(what, i + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("report: chances for the one-page summary never read 0% or 100%", "[report]") {
+  CHECK(format_chance(0) == "<0.1%");
+  CHECK(format_chance(0.0004) == "<0.1%");
+  CHECK(format_chance(0.004) == "0.4%");
+  CHECK(format_chance(0.0995) == "10.0%");  // one decimal up to 10%
+  CHECK(format_chance(0.37) == "37%");
+  CHECK(format_chance(0.95) == "95.0%");
+  CHECK(format_chance(0.9996) == ">99.9%");
+  CHECK(format_chance(0.998) == "99.8%");
+  CHECK(format_chance(1) == ">99.9%");
+  CHECK(chance_words(0, Lang::zh) == "几乎不可能");
+  CHECK(chance_words(0.05, Lang::zh) == "很不可能");
+  CHECK(chance_words(0.2, Lang::en) == "unlikely");
+  CHECK(chance_words(0.5, Lang::en) == "about even");
+  CHECK(chance_words(0.7, Lang::zh) == "可能");
+  CHECK(chance_words(0.95, Lang::en) == "very likely");
+  CHECK(chance_words(0.995, Lang::zh) == "几乎肯定");
+}
+
+TEST_CASE("report: labels wrap instead of being cut", "[report]") {
+  using report_detail::wrap;
+  const std::string label = "新增制造业贷款占比达全市平均水平(假设18%)";
+  const auto lines = wrap(label, 12, 150);
+  CHECK(lines.size() == 2);
+  std::string joined;
+  for (const auto& l : lines) {
+    joined += l;
+    CHECK(svg::text_width(l, 12) <= 150);
+  }
+  CHECK(joined == label);
+  // Latin words stay whole; spaces at a break are dropped.
+  const auto en = wrap("Probability of meeting each target", 12, 100);
+  CHECK(en == std::vector<std::string>{"Probability of", "meeting each", "target"});
+  CHECK(wrap("short", 12, 200) == std::vector<std::string>{"short"});
+}
+
+TEST_CASE("report: the one-page summary, plain and conditioned", "[report]") {
+  TempDir tmp;
+  ReportData d = fixture_data(tmp);
+  auto plain = report_detail::summary_charts(d, Lang::zh);
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].stem == "summary");
+  CHECK(plain[0].doc.width() == 800);
+  CHECK(plain[0].doc.height() == 450);  // 16:9
+  std::string svg = plain[0].doc.str();
+  CHECK(xml_problem(svg) == "");
+  CHECK(svg.find("一页纸") != std::string::npos);
+  CHECK(svg.find("观测前") == std::string::npos);
+  for (const auto& t : d.targets.rows) CHECK(svg.find(">" + t.label + "<") != std::string::npos);
+  CHECK(svg.find("全部目标同时实现") != std::string::npos);
+  CHECK(svg.find("…") == std::string::npos);
+  // Most likely first.
+  std::vector<std::pair<double, std::size_t>> at;
+  for (const auto& t : d.targets.rows) at.push_back({t.probability, svg.find(">" + t.label + "<")});
+  std::sort(at.begin(), at.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  for (std::size_t i = 1; i < at.size(); ++i) CHECK(at[i - 1].first >= at[i].first);
+
+  // Targets no draw met (the fixture's output-100, and now textiles-80):
+  // "<0.1%", never "0%", named in the note, no distribution chart.
+  REQUIRE(d.targets.rows[0].probability == 0);
+  d.targets.rows[1].probability = 0;
+  svg = report_detail::summary_charts(d, Lang::zh)[0].doc.str();
+  CHECK(count_of(svg, ">&lt;0.1%<") == 3);  // two targets and all together
+  CHECK(svg.find(">0%<") == std::string::npos);
+  CHECK(svg.find(">1,000 次模拟中无一达到：工业总产值过百亿、纺织过80亿（不另作分布图）<") !=
+        std::string::npos);
+  std::vector<std::string> target_charts;
+  for (const auto& c : report_detail::run_charts(d, Lang::zh))
+    if (c.stem.rfind("target_", 0) == 0) target_charts.push_back(c.stem);
+  CHECK(target_charts == std::vector<std::string>{"target_mfg-share", "target_firms-100"});
+
+  // Conditioned (v2): the before/after odds and the effective sample size.
+  d.targets.conditioned = true;
+  d.targets.effective_sample_size = 412.4;
+  for (auto& t : d.targets.rows) t.prior_probability = 0.5;
+  d.targets.rows[0].prior_probability = 0.12;
+  d.targets.rows[0].probability = 0.35;
+  d.targets.prior_all_met_probability = 0.0004;
+  svg = report_detail::summary_charts(d, Lang::zh)[0].doc.str();
+  CHECK(xml_problem(svg) == "");
+  CHECK(svg.find("观测前 → 后") != std::string::npos);
+  CHECK(svg.find("已按实际观测值更新（有效样本 412）") != std::string::npos);
+  CHECK(svg.find(">12% → 35%<") != std::string::npos);
+  CHECK(svg.find("&lt;0.1% → ") != std::string::npos);  // the all-targets row
+  const std::string en = report_detail::summary_charts(d, Lang::en)[0].doc.str();
+  CHECK(en.find("Before → after") != std::string::npos);
+  CHECK(en.find("effective sample 412") != std::string::npos);
+}
+
+TEST_CASE("report: project slides hold at most ten projects, names whole", "[report]") {
+  TempDir tmp;
+  ReportData d = fixture_data(tmp);
+  // 23 projects: the fixture's two, repeated, one with a long name.
+  auto grow = [](auto& v, std::size_t n) {
+    const auto first = v;
+    while (v.size() < n) v.push_back(first[v.size() % first.size()]);
+  };
+  grow(d.coords.project, 23);
+  grow(d.coords.project_label, 23);
+  grow(d.coords.project_cluster, 23);
+  grow(d.coords.project_planned_start_month, 23);
+  grow(d.project_start, 23);
+  grow(d.project_production, 23);
+  const std::string long_name = "机械铸件加工基地(新兴管件、红星机械、金沙重工等扩能)二期工程";
+  d.coords.project_label[13] = long_name;
+  const auto charts = report_detail::project_charts(d, Lang::zh);
+  REQUIRE(charts.size() == 3);
+  CHECK(charts[0].stem == "projects");
+  CHECK(charts[2].stem == "projects-3");
+  std::size_t rows = 0;
+  for (const auto& c : charts) {
+    CHECK(c.doc.width() == 800);
+    CHECK(c.doc.height() == 450);
+    const std::string svg = c.doc.str();
+    CHECK(xml_problem(svg) == "");
+    CHECK(svg.find("…") == std::string::npos);
+    rows += count_of(svg, ">印染园二期<") + count_of(svg, ">屋顶光伏<") +
+            count_of(svg, ">" + long_name + "<");
+  }
+  CHECK(rows == 23);
+  CHECK(charts[1].doc.str().find(">" + long_name + "<") != std::string::npos);
+  CHECK(charts[0].doc.str().find("(1/3: 1–10)") != std::string::npos);
+}
+
+TEST_CASE("report: sweep charts name the lever, write shares as percentages, fold 0% lines",
+          "[report]") {
+  SweepResult r;
+  r.scenario_name = "示例";
+  r.axes = {{"finance.manufacturing_loan_share", {0.1, 0.2, 0.3}}};
+  r.target_ids = {"loan-share", "output-1000", "tax-10"};
+  r.target_labels = {"新增制造业贷款占比达全市平均水平(假设18%)", "工业总产值突破千亿",
+                     "工业税收突破十亿元"};
+  r.probability = {0, 0, 0, 1, 0, 0, 1, 0, 0};  // [point, target]
+  const std::string zh = sweep_line_chart(r, true);
+  CHECK(xml_problem(zh) == "");
+  CHECK(count_of(zh, "<polyline") == 1);  // the two 0% lines folded into the note
+  CHECK(zh.find(">各取值下均为 0%（未画线）：工业总产值突破千亿、工业税收突破十亿元<") !=
+        std::string::npos);
+  CHECK(zh.find(">新增贷款中制造业的占比<") != std::string::npos);
+  CHECK(zh.find(">20%<") != std::string::npos);  // the lever in percent, not 0.2
+  CHECK(zh.find(">新增制造业贷款占比达全市平均水平(假设18%)<") != std::string::npos);
+  CHECK(zh.find("…") == std::string::npos);
+  const std::string en = sweep_line_chart(r, false);
+  CHECK(en.find(">0% at every value (no line drawn): output-1000, tax-10<") != std::string::npos);
+  CHECK(en.find(">Manufacturing share of new loans<") != std::string::npos);
+
+  // The scenario's own value is marked: a distribution by its mean.
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: {dist: beta, alpha: 15, beta: 85}\n";
+  CHECK(sweep_line_chart(r, true).find(">当前（均值）15.0%<") != std::string::npos);
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.25\n";
+  CHECK(sweep_line_chart(r, false).find(">current 25.0%<") != std::string::npos);
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.5\n";  // off the axis: no mark
+  CHECK(sweep_line_chart(r, false).find(">current") == std::string::npos);
+
+  r.scenario_yaml = "finance:\n  manufacturing_loan_share: 0.25\nland: {supply_mu: 700}\n";
+  r.axes.push_back({"land.supply_mu", {500, 900}});
+  r.probability.assign(3 * 2 * 3, 0.5);
+  r.all_met.assign(6, 0);
+  const std::string heat = sweep_heat_map(r, 0, true);
+  CHECK(xml_problem(heat) == "");
+  CHECK(heat.find(">每年新供工业用地（亩）<") != std::string::npos);
+  CHECK(heat.find(">30%<") != std::string::npos);
+  CHECK(heat.find(">100%<") != std::string::npos);  // the colour key's top
+  CHECK(count_of(heat, "<rect") == 1 + 3 * 2);      // the key is drawn with lines
+  CHECK(heat.find(">当前 700<") != std::string::npos);
+  CHECK(heat.find(">▶ 当前 25%<") != std::string::npos);
 }

@@ -33,6 +33,13 @@ int display_decimals(double display_value, const DisplayUnit& u);
 std::string format_value(double stored, const std::string& units, Lang lang);
 // Probability as a whole percent: "37%"; "<1%" and ">99%" near the ends.
 std::string format_probability(double p);
+// Probability for the one-page summary, finer at the ends and never "0%":
+// "37%", "2.4%", "<0.1%", "99.6%", ">99.9%".
+std::string format_chance(double p);
+// The chance in words, on the finer scale the one-page summary states:
+// virtually certain (>= 99%), very likely (>= 90%), likely (>= 2/3), about
+// even, unlikely (<= 1/3), very unlikely (<= 10%), exceptionally unlikely (<= 1%).
+std::string chance_words(double p, Lang lang);
 // Month index (0 = January of base_year + 1) as "2022-04".
 std::string month_label(int base_year, int month);
 
@@ -64,6 +71,7 @@ ReportData load_report_data(const ResultsReader& reader);
 
 struct ReportOptions {
   bool png = true;       // off for sweep reports and tests that only look at SVG
+  bool pdf = false;      // handout.pdf: every slide in meeting order (rsvg-convert, pdfunite)
   double png_zoom = 2;   // 800x450 px SVG -> 1600x900 px PNG
   double png_dpi = 192;  // 96 px/in SVG at zoom 2
 };
@@ -75,7 +83,24 @@ std::vector<std::string> render_report(const ReportData& data, const std::string
 
 // The `countysim report` verb: a missing or invalid results file is an
 // InputError, an output folder that cannot be created a RunError.
-void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang);
+void write_report(const std::string& h5_path, const std::string& out_dir, const std::string& lang,
+                  bool pdf = false);
+
+// `countysim report BASE.h5 ALT.h5 ...` (and `batch`): the base run's slides,
+// then the comparison slides (per target the probabilities with the paired
+// change; base vs alternative fans of industrial output and the
+// manufacturing VA share) and each alternative's one-page summary, with one
+// index.html and, with options.pdf, handout.pdf. `names` label the runs on
+// the slides (default: each file's scenario name). Returns the file names.
+std::vector<std::string> write_study_report(const std::vector<std::string>& h5_paths,
+                                            const std::string& out_dir, Lang lang,
+                                            const ReportOptions& options = {},
+                                            const std::vector<std::string>& names = {});
+
+// Every SVG as one page of a 16:9 PDF (each scaled to fit and centred), in
+// the order given: rsvg-convert per page, pdfunite to join them. RunError
+// when either tool is missing or fails.
+void write_pdf(const std::vector<std::string>& svg_paths, const std::string& pdf_path);
 
 // Sweep charts (SVG text). One varied path: a line chart, one line per
 // target. Two: a heat map of one target over the grid.

@@ -61,6 +61,27 @@ def chromium():
     return None
 
 
+def check_in_chromium(test, index, n_images):
+    """Headless Chromium loads index.html with all n_images images."""
+    exe = chromium()
+    if exe is None:
+        print("SKIP: chromium not installed (apt-get install chromium)")
+        return
+    profile = tempfile.mkdtemp(prefix="countysim-chromium-")
+    try:
+        p = subprocess.run(
+            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--dump-dom", "file://" + os.path.abspath(index)],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    m = re.search(r'data-images-loaded="(\d+)/(\d+)"', p.stdout)
+    test.assertIsNotNone(m, p.stderr[-2000:])
+    test.assertEqual(m.group(1), m.group(2))
+    test.assertEqual(int(m.group(2)), n_images)
+
+
 class ReportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -81,8 +102,11 @@ class ReportTest(unittest.TestCase):
             for m in strs(f["targets/metric"]):
                 if m not in fans and m in f["summary"] and f["summary"][m]["mean"].ndim == 1:
                     fans.append(m)
-        stems = ["targets", "clusters", "projects"] + ["fan_" + m for m in fans]
-        return stems + ["target_" + re.sub(r"[^A-Za-z0-9_-]", "_", t) for t in targets]
+            prob = f["targets/probability"][()]
+        stems = ["summary", "targets", "clusters", "projects"] + ["fan_" + m for m in fans]
+        # A target no draw met gets no distribution chart (the summary names it).
+        return stems + ["target_" + re.sub(r"[^A-Za-z0-9_-]", "_", t)
+                        for t, p in zip(targets, prob) if p > 0]
 
     def test_every_file(self):
         for rep in (self.rep, self.rep_en):
@@ -129,27 +153,42 @@ class ReportTest(unittest.TestCase):
         self.assertIn("目标实现概率", dash_zh)
 
     def test_targets_csv(self):
-        rows = read_csv(os.path.join(self.rep, "targets.csv"))
+        # Headers in the report's language; values in the charts' units (% for
+        # probabilities and shares).
+        with open(os.path.join(self.rep, "targets.csv"), encoding="utf-8-sig") as f:
+            self.assertTrue(f.readline().startswith("编号,目标,指标,"))
+        rows = read_csv(os.path.join(self.rep_en, "targets.csv"))
         with h5py.File(self.h5, "r") as f:
             g = f["targets"]
             ids = strs(g["target"])
             self.assertEqual([r["id"] for r in rows[:-1]], ids)
             self.assertEqual([r["label"] for r in rows[:-1]], strs(g["label"]))
-            for key in ("probability", "std_error", "ci_low", "ci_high", "threshold"):
-                got = [float(r[key]) for r in rows[:-1]]
-                self.assertEqual(got, [float(x) for x in g[key][()]], key)
+            for key, col in (("probability", "probability (%)"), ("std_error", "std_error (points)"),
+                             ("ci_low", "ci_low (%)"), ("ci_high", "ci_high (%)")):
+                for r, want in zip(rows[:-1], g[key][()]):
+                    self.assertTrue(math.isclose(float(r[col]), 100 * float(want), rel_tol=1e-9,
+                                                 abs_tol=1e-12), (key, r[col], want))
+            for r, want, metric in zip(rows[:-1], g["threshold"][()], strs(g["metric"])):
+                scale = 100 if metric.endswith("share") else 1
+                self.assertTrue(math.isclose(float(r["threshold"]), scale * float(want), rel_tol=1e-9))
             self.assertEqual([int(r["year"]) for r in rows[:-1]], [int(x) for x in g["year"][()]])
             self.assertEqual(rows[-1]["id"], "(all)")
-            self.assertEqual(float(rows[-1]["probability"]), float(g.attrs["all_met_probability"]))
+            self.assertTrue(math.isclose(float(rows[-1]["probability (%)"]),
+                                         100 * float(g.attrs["all_met_probability"]), rel_tol=1e-9,
+                                         abs_tol=1e-12))
 
     def test_quantiles_csv(self):
-        rows = read_csv(os.path.join(self.rep, "quantiles.csv"))
+        rows = read_csv(os.path.join(self.rep_en, "quantiles.csv"))
         by_key = {(r["metric"], r["year"], r["cluster"], r["project"]): r for r in rows}
         n = 0
         with h5py.File(self.h5, "r") as f:
             qs = [round(q * 100) for q in f["quantile"][()]]
             for metric, g in f["summary"].items():
                 mean, sd, quant = g["mean"][()], g["sd"][()], g["quantiles"][()]
+                # The charts' units: persons in 10k, fractions in %.
+                units = g.attrs["units"]
+                units = units.decode() if isinstance(units, bytes) else str(units)
+                scale = {"persons": 1e-4, "fraction": 100}.get(units, 1)
                 years = [int(y) for y in g["year"][()]]
                 other = "cluster" if "cluster" in g else "project" if "project" in g else None
                 members = strs(g[other]) if other else [""]
@@ -163,7 +202,8 @@ class ReportTest(unittest.TestCase):
                         def same(cell, want):
                             if math.isnan(want):
                                 return cell == ""
-                            return float(cell) == float(want)
+                            return math.isclose(float(cell), scale * float(want), rel_tol=1e-9,
+                                                abs_tol=1e-9)
                         self.assertTrue(same(r["mean"], mean[idx]), key)
                         self.assertTrue(same(r["sd"], sd[idx]), key)
                         for k, q in enumerate(qs):
@@ -173,7 +213,7 @@ class ReportTest(unittest.TestCase):
         self.assertGreater(n, 40)
 
     def test_project_timing_csv(self):
-        rows = read_csv(os.path.join(self.rep, "project_timing.csv"))
+        rows = read_csv(os.path.join(self.rep_en, "project_timing.csv"))
         with h5py.File(self.h5, "r") as f:
             self.assertEqual([r["project"] for r in rows], strs(f["project"]))
             planned = f["project_planned_start_month"][()]
@@ -186,9 +226,9 @@ class ReportTest(unittest.TestCase):
                 for p, r in enumerate(rows):
                     v = months[:, p]
                     v = v[v >= 0].astype(float)
-                    share = "share_started" if kind == "start" else "share_production_in_horizon"
-                    want = np.count_nonzero(v < horizon) / months.shape[0]
-                    self.assertTrue(math.isclose(float(r[share]), want, rel_tol=1e-12), (kind, p))
+                    share = "started (%)" if kind == "start" else "production_in_horizon (%)"
+                    want = 100 * np.count_nonzero(v < horizon) / months.shape[0]
+                    self.assertTrue(math.isclose(float(r[share]), want, rel_tol=1e-9), (kind, p))
                     for q in (5, 10, 25, 50, 75, 90, 95):
                         want = np.quantile(v, q / 100) if len(v) else None
                         cell = r[f"{kind}_q{q:02d}"]
@@ -211,24 +251,73 @@ class ReportTest(unittest.TestCase):
         for s in srcs:
             self.assertTrue(os.path.isfile(os.path.join(self.rep, s)), s)
         self.assertNotRegex(html, r'(src|href)="(https?:)?//')  # offline
-        exe = chromium()
-        if exe is None:
-            print("SKIP: chromium not installed (apt-get install chromium)")
-            return
-        profile = tempfile.mkdtemp(prefix="countysim-chromium-")
-        try:
-            p = subprocess.run(
-                [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", "--dump-dom",
-                 "file://" + os.path.abspath(os.path.join(self.rep, "index.html"))],
-                capture_output=True, text=True, timeout=120)
-        finally:
-            shutil.rmtree(profile, ignore_errors=True)
-        m = re.search(r'data-images-loaded="(\d+)/(\d+)"', p.stdout)
-        self.assertIsNotNone(m, p.stderr[-2000:])
-        self.assertEqual(m.group(1), m.group(2))
-        self.assertEqual(int(m.group(2)), len(srcs))
+        check_in_chromium(self, os.path.join(self.rep, "index.html"), len(srcs))
+
+    def test_pdf_handout(self):
+        out = os.path.join(self.dir, "rep_pdf")
+        p = run("report", self.h5, "-o", out, "--pdf", check=0)
+        self.assertIn("handout.pdf", p.stdout)
+        pdf = os.path.join(out, "handout.pdf")
+        check_handout(self, pdf, out)
+
+
+def slide_order(rep):
+    """The slides of a report folder in index.html's order (= the handout's)."""
+    with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+        return re.findall(r'<img src="([^"]+)\.svg"', f.read())
+
+
+def check_handout(test, pdf, rep):
+    """handout.pdf: one 16:9 page per slide in index order, pages that render."""
+    if shutil.which("pdfinfo") is None:
+        print("SKIP: poppler-utils not installed (scripts/setup.sh)")
+        return
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    slides = slide_order(rep)
+    test.assertEqual(pages, len(slides))
+    # Every page 800 x 450 px = 600 x 337.5 pt (16:9).
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), pdf], capture_output=True,
+                           text=True, check=True).stdout
+    found = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", sizes)
+    test.assertEqual(len(found), pages)
+    for w, h in found:
+        test.assertEqual((float(w), float(h)), (600.0, 337.5))
+    # The first page is the one-page summary, the second the dashboard.
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "2", pdf, "-"], capture_output=True,
+                          text=True, check=True).stdout
+    first, second = text.split("\f")[:2]
+    test.assertTrue("一页纸" in first or "One page" in first, first[:200])
+    test.assertTrue("目标实现概率" in second or "Probability of meeting" in second, second[:200])
+    # Rendered back to PNG: every page, none blank.
+    d = tempfile.mkdtemp(prefix="countysim-pdf-")
+    try:
+        subprocess.run(["pdftoppm", "-r", "24", "-gray", pdf, os.path.join(d, "p")], check=True)
+        pgm = sorted(glob.glob(os.path.join(d, "p-*.pgm")))
+        test.assertEqual(len(pgm), pages)
+        for path in pgm:
+            with open(path, "rb") as f:
+                data = f.read()
+            # P5 header: magic, width, height, maxval; then the pixels.
+            parts = data.split(b"\n", 3)
+            w, h = map(int, parts[1].split())
+            test.assertEqual((w, h), (200, 113))  # 600 x 337.5 pt at 24 dpi
+            pixels = parts[3]
+            dark = sum(1 for b in pixels if b < 128)
+            test.assertGreater(dark, 200, f"{path}: a blank page")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+class ErrorsTest(unittest.TestCase):
+    dir = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
+        cls.h5 = os.path.join(cls.dir, "x.h5")
+        run("run", EXAMPLE, "--draws", 500, "-o", cls.h5, "--quiet", check=0)
 
     def test_errors(self):
         p = run("report", os.path.join(self.dir, "missing.h5"), "-o", os.path.join(self.dir, "r"))

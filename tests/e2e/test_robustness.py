@@ -407,8 +407,8 @@ class ManyProjectsReportTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         files = sorted(os.listdir(out))
         pages = [f for f in files if f.startswith("projects") and f.endswith(".svg")]
-        self.assertEqual(len(pages), 11)  # 252 projects, 25 a chart
-        self.assertIn("projects-11.png", files)
+        self.assertEqual(len(pages), 26)  # 252 projects, 10 a slide
+        self.assertIn("projects-26.png", files)
         svg = ""
         for page in pages:
             with open(os.path.join(out, page), encoding="utf-8") as f:
