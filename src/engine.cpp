@@ -20,6 +20,7 @@
 #include "countysim/conditioning.hpp"
 #include "countysim/model.hpp"
 #include "countysim/output_file.hpp"
+#include "countysim/quantile_select.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/version.hpp"
@@ -110,6 +111,7 @@ struct Blocking {
   std::uint64_t chunk_rows = 0;  // rows of every dataset chunk
   std::uint64_t blocks = 0;
   int threads = 1;
+  std::size_t summary_read_floats = 0;  // RunOptions::summary_read_floats
 };
 
 // What the loop hands to the summary stage.
@@ -268,7 +270,8 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   const std::uint64_t draws = bk.draws;
   std::vector<MetricSummary> out;
   std::size_t col = 0;
-  const std::size_t budget_floats = std::max<std::size_t>(draws, (64u << 20) / sizeof(float));
+  const std::size_t budget_floats = std::max<std::size_t>(
+      draws, bk.summary_read_floats ? bk.summary_read_floats : (64u << 20) / sizeof(float));
   std::vector<float> columns;
   for (std::size_t k : layout.summarised) {
     const DatasetSpec& s = layout.specs[k];
@@ -288,6 +291,30 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       ms.sd[i] = moments[col + i].sd();
     }
     const std::size_t per_read = std::max<std::size_t>(1, budget_floats / draws);
+    // Columns that do not fit in one read: rather than inflating the whole
+    // dataset once per read, select the order statistics in a few passes of
+    // whole rows (the same quantiles, bit for bit; memory flat in draws).
+    if (!weights && (n + per_read - 1) / per_read > ColumnQuantiles::typical_passes) {
+      ColumnQuantiles cq(n, draws, qs);
+      while (!cq.done()) {
+        if (cancel && cancel->cancelled()) throw Interrupted();
+        writer.scan_rows(k, bk.threads, [&](const float* rows, std::uint64_t nd) {
+#pragma omp parallel for schedule(static) num_threads(bk.threads)
+          for (std::size_t c = 0; c < n; ++c) cq.add(c, rows + c, nd, n);
+        });
+#pragma omp parallel for schedule(static) num_threads(bk.threads)
+        for (std::size_t c = 0; c < n; ++c) cq.end_pass(c);
+        cq.count_pass();
+      }
+      for (std::size_t c = 0; c < n; ++c) {
+        auto q = cq.quantiles(c);
+        std::copy(q.begin(), q.end(), ms.quantiles.begin() + c * qs.size());
+      }
+      col += n;
+      writer.write_summary(ms);
+      out.push_back(std::move(ms));
+      continue;
+    }
     for (std::size_t c0 = 0; c0 < n; c0 += per_read) {
       if (cancel && cancel->cancelled()) throw Interrupted();
       const std::size_t nc = std::min(per_read, n - c0);
@@ -446,6 +473,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
       1, block_bytes_cap / std::max<std::uint64_t>(1, bytes_per_draw) / granule_draws);
   bk.block = std::min(bk.block, cap_granules * granule_draws);
   bk.threads = thread_count(opt.threads);
+  bk.summary_read_floats = opt.summary_read_floats;
 
   prepare_output(opt.output, opt.force);
   TempFile tmp(opt.output);  // removed on every path that does not publish

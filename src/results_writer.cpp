@@ -456,6 +456,117 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   }
 }
 
+namespace {
+
+// scan_rows' fast path (the conditions of read_columns_raw): false before
+// any visit when a chunk is not stored as this writer stores them.
+bool scan_rows_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws, std::uint64_t chunk_draws,
+                   int threads,
+                   const std::function<void(const float*, std::uint64_t)>& visit) {
+  const std::uint16_t one = 1;
+  unsigned char little = 0;
+  std::memcpy(&little, &one, 1);
+  if (!little) return false;
+  const std::size_t row = s.row_elems();
+  const std::size_t n = chunk_draws * row;
+  const std::size_t rank = 1 + s.row_shape.size();
+  const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
+  // Every chunk must be there with both filters before the first visit, so
+  // that a fallback never visits a row twice.
+  for (std::uint64_t c = 0; c < nchunks; ++c) {
+    std::vector<hsize_t> offset(rank, 0);
+    offset[0] = c * chunk_draws;
+    unsigned filters = 1;
+    haddr_t addr = 0;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(ds, offset.data(), &filters, &addr, &size) < 0 ||
+        size == 0 || filters != 0)
+      return false;
+  }
+  const std::uint64_t batch = 2 * static_cast<std::uint64_t>(std::max(threads, 1));
+  std::vector<std::vector<unsigned char>> raws(batch);
+  std::vector<std::vector<float>> rows(batch);
+  for (std::uint64_t b0 = 0; b0 < nchunks; b0 += batch) {
+    const std::uint64_t nb = std::min(batch, nchunks - b0);
+    for (std::uint64_t j = 0; j < nb; ++j) {
+      std::vector<hsize_t> offset(rank, 0);
+      offset[0] = (b0 + j) * chunk_draws;
+      hsize_t size = 0;
+      if (H5Dget_chunk_storage_size(ds, offset.data(), &size) < 0 || size == 0)
+        h5::fail("cannot read a chunk of", h5::where(ds));
+      raws[j].resize(size);
+      std::uint32_t filters = 1;
+      if (H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &filters, raws[j].data()) < 0)
+        h5::fail("cannot read a chunk of", h5::where(ds));
+    }
+    std::atomic<bool> ok{true};
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::uint64_t j = 0; j < nb; ++j) {
+      struct Freer {
+        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+      };
+      thread_local std::unique_ptr<libdeflate_decompressor, Freer> dec;
+      thread_local std::vector<unsigned char> plain;
+      if (!dec) dec.reset(libdeflate_alloc_decompressor());
+      plain.resize(n * 4);
+      std::size_t got = 0;
+      if (!dec ||
+          libdeflate_zlib_decompress(dec.get(), raws[j].data(), raws[j].size(), plain.data(),
+                                     plain.size(), &got) != LIBDEFLATE_SUCCESS ||
+          got != plain.size()) {
+        ok = false;
+        continue;
+      }
+      // Byte k of element e is at k * n + e (shuffle with 4-byte elements).
+      rows[j].resize(n);
+      for (std::size_t e = 0; e < n; ++e) {
+        const unsigned char b[4] = {plain[e], plain[n + e], plain[2 * n + e], plain[3 * n + e]};
+        std::memcpy(&rows[j][e], b, 4);
+      }
+    }
+    if (!ok) h5::fail("cannot inflate a chunk of", h5::where(ds));
+    for (std::uint64_t j = 0; j < nb; ++j) {
+      const std::uint64_t d0 = (b0 + j) * chunk_draws;
+      visit(rows[j].data(), std::min<std::uint64_t>(chunk_draws, draws - d0));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void ResultsWriter::scan_rows(std::size_t dataset, int threads,
+                              const std::function<void(const float*, std::uint64_t)>& visit) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  const DatasetSpec& s = m.spec(dataset);
+  const hid_t ds = m.datasets[dataset];
+  if (s.dtype == DType::f32 && scan_rows_raw(ds, s, m.draws, m.chunk_draws, threads, visit))
+    return;
+  const std::string at = h5::where(ds);
+  h5::Handle fspace(H5Dget_space(ds));
+  if (!fspace.valid()) h5::fail("cannot read", at);
+  const std::size_t rank = 1 + s.row_shape.size();
+  std::vector<float> buf;
+  for (std::uint64_t d0 = 0; d0 < m.draws; d0 += m.chunk_draws) {
+    const std::uint64_t nd = std::min<std::uint64_t>(m.chunk_draws, m.draws - d0);
+    std::vector<hsize_t> start(rank, 0), full(rank, 1);
+    start[0] = d0;
+    full[0] = nd;
+    for (std::size_t k = 0; k < s.row_shape.size(); ++k) full[k + 1] = s.row_shape[k];
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, full.data(), nullptr) <
+        0)
+      h5::fail("cannot select rows of", at);
+    h5::Handle mspace(H5Screate_simple(static_cast<int>(rank), full.data(), nullptr));
+    buf.resize(nd * s.row_elems());
+    if (!mspace.valid() ||
+        H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf.data()) < 0)
+      h5::fail("cannot read rows of", at);
+    visit(buf.data(), nd);
+  }
+}
+
 void ResultsWriter::write_summary(const MetricSummary& s) {
   h5::quiet();
   Impl& m = *impl_;

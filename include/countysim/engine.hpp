@@ -41,6 +41,10 @@ struct RunOptions {
   // With observations the standard errors are the conditioned ones.
   double until_se = 0;
   std::uint64_t max_draws = 1000000;
+  // Floats of stored columns the summaries read at once (0: 16 Mi, 64 MiB).
+  // Datasets that need more than three such reads get their quantiles by
+  // selection over whole-row passes instead (same bits); tests set it small.
+  std::size_t summary_read_floats = 0;
 };
 
 struct RunSummary {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ class ResultsWriter {
   // chunks are inflated `threads` at a time.
   void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                     std::vector<float>& out, int threads = 1);
+  // Every row of per-draw dataset `dataset`, as float, one stored chunk at a
+  // time in draw order: visit(rows, nd) gets nd rows of row_elems() floats,
+  // row-major, called on this thread. Chunks are inflated `threads` at a time.
+  void scan_rows(std::size_t dataset, int threads,
+                 const std::function<void(const float* rows, std::uint64_t nd)>& visit);
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
   void close();                                // flushes and closes; further calls are errors
