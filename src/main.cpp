@@ -311,7 +311,8 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", scenario.name);
         fmt::print("{}\n", cs::format_target_table(r.targets, r.draws));
         fmt::print("{}", cs::format_headline_quantiles(r.summaries, cs::summary_quantiles(),
-                                                       scenario.last_year, scenario.base_year));
+                                                       scenario.last_year, scenario.base_year,
+                                                       r.targets.conditioned));
         fmt::print(
             "\nwrote {} ({:.1f} MB, {} draws, seed {}, {:.2f} s: draws {:.2f} s, summaries {:.2f} "
             "s)\n",
@@ -342,7 +343,7 @@ int main(int argc, char** argv) {
       fmt::print("{}\n", info.scenario_name);
       fmt::print("{}\n", cs::format_target_table(t, info.draws));
       fmt::print("{}", cs::format_headline_quantiles(sums, reader.coords().quantile, info.last_year,
-                                                     info.base_year));
+                                                     info.base_year, t.conditioned));
       return 0;
     }
     if (*report) {

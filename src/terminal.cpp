@@ -138,11 +138,13 @@ std::string format_target_csv(const TargetTable& t) {
 
 std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries,
                                       const std::vector<double>& quantiles, int last_year,
-                                      int base_year) {
+                                      int base_year, bool conditioned) {
   const std::size_t nq = quantiles.size();
   const auto q05 = find_quantile(quantiles, 0.05), q50 = find_quantile(quantiles, 0.50),
              q95 = find_quantile(quantiles, 0.95);
-  std::string out = fmt::format("Headline metrics in {} (quantiles over draws)\n", last_year);
+  std::string out = fmt::format(
+      "Headline metrics in {} ({})\n", last_year,
+      conditioned ? "weighted quantiles: conditioned on the observations" : "quantiles over draws");
   out += fmt::format("{}  {:>12}  {:>12}  {:>12}  {}\n", pad_to_width("metric", 24), "5%", "50%",
                      "95%", "units");
   const std::size_t y = static_cast<std::size_t>(last_year - base_year);

@@ -22,6 +22,10 @@ TEST_CASE("headline quantiles: a level the file lacks prints as n/a", "[terminal
         "Headline metrics in 2023 (quantiles over draws)\n"
         "metric                              5%           50%           95%  units\n"
         "gdp                               1.50          2.50           n/a  亿元\n");
+  const std::string weighted =
+      format_headline_quantiles({gdp}, {0.05, 0.5}, 2023, 2022, /*conditioned=*/true);
+  CHECK(weighted.substr(0, weighted.find('\n')) ==
+        "Headline metrics in 2023 (weighted quantiles: conditioned on the observations)");
 }
 
 namespace {

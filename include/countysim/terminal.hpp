@@ -18,8 +18,9 @@ std::string format_target_csv(const TargetTable& t);
 // 5/50/95% quantiles of the headline metrics in the last year. `quantiles` is
 // the file's own quantile coordinate: a level it lacks prints as "n/a"; a
 // metric whose summary does not cover the last year is left out.
+// `conditioned`: the summaries are weighted by the observations' likelihood.
 std::string format_headline_quantiles(const std::vector<MetricSummary>& summaries,
                                       const std::vector<double>& quantiles, int last_year,
-                                      int base_year);
+                                      int base_year, bool conditioned = false);
 
 }  // namespace countysim
