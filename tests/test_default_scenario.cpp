@@ -1,7 +1,8 @@
-// The default scenario (scenarios/taojiang-2022.yaml) and its what-if files:
-// they load, they cover what the April 2022 document names, the base year
-// reproduces the published facts the scenario cites, the draws obey the
-// accounting identities of model.md, and the published 2022 outturns lie
+// The default scenario (scenarios/taojiang-2022.yaml, countysim/2: volume
+// growth and April-2022 prices) and its what-if files: they load, they cover
+// what the April 2022 document names, the base year reproduces the published
+// facts the scenario cites, the draws obey the accounting identities of
+// model.md (with prices), and the published 2022 outturns lie
 // inside the model's 90% bands (docs/calibration.md, "Base-year consistency"
 // and "What the outturns say"). No test pins a calibrated value: a
 // recalibration that keeps the sources and the identities passes.
@@ -44,14 +45,20 @@ const countysim::Project& project(const Scenario& s, const std::string& id) {
 }
 
 // Draws of the default scenario, simulated as the engine does (same seed).
+// Each draw's price levels (per cluster [year][cluster], the rest's [year])
+// are kept from the workspace to check the identities with prices.
 struct Draws {
   countysim::Plan plan;
   std::vector<countysim::DrawOutput> out;
-  Draws(const Scenario& s, int n) : plan(countysim::compile_plan(s)), out(n) {
+  std::vector<std::vector<double>> price, rest_price;
+  Draws(const Scenario& s, int n)
+      : plan(countysim::compile_plan(s)), out(n), price(n), rest_price(n) {
     countysim::DrawWorkspace ws;
     for (int d = 0; d < n; ++d) {
       out[d].resize(plan);
       countysim::simulate_draw(plan, s.seed, static_cast<std::uint64_t>(d), ws, out[d]);
+      price[d] = ws.price;
+      rest_price[d] = ws.rest_price;
     }
   }
   double input(const countysim::DrawOutput& o, int slot) const { return o.inputs.at(slot); }
@@ -151,18 +158,54 @@ TEST_CASE("default scenario draws obey the accounting identities of every year",
   const Scenario& s = default_scenario();
   const Draws draws(s, 500);
   const int years = draws.plan.years, nc = draws.plan.clusters, np = draws.plan.projects;
+  // Clusters without projects: their employment is real output over output
+  // per worker, which tells real from nominal output (model.md "Prices").
+  std::vector<bool> has_project(nc, false);
+  for (int p = 0; p < np; ++p) has_project[draws.plan.project_cluster[p]] = true;
+  REQUIRE(std::count(has_project.begin(), has_project.end(), false) > 0);
   MaxRelError err;
   int nonpositive_rest = 0;
-  for (const auto& o : draws.out) {
+  double largest_price_move = 0;
+  for (std::size_t d = 0; d < draws.out.size(); ++d) {
+    const auto& o = draws.out[d];
+    // Price levels from the draw's sampled changes: P_0 = 1,
+    // P_t = P_{t-1} (1 + change_t), each cluster by its price_index.
+    std::vector<double> p_c(static_cast<std::size_t>((years + 1) * nc), 1.0);
+    std::vector<double> p_r(years + 1, 1.0);
+    for (int t = 1; t <= years; ++t) {
+      for (int c = 0; c < nc; ++c) {
+        const int i = s.clusters[c].price_index_index;
+        REQUIRE(i >= 0);  // every cluster of the default has a price
+        p_c[t * nc + c] =
+            p_c[(t - 1) * nc + c] * (1.0 + draws.input(o, draws.plan.price_change[i][t - 1]));
+        err.check(draws.price[d][t * nc + c], p_c[t * nc + c]);
+        largest_price_move = std::max(largest_price_move, std::fabs(p_c[t * nc + c] - 1.0));
+      }
+      p_r[t] = p_r[t - 1] * (1.0 + draws.input(o, draws.plan.rest_price_change[t - 1]));
+      err.check(draws.rest_price[d][t], p_r[t]);
+    }
+    double va_real_prev = 0, gdp_real_prev = 0;
     for (int t = 0; t <= years; ++t) {
       double y = 0, va = 0, mva = 0, tax = 0, emp = 0, sei = 0, digital = 0;
+      double y_real = 0, va_real = 0;
       for (int c = 0; c < nc; ++c) {
         const auto& cl = s.clusters[c];
         const auto& slots = draws.plan.cluster[c];
         const double yc = o.cluster_output[t * nc + c];
+        // Nominal = price level x real: the real output is nominal / P.
+        const double yc_real = yc / p_c[t * nc + c];
+        y_real += yc_real;
+        va_real += draws.input(o, slots.value_added_ratio) * yc_real;
+        if (!has_project[c]) {
+          // Employment on real output: 1e4 x Y* / (w (1 + q)^t).
+          const double w = draws.input(o, slots.output_per_worker) *
+                           std::pow(1.0 + draws.input(o, slots.productivity_growth), t);
+          err.check(o.cluster_employment[t * nc + c], 1e4 * yc_real / w);
+        }
         const double tau_c = draws.input(o, slots.tax_rate);
-        // Tax: the cluster's rate on all but its projects' direct output,
-        // each project's own rate (or its cluster's) on that (model.md).
+        // Tax on nominal output: the cluster's rate on all but its
+        // projects' direct output, each project's own rate (or its
+        // cluster's) on that (model.md).
         double direct = 0;
         for (int p = 0; p < np; ++p) {
           if (draws.plan.project_cluster[p] != c) continue;
@@ -192,6 +235,17 @@ TEST_CASE("default scenario draws obey the accounting identities of every year",
       err.check(o.metric(Metric::strategic_emerging_share, t), sei / y);
       const double delta = draws.input(o, draws.plan.digital_share_of_rest);
       err.check(o.metric(Metric::digital_core_va_share, t), (digital + delta * rest) / gdp);
+      // Real GDP = the rest deflated by its own deflator + real industry VA.
+      const double gdp_real = rest / p_r[t] + va_real;
+      err.check(o.metric(Metric::industrial_output_real, t), y_real);
+      err.check(o.metric(Metric::industrial_value_added_real, t), va_real);
+      err.check(o.metric(Metric::gdp_real, t), gdp_real);
+      if (t > 0) {
+        err.check(1.0 + o.metric(Metric::industrial_va_real_growth, t), va_real / va_real_prev);
+        err.check(1.0 + o.metric(Metric::gdp_real_growth, t), gdp_real / gdp_real_prev);
+      }
+      va_real_prev = va_real;
+      gdp_real_prev = gdp_real;
       if (t > 0) {
         // Credit is what the scenario draws, and the share what it says.
         err.check(o.metric(Metric::new_loans, t), draws.input(o, draws.plan.new_loans[t - 1]));
@@ -202,6 +256,8 @@ TEST_CASE("default scenario draws obey the accounting identities of every year",
   }
   CHECK(err.worst < 1e-6);  // float sums in a different order
   CHECK(nonpositive_rest == 0);
+  // Not vacuous: prices move, so nominal and real differ.
+  CHECK(largest_price_move > 0.05);
 }
 
 // The published 2022 outturns (issue 9, bureau-supplied: GDP 317.93 亿元 with
@@ -363,50 +419,29 @@ TEST_CASE("default scenario has every quantitative target of the document", "[de
     CHECK(v.dist.mean() < loans->threshold);
 }
 
-// The v2 files (issue 9): taojiang-2022-prices.yaml turns the default's
-// nominal growth into volume growth plus a price index, and
-// taojiang-2024-update.yaml adds what was known by 2024. Checked: the
-// conversion reproduces the default's nominal means (to its stated rounding
-// of half a point), nothing else of the April-2022 view changes, and the
-// update carries the cited outturns and price changes.
-TEST_CASE("the prices file is the default with growth split into volume and price", "[default]") {
-  const Scenario& base = default_scenario();
-  const Scenario s = countysim::load_scenario(scenario_dir + "taojiang-2022-prices.yaml");
+// The default is the April-2022 view with prices (issue 9): growth is volume
+// growth, every cluster has a price index, the rest of the economy its own
+// deflator, and every price index is random (an April-2022 view knows no
+// price); taojiang-2024-update.yaml adds what was known by 2024.
+TEST_CASE("default scenario separates volume and price (countysim/2)", "[default]") {
+  const Scenario& s = default_scenario();
   CHECK(s.schema == "countysim/2");
-  CHECK(s.warnings.empty());
-  CHECK(s.macro.gdp_base == base.macro.gdp_base);
-  CHECK(s.projects.size() == base.projects.size());
-  CHECK(s.targets.size() == base.targets.size());
-  REQUIRE(s.clusters.size() == base.clusters.size());
-  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
-    const auto& cl = s.clusters[c];
+  const std::size_t years = static_cast<std::size_t>(s.years());
+  REQUIRE(!s.prices.empty());
+  for (const auto& cl : s.clusters) {
     INFO("cluster " << cl.id);
-    CHECK(cl.base_output == base.clusters[c].base_output);
     REQUIRE(cl.price_index_index >= 0);
-    const auto& index = s.prices[cl.price_index_index].change.years;
-    const auto& volume = cl.growth.years;
-    const auto& nominal = base.clusters[c].growth.years;
-    REQUIRE(volume.size() == nominal.size());
-    REQUIRE(index.size() == nominal.size());
-    double volume_plus_price = 0, nominal_mean = 0;
-    for (std::size_t t = 0; t < nominal.size(); ++t) {
-      volume_plus_price += volume[t].dist.mean() + index[t].dist.mean();
-      nominal_mean += nominal[t].dist.mean();
-    }
-    const double years = static_cast<double>(nominal.size());
-    CHECK(std::fabs(volume_plus_price / years - nominal_mean / years) <= 0.005 + 1e-12);
+    REQUIRE(cl.price_index_index < static_cast<int>(s.prices.size()));
+    CHECK(s.prices[cl.price_index_index].id == cl.price_index);
   }
-  // The rest of the economy: real growth plus its deflator = the default's
-  // nominal growth, year by year (to 0.1 point: the two are truncated at
-  // different bounds, which moves their means by up to 0.03 point).
-  const auto& real = s.macro.rest_growth.years;
-  const auto& deflator = s.macro.rest_price_change.years;
-  const auto& nominal = base.macro.rest_growth.years;
-  REQUIRE(real.size() == nominal.size());
-  REQUIRE(deflator.size() == nominal.size());
-  for (std::size_t t = 0; t < nominal.size(); ++t)
-    CHECK(real[t].dist.mean() + deflator[t].dist.mean() ==
-          Approx(nominal[t].dist.mean()).margin(1e-3));
+  for (const auto& p : s.prices) {
+    INFO("price index " << p.id);
+    REQUIRE(p.change.years.size() == years);
+    for (const auto& v : p.change.years) CHECK(v.dist.support_max() > v.dist.support_min());
+  }
+  REQUIRE(s.macro.rest_price_change.years.size() == years);
+  for (const auto& v : s.macro.rest_price_change.years)
+    CHECK(v.dist.support_max() > v.dist.support_min());
 }
 
 TEST_CASE("the 2024 update carries the cited outturns, prices and news", "[default]") {
@@ -479,14 +514,26 @@ TEST_CASE("what-if files change only what they say", "[default]") {
     CHECK(project(s, "guochen").success_probability ==
           project(base, "guochen").success_probability);
   }
-  SECTION("downturn: slower clusters, larger shock") {
+  SECTION("downturn: slower volume growth, larger shock, the default's prices") {
     const Scenario s = load("downturn.yaml");
     REQUIRE(s.clusters.size() == base.clusters.size());
     for (std::size_t c = 0; c < s.clusters.size(); ++c) {
       INFO("cluster " << s.clusters[c].id);
       CHECK(s.clusters[c].growth.years[0].dist.mean() ==
             Approx(base.clusters[c].growth.years[0].dist.mean() - 0.03).margin(1e-12));
+      CHECK(s.clusters[c].price_index == base.clusters[c].price_index);
     }
+    REQUIRE(s.macro.rest_growth.years.size() == base.macro.rest_growth.years.size());
+    for (std::size_t t = 0; t < s.macro.rest_growth.years.size(); ++t)
+      CHECK(s.macro.rest_growth.years[t].dist.mean() ==
+            Approx(base.macro.rest_growth.years[t].dist.mean() - 0.015)
+                .margin(1e-3));  // truncation moves means by ~0.03 point
+    // Prices as in the default: same indices, same means, year by year.
+    REQUIRE(s.prices.size() == base.prices.size());
+    for (std::size_t i = 0; i < s.prices.size(); ++i)
+      for (std::size_t t = 0; t < s.prices[i].change.years.size(); ++t)
+        CHECK(s.prices[i].change.years[t].dist.mean() ==
+              base.prices[i].change.years[t].dist.mean());
     CHECK(s.macro.shock_sd > base.macro.shock_sd);
   }
 }
