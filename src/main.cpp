@@ -361,7 +361,7 @@ int main(int argc, char** argv) {
       cs::ReportOptions ro;
       ro.pdf = pdf;
       if (inputs.size() == 1 && cs::is_sweep_file(results_path))
-        cs::write_sweep_report(results_path, output, lang);
+        cs::write_sweep_report(results_path, output, lang, ro);
       else if (inputs.size() == 1)
         cs::write_report(results_path, output, lang, pdf);
       else

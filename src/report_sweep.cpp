@@ -152,11 +152,16 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
     x_hi += 1;
   }
   const svg::Ticks xt = svg::nice_ticks(x_lo, x_hi);
-  Chart chart{"sweep-lines", ax.path, Document(800, 450 + 18.0 * ((nt + 1) / 2))};
+  // A 16:9 slide: the plot gives up height to the two-column legend (and
+  // a note) below it; only a very long target list makes the slide taller.
+  const double rows = static_cast<double>((nt + 1) / 2);
+  const double plot_h = std::max(150.0, std::min(320.0, 305 - 18 * rows));
+  const double slide_h = std::max(450.0, 50 + plot_h + 62 + 18 * rows + 33);
+  Chart chart{"sweep-lines", ax.path, Document(800, slide_h)};
   Document& doc = chart.doc;
   const std::string lever = lever_name(ax.path, lang);
   doc.title(zh ? "达标概率随" + lever + "的变化" : "Target probabilities against " + lever);
-  const svg::Frame fr(70, 50, 690, 320, x_lo, x_hi, 0, 1);
+  const svg::Frame fr(70, 50, 690, plot_h, x_lo, x_hi, 0, 1);
   doc.text(70, 28, zh ? "各目标达成概率 × " + lever : "Probability of each target by " + lever,
            {16, svg::Anchor::start, "#222", true});
   fr.y_axis(doc, {0, 0.2, 0.4, 0.6, 0.8, 1.0},
@@ -329,7 +334,7 @@ std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh) {
 }
 
 std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
-                                            const std::string& lang) {
+                                            const std::string& lang, const ReportOptions& options) {
   const Lang l = parse_lang(lang);
   const SweepResult r = read_sweep(path);
   report_detail::make_report_dir(out_dir);
@@ -340,9 +345,14 @@ std::vector<std::string> write_sweep_report(const std::string& path, const std::
     for (std::size_t k = 0; k < r.target_ids.size(); ++k)
       charts.push_back(report_detail::sweep_heat(r, k, l));
   }
-  ReportOptions svg_only;
-  svg_only.png = false;  // sweep reports have always been SVG only
-  std::vector<std::string> files = report_detail::save_charts(charts, out_dir, svg_only);
+  std::vector<std::string> files = report_detail::save_charts(charts, out_dir, options);
+  if (options.pdf) {
+    std::vector<std::string> svgs;
+    for (const auto& c : charts)
+      svgs.push_back((std::filesystem::path(out_dir) / (c.stem + ".svg")).string());
+    write_pdf(svgs, (std::filesystem::path(out_dir) / "handout.pdf").string());
+    files.push_back("handout.pdf");
+  }
   report_detail::write_sweep_index(r, charts,
                                    (std::filesystem::path(out_dir) / "index.html").string(), l);
   files.push_back("index.html");

@@ -251,7 +251,20 @@ TEST_CASE("sweep files read back and draw as a line chart or heat maps", "[whati
     ++polylines;
   CHECK(polylines == back.target_ids.size());
   auto files = write_sweep_report(f1, dir.file("one-report"), "zh");
-  CHECK(files == std::vector<std::string>{"sweep-lines.svg", "index.html"});
+  CHECK(files == std::vector<std::string>{"sweep-lines.svg", "sweep-lines.png", "index.html"});
+  {
+    // A 16:9 slide at 1600x900 (the PNG header's IHDR width and height).
+    std::ifstream png(dir.file("one-report/sweep-lines.png"), std::ios::binary);
+    unsigned char head[24] = {};
+    png.read(reinterpret_cast<char*>(head), 24);
+    const auto be32 = [&](int at) {
+      return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3];
+    };
+    CHECK(be32(16) == 1600);
+    CHECK(be32(20) == 900);
+  }
+  ReportOptions svg_only;
+  svg_only.png = false;
 
   const SweepResult two = run_sweep(path,
                                     {parse_vary("projects.dyeing.success_probability=0.2,0.8"),
@@ -265,7 +278,7 @@ TEST_CASE("sweep files read back and draw as a line chart or heat maps", "[whati
        at = heat.find("<rect", at + 1))
     ++cells;
   CHECK(cells == 1 + 2 * 3);  // the background and one cell per grid point
-  files = write_sweep_report(f2, dir.file("two-report"), "en");
+  files = write_sweep_report(f2, dir.file("two-report"), "en", svg_only);
   CHECK(files.size() == two.target_ids.size() + 1);
   CHECK(fs::exists(dir.file("two-report/sweep-heat-started.svg")));
 

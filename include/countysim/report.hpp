@@ -70,7 +70,7 @@ struct ReportData {
 ReportData load_report_data(const ResultsReader& reader);
 
 struct ReportOptions {
-  bool png = true;       // off for sweep reports and tests that only look at SVG
+  bool png = true;       // off for tests that only look at SVG
   bool pdf = false;      // handout.pdf: every slide in meeting order (rsvg-convert, pdfunite)
   double png_zoom = 2;   // 800x450 px SVG -> 1600x900 px PNG
   double png_dpi = 192;  // 96 px/in SVG at zoom 2
@@ -106,11 +106,13 @@ void write_pdf(const std::vector<std::string>& svg_paths, const std::string& pdf
 // target. Two: a heat map of one target over the grid.
 std::string sweep_line_chart(const SweepResult& r, bool zh);
 std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh);
-// `countysim report SWEEP.h5`: the charts (SVG only) and an index.html in
+// `countysim report SWEEP.h5`: the charts (SVG, and PNG unless
+// options.png is off; handout.pdf with options.pdf) and an index.html in
 // out_dir; returns the file names written. InputError if `path` is not a
 // sweep file.
 std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
-                                            const std::string& lang);
+                                            const std::string& lang,
+                                            const ReportOptions& options = {});
 
 // `countysim explain -o DIR`: writes explain-tornado-<target>.svg and
 // explain-projects-<target>.svg (and PNGs when options.png) into out_dir;
