@@ -247,6 +247,11 @@ int main(int argc, char** argv) {
   solve->add_option("--range", range, "LO:HI, the lever values to search")->required();
   add_draw_options(solve, d, "draws per evaluated value (default: the scenario's)",
                    "override PATH=VALUE before the lever");
+  std::string solve_chart_dir;
+  solve->add_option("--chart", solve_chart_dir,
+                    "also draw the chart (SVG and PNG) into this folder");
+  solve->add_option("--lang", lang, "language of the chart: zh (default) or en")
+      ->check(CLI::IsMember({"zh", "en"}));
 
   std::vector<std::string> explain_targets;
   std::uint64_t explain_draws = 20000;
@@ -452,6 +457,10 @@ int main(int argc, char** argv) {
       so.hi = lo_hi.second;
       const cs::SolveResult r = cs::solve_lever(scenario_path, so, wopt);
       fmt::print("{}", cs::format_solve(r));
+      if (!solve_chart_dir.empty()) {
+        for (const auto& f : cs::write_solve_chart(r, solve_chart_dir, lang))
+          fmt::print("wrote {}/{}\n", solve_chart_dir, f);
+      }
       return 0;
     }
   } catch (const cs::InputError& e) {

@@ -120,6 +120,7 @@ inline constexpr std::size_t project_rows_per_chart = 10;
 std::vector<Chart> project_charts(const ReportData& d, Lang lang);
 Chart sweep_lines(const SweepResult& r, Lang lang);
 Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang);
+Chart solve_chart(const SolveResult& r, Lang lang);
 
 // Project timing, for the chart and project_timing.csv.
 struct TimingStats {

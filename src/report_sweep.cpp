@@ -235,6 +235,105 @@ Chart sweep_lines(const SweepResult& r, Lang lang) {
   return chart;
 }
 
+// The probability of one target against one lever, as solve evaluated it.
+Chart solve_chart(const SolveResult& r, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  SweepAxis ax;
+  ax.path = r.path;
+  ax.values = {r.lo, r.hi};
+  for (const auto& e : r.evaluations) ax.values.push_back(e.first);
+  const svg::Ticks xt = svg::nice_ticks(r.lo, r.hi);
+  Chart chart{"solve-" + r.target, r.target + " " + r.target_label, Document(800, 450)};
+  Document& doc = chart.doc;
+  const std::string lever = lever_name(r.path, lang);
+  const std::string name = zh && !r.target_label.empty() ? r.target_label : r.target;
+  const std::string goal = svg::fixed(r.goal * 100, 0) + "%";
+  doc.title(zh ? name + "：达到" + goal + "概率所需的" + lever
+               : name + ": the " + lever + " that gives a " + goal + " chance");
+  const svg::Frame fr(70, 60, 690, 290, r.lo, r.hi, 0, 1);
+  const std::string heading =
+      zh ? "达到" + goal + "概率所需的" + lever : lever + " for a " + goal + " chance";
+  const double hw = svg::text_width(heading, 16);
+  doc.text(70, 26, heading, {hw > 690 ? 16 * 690 / hw : 16, svg::Anchor::start, "#222", true});
+  const double nw = svg::text_width(name, 12);
+  doc.text(70, 46, name, {nw > 690 ? 12 * 690 / nw : 12, svg::Anchor::start, "#444"});
+  for (double y = 0; y <= 1.0001; y += 0.2) {
+    doc.line(fr.left(), fr.py(y), fr.right(), fr.py(y), {"none", "#e0e0e0", 1, 1, ""});
+    doc.text(fr.left() - 6, fr.py(y) + 4, svg::fixed(y * 100, 0) + "%",
+             {12, svg::Anchor::end, "#444"});
+  }
+  for (double x : xt.values) {
+    if (x < r.lo - 1e-12 || x > r.hi + 1e-12) continue;
+    doc.line(fr.px(x), fr.top(), fr.px(x), fr.bottom(), {"none", "#eeeeee", 1, 1, ""});
+    doc.text(fr.px(x), fr.bottom() + 18, lever_value(ax, x, xt.decimals),
+             {12, svg::Anchor::middle, "#444"});
+  }
+  doc.text((fr.left() + fr.right()) / 2, fr.bottom() + 40, lever,
+           {13, svg::Anchor::middle, "#444"});
+  // The goal and the band within which a run of this many draws cannot tell it apart.
+  const double band_lo = std::max(0.0, r.goal - 2 * r.std_error);
+  const double band_hi = std::min(1.0, r.goal + 2 * r.std_error);
+  doc.rect(fr.left(), fr.py(band_hi), fr.right() - fr.left(), fr.py(band_lo) - fr.py(band_hi),
+           {"#ff7f0e", "none", 0, 0.15, ""});
+  doc.line(fr.left(), fr.py(r.goal), fr.right(), fr.py(r.goal), {"none", "#ff7f0e", 1.5, 1, "6 4"});
+  // Below the line when the goal is high (the curve usually runs up there).
+  const double gy = r.goal > 0.5 ? fr.py(r.goal) + 18 : fr.py(r.goal) - 8;
+  doc.text(fr.right() - 4, gy, zh ? "目标概率 " + goal : "goal " + goal,
+           {12, svg::Anchor::end, "#b35900", false, 0, true});
+  if (r.outcome == SolveResult::Outcome::found) {
+    const double x0 = fr.px(std::max(r.lo, r.interval_lo)),
+                 x1 = fr.px(std::min(r.hi, r.interval_hi));
+    doc.rect(x0, fr.top(), std::max(1.0, x1 - x0), fr.bottom() - fr.top(),
+             {"#2ca02c", "none", 0, 0.12, ""});
+    doc.line(fr.px(r.value), fr.top(), fr.px(r.value), fr.bottom(), {"none", "#2ca02c", 2, 1, ""});
+    const bool right = fr.px(r.value) > (fr.left() + fr.right()) / 2;
+    doc.text(fr.px(r.value) + (right ? -6 : 6), fr.bottom() - 30,
+             (zh ? "所需 " : "needed ") + lever_value(ax, r.value, xt.decimals + 1),
+             {13, right ? svg::Anchor::end : svg::Anchor::start, "#1b6e1b", true, 0, true});
+  }
+  if (const auto cur = current_value(r.scenario_yaml, r.path);
+      cur && cur->value >= r.lo && cur->value <= r.hi) {
+    const double x = fr.px(cur->value);
+    doc.line(x, fr.top(), x, fr.bottom(), {"none", "#444", 1.5, 1, "4 3"});
+    const bool right = x > (fr.left() + fr.right()) / 2;
+    doc.text(x + (right ? -5 : 5), fr.bottom() - 8,
+             current_label(*cur, lever_value(ax, cur->value, xt.decimals + 1), lang),
+             {11, right ? svg::Anchor::end : svg::Anchor::start, "#333", false, 0, true});
+  }
+  std::vector<svg::Point> pts;
+  for (const auto& e : r.evaluations) pts.emplace_back(fr.px(e.first), fr.py(e.second));
+  doc.polyline(pts, {"none", "#1f77b4", 2, 1, ""});
+  for (const auto& p : pts) doc.circle(p.first, p.second, 3, {"#1f77b4", "none", 1, 1, ""});
+  // What the audience should take away, in words.
+  std::string note;
+  if (r.outcome == SolveResult::Outcome::found)
+    note = zh ? fmt::format(
+                    "在所查范围内，{}约为 {} 时概率达到 {}（±2 个标准误的区间：{} 至 {}；每个取值 "
+                    "{} 次抽样）。",
+                    lever, lever_value(ax, r.value, xt.decimals + 1), goal,
+                    lever_value(ax, r.interval_lo, xt.decimals + 1),
+                    lever_value(ax, r.interval_hi, xt.decimals + 1), r.draws)
+              : fmt::format(
+                    "The chance reaches {} when {} is about {} (within 2 standard errors: {} to "
+                    "{}; {} draws a value).",
+                    goal, lever, lever_value(ax, r.value, xt.decimals + 1),
+                    lever_value(ax, r.interval_lo, xt.decimals + 1),
+                    lever_value(ax, r.interval_hi, xt.decimals + 1), r.draws);
+  else if (r.outcome == SolveResult::Outcome::none)
+    note = zh ? "在所查范围内，没有取值能使概率达到 " + goal + "。"
+              : "No value in the range searched gives a " + goal + " chance.";
+  else
+    note = zh ? "在所查范围内，每个取值的概率都已达到 " + goal + "。"
+              : "Every value in the range searched already gives a " + goal + " chance.";
+  double ny = fr.bottom() + 62;
+  for (const auto& line : wrap(note, 12, 690)) {
+    doc.text(70, ny, line, {12, svg::Anchor::start, "#333"});
+    ny += 16;
+  }
+  fr.border(doc);
+  return chart;
+}
+
 Chart sweep_heat(const SweepResult& r, std::size_t target, Lang lang) {
   const bool zh = lang == Lang::zh;
   const SweepAxis &a0 = r.axes.at(0), &a1 = r.axes.at(1);
@@ -331,6 +430,13 @@ std::string sweep_line_chart(const SweepResult& r, bool zh) {
 
 std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh) {
   return report_detail::sweep_heat(r, target, zh ? Lang::zh : Lang::en).doc.str();
+}
+
+std::vector<std::string> write_solve_chart(const SolveResult& r, const std::string& out_dir,
+                                           const std::string& lang, const ReportOptions& options) {
+  report_detail::make_report_dir(out_dir);
+  return report_detail::save_charts({report_detail::solve_chart(r, parse_lang(lang))}, out_dir,
+                                    options);
 }
 
 std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,

@@ -31,6 +31,8 @@ SolveResult solve_lever(const std::string& scenario_path, const SolveOptions& so
 
   SolveResult r;
   r.target = so.target;
+  r.target_label = targets[k].label;
+  r.scenario_yaml = model.base().merged_yaml;
   r.path = so.path;
   r.goal = so.probability;
   r.lo = so.lo;

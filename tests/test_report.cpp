@@ -838,3 +838,45 @@ TEST_CASE("report: sweep charts name the lever, write shares as percentages, fol
   CHECK(heat.find(">当前 700<") != std::string::npos);
   CHECK(heat.find(">▶ 当前 25%<") != std::string::npos);
 }
+
+TEST_CASE("solve chart: the curve, the goal, the value found and the current value", "[report]") {
+  SolveResult r;
+  r.target = "mfg-va-36";
+  r.target_label = "制造业增加值占GDP比重达36%以上";
+  r.path = "finance.manufacturing_loan_share";
+  r.scenario_yaml = "finance: {manufacturing_loan_share: {dist: normal, mean: 0.15, sd: 0.02}}\n";
+  r.goal = 0.95;
+  r.lo = 0.1;
+  r.hi = 0.3;
+  r.draws = 3000;
+  r.std_error = std::sqrt(0.95 * 0.05 / 3000);
+  r.outcome = SolveResult::Outcome::found;
+  r.value = 0.1727;
+  r.interval_lo = 0.164;
+  r.interval_hi = 0.1831;
+  r.evaluations = {{0.1, 0.81}, {0.15, 0.93}, {0.2, 0.967}, {0.3, 0.99}};
+  const report_detail::Chart zh = report_detail::solve_chart(r, Lang::zh);
+  const std::string svg = zh.doc.str();
+  CHECK(zh.stem == "solve-mfg-va-36");
+  CHECK(zh.doc.width() == 800);
+  CHECK(zh.doc.height() == 450);
+  CHECK(svg.find("所需 17.3%") != std::string::npos);
+  CHECK(svg.find("当前（均值）15.0%") != std::string::npos);
+  CHECK(svg.find("目标概率 95%") != std::string::npos);
+  CHECK(svg.find("16.4% 至 18.3%") != std::string::npos);
+  CHECK(svg.find("finance.manufacturing_loan_share") == std::string::npos);  // named in words
+  r.outcome = SolveResult::Outcome::none;
+  const std::string none = report_detail::solve_chart(r, Lang::en).doc.str();
+  CHECK(none.find("No value in the range searched gives a 95% chance.") != std::string::npos);
+  CHECK(none.find("needed") == std::string::npos);
+
+  TempDir tmp;
+  r.outcome = SolveResult::Outcome::found;
+  const auto files = write_solve_chart(r, tmp.file("solve"), "en");
+  CHECK(files == std::vector<std::string>{"solve-mfg-va-36.svg", "solve-mfg-va-36.png"});
+  std::ifstream png(tmp.file("solve/solve-mfg-va-36.png"), std::ios::binary);
+  unsigned char head[24] = {};
+  png.read(reinterpret_cast<char*>(head), 24);
+  CHECK(((head[18] << 8) | head[19]) == 1600);
+  CHECK(((head[22] << 8) | head[23]) == 900);
+}

@@ -11,6 +11,7 @@
 #include "countysim/explain.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/results_types.hpp"
+#include "countysim/solve.hpp"
 #include "countysim/sweep_io.hpp"
 
 namespace countysim {
@@ -113,6 +114,15 @@ std::string sweep_heat_map(const SweepResult& r, std::size_t target, bool zh);
 std::vector<std::string> write_sweep_report(const std::string& path, const std::string& out_dir,
                                             const std::string& lang,
                                             const ReportOptions& options = {});
+
+// `countysim solve --chart DIR`: the probability of the target against the
+// lever at every evaluated value, the goal with its ±2 SE band, the value
+// found and its interval, and the scenario's own value. Writes
+// solve-<target>.svg (and .png unless options.png is off) into out_dir and
+// returns the file names.
+std::vector<std::string> write_solve_chart(const SolveResult& r, const std::string& out_dir,
+                                           const std::string& lang,
+                                           const ReportOptions& options = {});
 
 // `countysim explain -o DIR`: writes explain-tornado-<target>.svg and
 // explain-projects-<target>.svg (and PNGs when options.png) into out_dir;

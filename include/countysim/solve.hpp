@@ -20,6 +20,7 @@ struct SolveOptions {
 
 struct SolveResult {
   std::string target, path;
+  std::string target_label, scenario_yaml;  // for the chart
   double goal = 0, lo = 0, hi = 0;
   double p_lo = 0, p_hi = 0;  // probability at the ends of the range
   std::uint64_t draws = 0, seed = 0;
