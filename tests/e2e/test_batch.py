@@ -108,9 +108,9 @@ class BatchTest(unittest.TestCase):
         os.makedirs(d)
         base = os.path.abspath(DEFAULT_SCENARIO)
         with open(os.path.join(d, "a.yaml"), "w", encoding="utf-8") as f:
-            f.write(f"schema: countysim/1\nextends: {base}\nfinance:\n  reference_share: 2\n")
+            f.write(f"schema: countysim/2\nextends: {base}\nfinance:\n  reference_share: 2\n")
         with open(os.path.join(d, "b.yaml"), "w", encoding="utf-8") as f:
-            f.write(f"schema: countysim/1\nextends: {base}\nnmae: typo\n")
+            f.write(f"schema: countysim/2\nextends: {base}\nnmae: typo\n")
         study = os.path.join(self.dir, "bad-study")
         p = run("batch", DEFAULT_SCENARIO, d, "-o", study, "--draws", 100)
         self.assertEqual(p.returncode, 2, p.stderr)

@@ -89,7 +89,8 @@ class WhatIfTest(unittest.TestCase):
         # A heat map per target and the index linking them; no PNGs for sweeps.
         with h5py.File(out, "r") as f:
             heats = ["sweep-heat-" + t.decode() + ".svg" for t in f["target"][()]]
-        self.assertEqual(sorted(os.listdir(rep)), sorted(heats + ["index.html"]))
+        pngs = [h[:-4] + ".png" for h in heats]
+        self.assertEqual(sorted(os.listdir(rep)), sorted(heats + pngs + ["index.html"]))
         with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
             self.assertEqual(re.findall(r'<img src="([^"]+)"', f.read()), heats)
         again = run(*args)
@@ -106,6 +107,7 @@ class WhatIfTest(unittest.TestCase):
         rep = os.path.join(self.dir, "sweep1-report")
         run("report", out, "-o", rep, check=0)
         self.assertTrue(os.path.exists(os.path.join(rep, "sweep-lines.svg")))
+        self.assertTrue(os.path.exists(os.path.join(rep, "sweep-lines.png")))
 
     def test_sweep_bad_vary(self):
         out = os.path.join(self.dir, "bad.h5")
