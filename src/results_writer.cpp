@@ -461,8 +461,7 @@ namespace {
 // scan_rows' fast path (the conditions of read_columns_raw): false before
 // any visit when a chunk is not stored as this writer stores them.
 bool scan_rows_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws, std::uint64_t chunk_draws,
-                   int threads,
-                   const std::function<void(const float*, std::uint64_t)>& visit) {
+                   int threads, const std::function<void(const float*, std::uint64_t)>& visit) {
   const std::uint16_t one = 1;
   unsigned char little = 0;
   std::memcpy(&little, &one, 1);
@@ -479,8 +478,8 @@ bool scan_rows_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws, std::uin
     unsigned filters = 1;
     haddr_t addr = 0;
     hsize_t size = 0;
-    if (H5Dget_chunk_info_by_coord(ds, offset.data(), &filters, &addr, &size) < 0 ||
-        size == 0 || filters != 0)
+    if (H5Dget_chunk_info_by_coord(ds, offset.data(), &filters, &addr, &size) < 0 || size == 0 ||
+        filters != 0)
       return false;
   }
   const std::uint64_t batch = 2 * static_cast<std::uint64_t>(std::max(threads, 1));
@@ -542,8 +541,7 @@ void ResultsWriter::scan_rows(std::size_t dataset, int threads,
   m.check_open();
   const DatasetSpec& s = m.spec(dataset);
   const hid_t ds = m.datasets[dataset];
-  if (s.dtype == DType::f32 && scan_rows_raw(ds, s, m.draws, m.chunk_draws, threads, visit))
-    return;
+  if (s.dtype == DType::f32 && scan_rows_raw(ds, s, m.draws, m.chunk_draws, threads, visit)) return;
   const std::string at = h5::where(ds);
   h5::Handle fspace(H5Dget_space(ds));
   if (!fspace.valid()) h5::fail("cannot read", at);
