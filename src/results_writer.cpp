@@ -339,127 +339,11 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index,
 
 namespace {
 
-// read_columns' fast path: false (the caller then takes HDF5's path, which
-// overwrites all of out) unless every chunk is stored with both filters
-// applied and inflates to a whole chunk. Chunks are read serially (HDF5),
-// then inflated and unshuffled `threads` at a time, each into its own rows.
-bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
-                      std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
-                      int threads, std::vector<float>& out) {
-  const std::uint16_t one = 1;
-  unsigned char little = 0;
-  std::memcpy(&little, &one, 1);
-  if (!little) return false;  // stored little-endian; unshuffled bytes are used as is
-  const std::size_t row = s.row_elems();
-  const std::size_t n = chunk_draws * row;  // elements of a stored chunk
-  const std::size_t rank = 1 + s.row_shape.size();
-  const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
-  const std::uint64_t batch = 2 * static_cast<std::uint64_t>(std::max(threads, 1));
-  std::vector<std::vector<unsigned char>> raws(batch);
-  for (std::uint64_t b0 = 0; b0 < nchunks; b0 += batch) {
-    const std::uint64_t nb = std::min(batch, nchunks - b0);
-    for (std::uint64_t j = 0; j < nb; ++j) {
-      std::vector<hsize_t> offset(rank, 0);
-      offset[0] = (b0 + j) * chunk_draws;
-      hsize_t size = 0;
-      if (H5Dget_chunk_storage_size(ds, offset.data(), &size) < 0 || size == 0) return false;
-      raws[j].resize(size);
-      std::uint32_t filters = 1;
-      if (H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &filters, raws[j].data()) < 0 ||
-          filters != 0)
-        return false;
-    }
-    std::atomic<bool> ok{true};
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (std::uint64_t j = 0; j < nb; ++j) {
-      struct Freer {
-        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-      };
-      thread_local std::unique_ptr<libdeflate_decompressor, Freer> dec;
-      thread_local std::vector<unsigned char> plain;
-      if (!dec) dec.reset(libdeflate_alloc_decompressor());
-      plain.resize(n * 4);
-      std::size_t got = 0;
-      if (!dec ||
-          libdeflate_zlib_decompress(dec.get(), raws[j].data(), raws[j].size(), plain.data(),
-                                     plain.size(), &got) != LIBDEFLATE_SUCCESS ||
-          got != plain.size()) {
-        ok = false;
-        continue;
-      }
-      const std::uint64_t d0 = (b0 + j) * chunk_draws;
-      const std::uint64_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
-      // Byte k of element e is at k * n + e (shuffle with 4-byte elements).
-      for (std::size_t c = 0; c < ncols; ++c) {
-        float* dst = out.data() + c * draws + d0;
-        for (std::uint64_t i = 0; i < nd; ++i) {
-          const std::size_t e = i * row + first_col + c;
-          const unsigned char b[4] = {plain[e], plain[n + e], plain[2 * n + e], plain[3 * n + e]};
-          std::memcpy(dst + i, b, 4);
-        }
-      }
-    }
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
-                                 std::vector<float>& out, int threads) {
-  h5::quiet();
-  Impl& m = *impl_;
-  m.check_open();
-  const DatasetSpec& s = m.spec(dataset);
-  const std::size_t row = s.row_elems();
-  if (first_col + ncols > row)
-    throw RunError(fmt::format("results: columns {}..{} of /{}/{} are past its {} columns",
-                               first_col, first_col + ncols, s.group, s.name, row));
-  out.assign(ncols * m.draws, 0.0f);
-  if (ncols == 0) return;
-  const hid_t ds = m.datasets[dataset];
-  const std::string at = h5::where(ds);
-  h5::Handle fspace(H5Dget_space(ds));
-  if (!fspace.valid()) h5::fail("cannot read", at);
-
-  // float32 datasets: the chunks as this writer stored them (shuffle +
-  // zlib-format deflate, filter mask 0), inflated by libdeflate and
-  // unshuffled straight into the wanted columns; about twice as fast as
-  // HDF5's pipeline with zlib. Anything else takes HDF5's path below.
-  if (s.dtype == DType::f32 && read_columns_raw(m.datasets[dataset], s, m.draws, m.chunk_draws,
-                                                first_col, ncols, threads, out))
-    return;
-
-  // One chunk of draws at a time, whole rows (a plain hyperslab and a memory
-  // space of the same shape, which HDF5 copies without per-element work;
-  // selecting column runs instead was 4x slower), keeping the wanted columns.
-  const std::size_t rank = 1 + s.row_shape.size();
-  std::vector<float> buf;
-  for (std::uint64_t d0 = 0; d0 < m.draws; d0 += m.chunk_draws) {
-    const std::uint64_t nd = std::min<std::uint64_t>(m.chunk_draws, m.draws - d0);
-    std::vector<hsize_t> start(rank, 0), full(rank, 1);
-    start[0] = d0;
-    full[0] = nd;
-    for (std::size_t k = 0; k < s.row_shape.size(); ++k) full[k + 1] = s.row_shape[k];
-    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, full.data(), nullptr) <
-        0)
-      h5::fail("cannot select rows of", at);
-    h5::Handle mspace(H5Screate_simple(static_cast<int>(rank), full.data(), nullptr));
-    buf.resize(nd * row);
-    if (!mspace.valid() ||
-        H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf.data()) < 0)
-      h5::fail("cannot read columns of", at);
-    for (std::uint64_t i = 0; i < nd; ++i)
-      for (std::size_t c = 0; c < ncols; ++c)
-        out[c * m.draws + d0 + i] = buf[i * row + first_col + c];
-  }
-}
-
-namespace {
-
-// scan_rows' fast path (the conditions of read_columns_raw): false before
-// any visit when a chunk is not stored as this writer stores them.
+// scan_rows' fast path for float32 datasets: the chunks as this writer
+// stored them (shuffle + zlib-format deflate, filter mask 0), inflated by
+// libdeflate `threads` at a time (about twice as fast as HDF5's pipeline
+// with zlib). False before any visit when a chunk is stored otherwise; the
+// caller then takes HDF5's path.
 bool scan_rows_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws, std::uint64_t chunk_draws,
                    int threads, const std::function<void(const float*, std::uint64_t)>& visit) {
   const std::uint16_t one = 1;
@@ -563,6 +447,29 @@ void ResultsWriter::scan_rows(std::size_t dataset, int threads,
       h5::fail("cannot read rows of", at);
     visit(buf.data(), nd);
   }
+}
+
+// Through scan_rows: every chunk is inflated once, the wanted columns kept.
+void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
+                                 std::vector<float>& out, int threads) {
+  Impl& m = *impl_;
+  m.check_open();
+  const DatasetSpec& s = m.spec(dataset);
+  const std::size_t row = s.row_elems();
+  if (first_col + ncols > row)
+    throw RunError(fmt::format("results: columns {}..{} of /{}/{} are past its {} columns",
+                               first_col, first_col + ncols, s.group, s.name, row));
+  out.assign(ncols * m.draws, 0.0f);
+  if (ncols == 0) return;
+  std::uint64_t d0 = 0;
+  scan_rows(dataset, threads, [&](const float* rows, std::uint64_t nd) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::size_t c = 0; c < ncols; ++c) {
+      float* dst = out.data() + c * m.draws + d0;
+      for (std::uint64_t i = 0; i < nd; ++i) dst[i] = rows[i * row + first_col + c];
+    }
+    d0 += nd;
+  });
 }
 
 void ResultsWriter::write_summary(const MetricSummary& s) {
