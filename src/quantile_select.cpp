@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "countysim/stats.hpp"
+
 namespace countysim {
 
 namespace {
@@ -12,15 +14,6 @@ namespace {
 constexpr std::uint64_t kBins = 4096;
 // A range with at most this many values is kept as values in the next pass.
 constexpr std::uint64_t kCollect = 1u << 16;
-
-// Order-preserving map of non-NaN floats to unsigned keys; 0 and -0 share
-// the key of +0 (they compare equal, so either is the order statistic).
-std::uint32_t key_of(float x) {
-  if (x == 0) x = 0.0f;
-  std::uint32_t u;
-  std::memcpy(&u, &x, 4);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
 
 float float_of(std::uint32_t k) {
   const std::uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
@@ -77,7 +70,7 @@ void ColumnQuantiles::add(std::size_t ci, const float* x, std::size_t count, std
       c.nan = true;
       return;
     }
-    const std::uint32_t k = key_of(v);
+    const std::uint32_t k = float_order_key(v);
     if (k < first || k > last) continue;
     // The range whose lo is the last one at or below k.
     auto it = std::upper_bound(rs.begin(), rs.end(), k,

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace countysim {
@@ -19,6 +20,15 @@ struct Proportion {
 };
 // successes out of n: p, sqrt(p(1-p)/n) and the 95% Wilson score interval.
 Proportion proportion(std::uint64_t successes, std::uint64_t n);
+
+// Order-preserving map of non-NaN floats to unsigned keys (a < b exactly
+// when key(a) < key(b)); 0 and -0 share the key of +0, as they compare equal.
+inline std::uint32_t float_order_key(float x) {
+  if (x == 0) x = 0.0f;
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
 
 // Quantiles (Hyndman-Fan type 7, numpy's default: linear between order
 // statistics) of data, which is reordered. `qs` ascending. NaN if any NaN.
