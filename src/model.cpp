@@ -468,7 +468,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
                    DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const std::vector<double>& v = out.inputs;
-  sample_inputs(plan, seed, draw, out.inputs, ws.scratch);
+  ws.block.inputs(plan, seed, draw, out.inputs);
   common_shock(plan, v, ws);
   incumbent_output(plan, v, ws);
   project_timing(plan, v, ws);

@@ -6,6 +6,7 @@
 
 #include "countysim/metrics.hpp"
 #include "countysim/plan.hpp"
+#include "countysim/sampling.hpp"
 
 namespace countysim {
 
@@ -51,6 +52,7 @@ struct DrawWorkspace {
   std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
   std::vector<int> order;
   std::vector<ProjectState> projects;
+  InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
 
 // Computes draw `draw`. Throws RunError if the draw is invalid (e.g. the

@@ -57,6 +57,10 @@ struct InputDataset {
 
 struct Plan {
   const Scenario* scenario = nullptr;  // must outlive the plan
+  // Unique per compile_plan call (0: not compiled), so that a workspace can
+  // tell whose draws it holds (sampling.hpp). A plan is not changed after
+  // compile_plan.
+  std::uint64_t id = 0;
   int years = 0, clusters = 0, projects = 0;
   std::vector<InputSlot> slots;
   std::vector<double> constant_values;  // slot values of a draw before sampling

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -53,5 +54,11 @@ inline std::array<double, 2> stream_uniforms(std::uint64_t seed, std::uint64_t h
 inline double stream_uniform(std::uint64_t seed, std::uint64_t hash, std::uint64_t draw) {
   return stream_uniforms(seed, hash, draw)[0];
 }
+
+// stream_uniform(seed, hash, first + i) for i in [0, n), into out[0..n): the
+// same bits, Philox over consecutive counters four at a time (SSE2 where the
+// target has it), for the block sampler (sampling.hpp).
+void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
+                          std::size_t n, double* out);
 
 }  // namespace countysim
