@@ -22,6 +22,10 @@ std::uint64_t key_hash(std::string_view key) {
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define COUNTYSIM_AVX2_PHILOX 1
+#endif
 
 namespace countysim {
 
@@ -77,11 +81,68 @@ inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
 }
 #endif
 
+#if defined(COUNTYSIM_AVX2_PHILOX)
+// The same with eight lanes (AVX2), compiled for AVX2 whatever the target and
+// called only when the CPU has it; converts the words to uniforms too.
+__attribute__((target("avx2"))) inline __m256i mulhi_lo8(__m256i x, __m256i m, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(x, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
+  const __m256i low_half = _mm256_set_epi32(0, -1, 0, -1, 0, -1, 0, -1);
+  lo = _mm256_or_si256(_mm256_and_si256(even, low_half), _mm256_slli_epi64(odd, 32));
+  return _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_andnot_si256(low_half, odd));
+}
+
+__attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, std::uint64_t hash,
+                                                          std::uint64_t first, std::size_t n,
+                                                          double* out) {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m256i h0 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
+  const __m256i h1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    alignas(32) std::uint32_t w0[8], w1[8];
+    for (int j = 0; j < 8; ++j) {
+      w0[j] = static_cast<std::uint32_t>(first + i + j);
+      w1[j] = static_cast<std::uint32_t>((first + i + j) >> 32);
+    }
+    __m256i c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w0));
+    __m256i c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
+    __m256i c2 = h0, c3 = h1;
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
+                  k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+      }
+      __m256i lo0, lo1;
+      const __m256i hi0 = mulhi_lo8(c0, m0, lo0);
+      const __m256i hi1 = mulhi_lo8(c2, m1, lo1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    // u from words 0 (low half) and 1 (high half) of each lane.
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w0), c0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w1), c1);
+    for (int j = 0; j < 8; ++j)
+      out[i + j] = bits_to_open_unit(w0[j] | (static_cast<std::uint64_t>(w1[j]) << 32));
+  }
+  return i;
+}
+#endif
+
 }  // namespace
 
 void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
                           std::size_t n, double* out) {
   std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_PHILOX)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = uniforms_avx2(seed, hash, first, n, out);
+#endif
 #if defined(__SSE2__)
   for (; i + 4 <= n; i += 4) {
     std::uint32_t w[4][4];
