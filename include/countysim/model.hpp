@@ -50,7 +50,9 @@ struct ProjectState {
 struct DrawWorkspace {
   std::vector<double> scratch, zt, yinc, d, x, rest;
   std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
+  std::vector<double> opened;  // firm_counts: projects opening per year
   std::vector<int> order;
+  std::vector<char> wake;  // [month]: a waiting project becomes ready
   std::vector<ProjectState> projects;
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
