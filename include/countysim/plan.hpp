@@ -89,7 +89,9 @@ struct Plan {
 Plan compile_plan(const Scenario& scenario);
 
 // Samples every slot of draw `draw` into `values` (size slots.size()).
-// `scratch` is reused between calls to avoid allocation.
+// `scratch` is reused between calls to avoid allocation. The reference: the
+// model samples blocks of draws (sample_inputs_block, sampling.hpp), which
+// gives these bits (tests/test_sampling.cpp).
 void sample_inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
                    std::vector<double>& values, std::vector<double>& scratch);
 
