@@ -1,37 +1,108 @@
 // Draws per second of the model alone (sampling + one draw + targets), without
 // any output: separates the cost of the model from compression and HDF5.
-// Usage: bench_draws SCENARIO [draws] [threads]
+// Usage: bench_draws SCENARIO [draws] [threads...]
+//
+// Prints sampling alone (1 thread), whole draws (sampling + model + targets,
+// through count_targets) at each thread count, the share of a draw that is
+// sampling, and a 64-bit hash of every DrawOutput of the draws (computed once,
+// 1 thread): a change of any bit of any draw changes the hash, so a speed-up
+// can be checked to leave the numbers alone (bench/README.md).
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "countysim/engine.hpp"
 #include "countysim/model.hpp"
+#include "countysim/sampling.hpp"
 #include "countysim/scenario.hpp"
+
+namespace {
+
+// FNV-1a over the bytes of every field of a draw's output.
+struct Hash {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  void bytes(const void* p, std::size_t n) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= c[i];
+      h *= 0x100000001b3ULL;
+    }
+  }
+  template <class T>
+  void vec(const std::vector<T>& v) {
+    bytes(v.data(), v.size() * sizeof(T));
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fmt::print(stderr, "usage: bench_draws SCENARIO [draws] [threads]\n");
+    fmt::print(stderr, "usage: bench_draws SCENARIO [draws] [threads...]\n");
     return 2;
   }
   const auto sc = countysim::load_scenario(argv[1]);
   const auto plan = countysim::compile_plan(sc);
   const std::uint64_t draws = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 100000;
-  const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
-  // Sampling alone, then the whole draw.
+  std::vector<int> threads;
+  for (int i = 3; i < argc; ++i) threads.push_back(std::atoi(argv[i]));
+  if (threads.empty()) threads = {1};
+  fmt::print("{} random inputs of {} slots, {} draws\n", plan.random_slots.size(),
+             plan.slots.size(), draws);
+
+  // Sampling alone: the scalar reference (one draw at a time), then as the
+  // model samples (InputBlock: blocks of draws, input by input).
   std::vector<double> values, scratch;
   auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t d = 0; d < draws; ++d)
     countysim::sample_inputs(plan, sc.seed, d, values, scratch);
-  auto t1 = std::chrono::steady_clock::now();
-  const auto counts = countysim::count_targets(plan, sc.seed, draws, threads);
-  auto t2 = std::chrono::steady_clock::now();
-  const double s_sample = std::chrono::duration<double>(t1 - t0).count();
-  const double s_all = std::chrono::duration<double>(t2 - t1).count();
-  fmt::print("{} random inputs of {} slots\n", plan.random_slots.size(), plan.slots.size());
-  fmt::print("sampling only (1 thread): {:.0f} draws/s ({:.2f} us/draw)\n", draws / s_sample,
-             1e6 * s_sample / draws);
-  fmt::print("whole draws ({} threads): {:.0f} draws/s ({:.2f} us/draw); P(first target) {:.4f}\n",
-             threads, draws / s_all, 1e6 * s_all / draws, double(counts.met[0]) / draws);
+  const double s_scalar = seconds_since(t0);
+  fmt::print("sampling only, scalar sample_inputs (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
+             draws / s_scalar, 1e6 * s_scalar / draws);
+  countysim::InputBlock block;
+  t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t d = 0; d < draws; ++d) block.inputs(plan, sc.seed, d, values);
+  const double s_sample = seconds_since(t0);
+  fmt::print("sampling only, block sampler (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
+             draws / s_sample, 1e6 * s_sample / draws);
+
+  double s_one = 0;
+  for (const int n : threads) {
+    t0 = std::chrono::steady_clock::now();
+    const auto counts = countysim::count_targets(plan, sc.seed, draws, n);
+    const double s_all = seconds_since(t0);
+    if (n == 1) s_one = s_all;
+    fmt::print(
+        "whole draws ({} threads): {:.0f} draws/s ({:.3f} us/draw); P(first target) {:.4f}\n", n,
+        draws / s_all, 1e6 * s_all / draws, double(counts.met[0]) / draws);
+  }
+  if (s_one > 0)
+    fmt::print("share of a draw (1 thread): sampling {:.0f}%, model and targets {:.0f}%\n",
+               100 * s_sample / s_one, 100 * (1 - s_sample / s_one));
+
+  if (const char* no = std::getenv("BENCH_NO_HASH"); no && *no) return 0;
+  countysim::DrawWorkspace ws;
+  countysim::DrawOutput out;
+  out.resize(plan);
+  Hash h;
+  for (std::uint64_t d = 0; d < draws; ++d) {
+    countysim::simulate_draw(plan, sc.seed, d, ws, out);
+    h.vec(out.year_metrics);
+    h.vec(out.cluster_output);
+    h.vec(out.cluster_employment);
+    h.vec(out.project_output);
+    h.vec(out.start_month);
+    h.vec(out.production_month);
+    h.vec(out.target_value);
+    h.vec(out.target_met);
+    h.vec(out.inputs);
+  }
+  fmt::print("hash of every DrawOutput: {:016x}\n", h.h);
 }

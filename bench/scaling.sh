@@ -64,7 +64,7 @@ for mode in end-to-end model-only; do
     else
       # bench_draws times sampling alone (1 thread) and then the whole draws;
       # take its own figure for the whole draws.
-      line="$("$bd" "$scenario" "$model_draws" "$t" | grep '^whole draws')"
+      line="$(BENCH_NO_HASH=1 "$bd" "$scenario" "$model_draws" "$t" | grep '^whole draws')"
       us="$(echo "$line" | sed -E 's/.*\(([0-9.]+) us\/draw\).*/\1/')"
       n="$model_draws"
       secs="$(echo "$us * $n / 1000000" | bc -l)"

@@ -381,6 +381,39 @@ double Distribution::quantile(double u) const {
   return 0;
 }
 
+void Distribution::quantile(const double* u, double* x, std::size_t n) const {
+  // Each loop is quantile(u) for one family, with the checks at the ends of
+  // (0, 1) kept per element (sampled uniforms never reach them).
+  const auto inside = [](double v) { return v > 0 && v < 1; };
+  switch (family_) {
+    case Family::normal:
+      if (p_[1] != 0 && p_[2] == 0) {
+        const double mean = p_[0], sd = p_[1];
+        for (std::size_t i = 0; i < n; ++i)
+          x[i] = inside(u[i]) ? mean + sd * normal_quantile(u[i]) : quantile(u[i]);
+        return;
+      }
+      break;
+    case Family::uniform:
+      for (std::size_t i = 0; i < n; ++i)
+        x[i] = inside(u[i]) ? lo_ + u[i] * (hi_ - lo_) : quantile(u[i]);
+      return;
+    case Family::pert:
+    case Family::beta:
+      if (table_) {
+        const QuantileTable& table = *table_;
+        for (std::size_t i = 0; i < n; ++i)
+          x[i] =
+              inside(u[i]) ? std::clamp(lo_ + (hi_ - lo_) * table(u[i]), lo_, hi_) : quantile(u[i]);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
+}
+
 double Distribution::cdf(double x) const {
   if (std::isnan(x)) return x;
   switch (family_) {

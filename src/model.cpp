@@ -108,6 +108,13 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   std::vector<ProjectState>& ps = ws.projects;
   double land = sc.land.initial_stock_mu, credit = 0.0;
   std::size_t waiting = ws.order.size();
+  // Within a year the pools only shrink, and covers() is monotone in the
+  // pool: a project that did not fit in month m does not fit later in the
+  // year. So a month can start a project only in January (top-up) or when a
+  // project becomes ready in it; the other months are skipped.
+  ws.wake.assign(12 * T, 0);
+  for (int p : ws.order)
+    if (ps[p].ready > 0 && ps[p].ready < 12 * T) ws.wake[ps[p].ready] = 1;
   for (int m = 0; m < 12 * T; ++m) {
     const int t = m / 12 + 1;
     if (m % 12 == 0) {
@@ -118,7 +125,7 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
       out.metric(Metric::land_supplied_mu, t) = supply;
       out.metric(Metric::land_used_mu, t) = 0.0;
     }
-    if (waiting > 0) {
+    if (waiting > 0 && (m % 12 == 0 || ws.wake[m])) {
       for (int p : ws.order) {
         ProjectState& st = ps[p];
         if (st.start >= 0 || st.ready > m) continue;
@@ -160,11 +167,18 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     out.production_month[p] = st.production;
     const int c = plan.project_cluster[p];
     for (int t = 1; t <= T; ++t) {
+      // The sum of min(1, (m - O + 1) / R) over the producing months of year
+      // t, as model.md writes it; once k = m - O + 1 >= R the division gives
+      // at least 1, so it is skipped there (same sum, bit for bit).
       double sum = 0.0;
-      for (int m = 12 * (t - 1); m < 12 * t; ++m) {
-        if (m < st.production) continue;
-        sum += st.ramp > 0 ? std::min(1.0, (m - st.production + 1) / st.ramp) : 1.0;
-      }
+      int m = std::max(12 * (t - 1), st.production);
+      if (st.ramp > 0)
+        for (; m < 12 * t; ++m) {
+          const double k = m - st.production + 1;
+          if (k >= st.ramp) break;
+          sum += std::min(1.0, k / st.ramp);
+        }
+      for (; m < 12 * t; ++m) sum += 1.0;
       const double y = st.capacity * sum / 12.0;
       ws.yproj[t * P + p] = y;
       ws.d[t * C + c] += y;
@@ -358,8 +372,7 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
 // n_t the flagged projects whose production begins in year t. The exit
 // uniforms in out.inputs are replaced by the exit counts.
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
-                 bool flag_of(const Project&), Metric metric, const DrawWorkspace& ws,
-                 DrawOutput& out) {
+                 bool flag_of(const Project&), Metric metric, DrawWorkspace& ws, DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, P = plan.projects, NY = T + 1;
   std::vector<double>& v = out.inputs;
@@ -370,15 +383,18 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   double n = series.base;
   out.metric(metric, 0) = n;
   const double rate = v[f.exit_rate];
+  // opened[t]: flagged projects whose production begins in year t (whole
+  // counts, so counting in one pass gives the same doubles).
+  std::vector<double>& opened = ws.opened;
+  opened.assign(NY, 0.0);
+  for (int p = 0; p < P; ++p) {
+    const int o = ws.projects[p].production;
+    if (o >= 0 && o < 12 * T && flag_of(sc.projects[p])) opened[o / 12 + 1] += 1;
+  }
   for (int t = 1; t <= T; ++t) {
     const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
     v[f.exits[t - 1]] = exits;
-    double opened = 0;
-    for (int p = 0; p < P; ++p)
-      if (flag_of(sc.projects[p]) && ws.projects[p].production >= 12 * (t - 1) &&
-          ws.projects[p].production < 12 * t)
-        opened += 1;
-    n = n + v[f.entries[t - 1]] - exits + opened;
+    n = n + v[f.entries[t - 1]] - exits + opened[t];
     out.metric(metric, t) = n;
   }
 }
@@ -468,7 +484,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
                    DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const std::vector<double>& v = out.inputs;
-  sample_inputs(plan, seed, draw, out.inputs, ws.scratch);
+  ws.block.inputs(plan, seed, draw, out.inputs);
   common_shock(plan, v, ws);
   incumbent_output(plan, v, ws);
   project_timing(plan, v, ws);

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -128,8 +129,10 @@ void build_groups(Plan& plan) {
 }  // namespace
 
 Plan compile_plan(const Scenario& sc) {
+  static std::atomic<std::uint64_t> next_id{1};
   Plan plan;
   plan.scenario = &sc;
+  plan.id = next_id++;
   plan.years = sc.years();
   plan.clusters = static_cast<int>(sc.clusters.size());
   plan.projects = static_cast<int>(sc.projects.size());

@@ -18,3 +18,196 @@ std::uint64_t key_hash(std::string_view key) {
 }
 
 }  // namespace countysim
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define COUNTYSIM_AVX2_PHILOX 1
+#endif
+
+namespace countysim {
+
+namespace {
+
+#if defined(__SSE2__)
+// Four lanes of a 32 x 32 -> 64 bit product: the low and high words of m * x.
+inline void mulhilo4(__m128i x, __m128i m, __m128i& lo, __m128i& hi) {
+  const __m128i even = _mm_mul_epu32(x, m);                     // lanes 0, 2
+  const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), m);  // lanes 1, 3
+  const __m128i low_half = _mm_set_epi32(0, -1, 0, -1);
+  lo = _mm_or_si128(_mm_and_si128(even, low_half), _mm_slli_epi64(odd, 32));
+  hi = _mm_or_si128(_mm_srli_epi64(even, 32), _mm_andnot_si128(low_half, odd));
+}
+
+// Philox4x32-10 of the counters (d, d >> 32, hash, hash >> 32) for the four
+// draws d = first .. first + 3, as Random123 computes it (philox.h: a round
+// with the key, then nine times bump the key and round); words[k][j] is word
+// k of draw first + j.
+inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
+                          std::uint32_t (&words)[4][4]) {
+  const __m128i m0 = _mm_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m128i m1 = _mm_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  std::uint32_t lo_words[4], hi_words[4];
+  for (int j = 0; j < 4; ++j) {
+    lo_words[j] = static_cast<std::uint32_t>(first + j);
+    hi_words[j] = static_cast<std::uint32_t>((first + j) >> 32);
+  }
+  __m128i c0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lo_words));
+  __m128i c1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(hi_words));
+  __m128i c2 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
+  __m128i c3 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    __m128i lo0, hi0, lo1, hi1;
+    mulhilo4(c0, m0, lo0, hi0);
+    mulhilo4(c2, m1, lo1, hi1);
+    const __m128i n0 = _mm_xor_si128(_mm_xor_si128(hi1, c1), _mm_set1_epi32(static_cast<int>(k0)));
+    const __m128i n2 = _mm_xor_si128(_mm_xor_si128(hi0, c3), _mm_set1_epi32(static_cast<int>(k1)));
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(words[0]), c0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(words[1]), c1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(words[2]), c2);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(words[3]), c3);
+}
+#endif
+
+#if defined(COUNTYSIM_AVX2_PHILOX)
+// The same with eight lanes (AVX2), compiled for AVX2 whatever the target and
+// called only when the CPU has it; converts the words to uniforms too.
+__attribute__((target("avx2"))) inline __m256i mulhi_lo8(__m256i x, __m256i m, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(x, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
+  const __m256i low_half = _mm256_set_epi32(0, -1, 0, -1, 0, -1, 0, -1);
+  lo = _mm256_or_si256(_mm256_and_si256(even, low_half), _mm256_slli_epi64(odd, 32));
+  return _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_andnot_si256(low_half, odd));
+}
+
+__attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, std::uint64_t hash,
+                                                          std::uint64_t first, std::size_t n,
+                                                          double* out) {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m256i h0 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
+  const __m256i h1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    alignas(32) std::uint32_t w0[8], w1[8];
+    for (int j = 0; j < 8; ++j) {
+      w0[j] = static_cast<std::uint32_t>(first + i + j);
+      w1[j] = static_cast<std::uint32_t>((first + i + j) >> 32);
+    }
+    __m256i c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w0));
+    __m256i c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
+    __m256i c2 = h0, c3 = h1;
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
+                  k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+      }
+      __m256i lo0, lo1;
+      const __m256i hi0 = mulhi_lo8(c0, m0, lo0);
+      const __m256i hi1 = mulhi_lo8(c2, m1, lo1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    // u from words 0 (low half) and 1 (high half) of each lane.
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w0), c0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w1), c1);
+    for (int j = 0; j < 8; ++j)
+      out[i + j] = bits_to_open_unit(w0[j] | (static_cast<std::uint64_t>(w1[j]) << 32));
+  }
+  return i;
+}
+
+// Sixteen lanes (AVX-512F), likewise. GCC 12 warns about the undefined
+// source operand its own AVX-512 intrinsics pass (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) inline __m512i mulhi_lo16(__m512i x, __m512i m, __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(x, m);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+  const __m512i low_half = _mm512_set1_epi64(0xffffffffLL);
+  lo = _mm512_or_si512(_mm512_and_si512(even, low_half), _mm512_slli_epi64(odd, 32));
+  return _mm512_or_si512(_mm512_srli_epi64(even, 32), _mm512_andnot_si512(low_half, odd));
+}
+
+__attribute__((target("avx512f"))) std::size_t uniforms_avx512(std::uint64_t seed,
+                                                               std::uint64_t hash,
+                                                               std::uint64_t first, std::size_t n,
+                                                               double* out) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m512i h0 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
+  const __m512i h1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    alignas(64) std::uint32_t w0[16], w1[16];
+    for (int j = 0; j < 16; ++j) {
+      w0[j] = static_cast<std::uint32_t>(first + i + j);
+      w1[j] = static_cast<std::uint32_t>((first + i + j) >> 32);
+    }
+    __m512i c0 = _mm512_load_si512(w0);
+    __m512i c1 = _mm512_load_si512(w1);
+    __m512i c2 = h0, c3 = h1;
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
+                  k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+      }
+      __m512i lo0, lo1;
+      const __m512i hi0 = mulhi_lo16(c0, m0, lo0);
+      const __m512i hi1 = mulhi_lo16(c2, m1, lo1);
+      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    _mm512_store_si512(w0, c0);
+    _mm512_store_si512(w1, c1);
+    for (int j = 0; j < 16; ++j)
+      out[i + j] = bits_to_open_unit(w0[j] | (static_cast<std::uint64_t>(w1[j]) << 32));
+  }
+  return i;
+}
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace
+
+void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
+                          std::size_t n, double* out) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_PHILOX)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx512) i = uniforms_avx512(seed, hash, first, n, out);
+  if (avx2) i += uniforms_avx2(seed, hash, first + i, n - i, out + i);
+#endif
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) {
+    std::uint32_t w[4][4];
+    philox4_lanes(seed, hash, first + i, w);
+    for (int j = 0; j < 4; ++j)
+      out[i + j] = bits_to_open_unit(w[0][j] | (static_cast<std::uint64_t>(w[1][j]) << 32));
+  }
+#endif
+  for (; i < n; ++i) out[i] = stream_uniform(seed, hash, first + i);
+}
+
+}  // namespace countysim

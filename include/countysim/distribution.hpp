@@ -1,6 +1,7 @@
 // Probability distributions of scenario inputs, each sampled by its inverse
 // CDF from one uniform so that the Gaussian copula can act on normal scores.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -63,6 +64,9 @@ class Distribution {
   // Inverse CDF at u in (0, 1). For discrete families: smallest x with F(x) >= u.
   // u <= 0 and u >= 1 give support_min() and support_max() (possibly infinite).
   double quantile(double u) const;
+  // x[i] = quantile(u[i]) for i in [0, n), the same bits; the family's
+  // branch is taken once for the array (x may be u).
+  void quantile(const double* u, double* x, std::size_t n) const;
   double cdf(double x) const;  // P(X <= x)
   double mean() const;
   double support_min() const;  // may be -inf

@@ -6,6 +6,7 @@
 
 #include "countysim/metrics.hpp"
 #include "countysim/plan.hpp"
+#include "countysim/sampling.hpp"
 
 namespace countysim {
 
@@ -49,8 +50,11 @@ struct ProjectState {
 struct DrawWorkspace {
   std::vector<double> scratch, zt, yinc, d, x, rest;
   std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
+  std::vector<double> opened;  // firm_counts: projects opening per year
   std::vector<int> order;
+  std::vector<char> wake;  // [month]: a waiting project becomes ready
   std::vector<ProjectState> projects;
+  InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
 
 // Computes draw `draw`. Throws RunError if the draw is invalid (e.g. the

@@ -57,6 +57,10 @@ struct InputDataset {
 
 struct Plan {
   const Scenario* scenario = nullptr;  // must outlive the plan
+  // Unique per compile_plan call (0: not compiled), so that a workspace can
+  // tell whose draws it holds (sampling.hpp). A plan is not changed after
+  // compile_plan.
+  std::uint64_t id = 0;
   int years = 0, clusters = 0, projects = 0;
   std::vector<InputSlot> slots;
   std::vector<double> constant_values;  // slot values of a draw before sampling
@@ -85,7 +89,9 @@ struct Plan {
 Plan compile_plan(const Scenario& scenario);
 
 // Samples every slot of draw `draw` into `values` (size slots.size()).
-// `scratch` is reused between calls to avoid allocation.
+// `scratch` is reused between calls to avoid allocation. The reference: the
+// model samples blocks of draws (sample_inputs_block, sampling.hpp), which
+// gives these bits (tests/test_sampling.cpp).
 void sample_inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
                    std::vector<double>& values, std::vector<double>& scratch);
 

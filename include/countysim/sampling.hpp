@@ -1,0 +1,43 @@
+// The block sampler (issue 12): the inputs of n consecutive draws, taken
+// input by input, so that Philox runs over consecutive counters of one key
+// (four lanes at a time) and each inverse CDF over a contiguous array with
+// its family's branch hoisted out of the loop. The numbers are those of
+// sample_inputs, draw by draw, bit for bit: sample_inputs stays the
+// reference, and tests/test_sampling.cpp compares the two.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "countysim/plan.hpp"
+
+namespace countysim {
+
+// Samples every slot of draws first .. first + n - 1 into `values`, slot by
+// slot: values[s * n + i] is slot s of draw first + i (resized to
+// slots.size() * n). `scratch` is reused between calls (the copula's normal
+// scores).
+void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
+                         std::vector<double>& values, std::vector<double>& scratch);
+
+// A block of sampled draws that the model keeps in its workspace: draws come
+// in runs of consecutive indices (the engine's blocks), so the next
+// `capacity` draws are sampled at once when a draw is not in the block.
+class InputBlock {
+ public:
+  // Draws per refill: a divisor of the engine's granule (1024), so that a
+  // run of whole granules samples no draw it does not use.
+  static constexpr std::size_t capacity = 32;
+
+  // Writes the inputs of `draw` (as sample_inputs would) into `values`,
+  // sampling draws draw .. draw + capacity - 1 first unless they are here.
+  void inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
+              std::vector<double>& values);
+
+ private:
+  std::uint64_t plan_id_ = 0, seed_ = 0, first_ = 0;
+  std::size_t n_ = 0;
+  std::vector<double> values_, scratch_;
+};
+
+}  // namespace countysim

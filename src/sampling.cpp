@@ -1,0 +1,75 @@
+#include "countysim/sampling.hpp"
+
+#include <algorithm>
+
+#include "countysim/rng.hpp"
+
+namespace countysim {
+
+void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
+                         std::vector<double>& values, std::vector<double>& scratch) {
+  const std::size_t slots = plan.slots.size();
+  values.resize(slots * n);
+  for (std::size_t s = 0; s < slots; ++s)
+    if (!plan.slots[s].random) std::fill_n(values.begin() + s * n, n, plan.constant_values[s]);
+  // Uniforms; inputs outside copula groups go through their inverse CDF at
+  // once, grouped ones keep the uniform for the copula below.
+  for (const int i : plan.random_slots) {
+    const InputSlot& s = plan.slots[i];
+    double* u = values.data() + static_cast<std::size_t>(i) * n;
+    stream_uniform_block(seed, s.hash, first, n, u);
+    if (s.group < 0) s.dist.quantile(u, u, n);
+  }
+  // Copula groups, the arithmetic of sample_inputs in the same order, one
+  // member (or correlated row) at a time over the block.
+  for (const CopulaGroup& g : plan.groups) {
+    const std::size_t m = g.slots.size();
+    scratch.resize(2 * m * n);
+    double* z = scratch.data();           // [member][i] normal scores
+    double* zc = scratch.data() + m * n;  // [member][i] correlated scores
+    for (std::size_t k = 0; k < m; ++k) {
+      const double* u = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
+      for (std::size_t i = 0; i < n; ++i) z[k * n + i] = normal_quantile(u[i]);
+    }
+    for (std::size_t r = 0; r < m; ++r) {
+      double* out = zc + r * n;
+      std::fill_n(out, n, 0.0);  // sample_inputs starts each sum at +0
+      for (std::size_t k = 0; k <= r; ++k) {
+        const double l = g.lower(r, k);
+        const double* zk = z + k * n;
+        for (std::size_t i = 0; i < n; ++i) out[i] += l * zk[i];
+      }
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+      const InputSlot& s = plan.slots[g.slots[k]];
+      double* x = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
+      for (std::size_t i = 0; i < n; ++i) {
+        // Clamp away from 0 and 1 so that quantile() stays finite.
+        const double u = normal_cdf(zc[k * n + i]);
+        x[i] = std::min(std::max(u, 0x1.0p-60), 1 - 0x1.0p-54);
+      }
+      s.dist.quantile(x, x, n);
+    }
+  }
+}
+
+void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
+                        std::vector<double>& values) {
+  if (plan.id == 0) {  // a plan not made by compile_plan: no identity to cache by
+    std::vector<double> scratch;
+    sample_inputs(plan, seed, draw, values, scratch);
+    return;
+  }
+  if (plan.id != plan_id_ || seed != seed_ || draw < first_ || draw - first_ >= n_) {
+    sample_inputs_block(plan, seed, draw, capacity, values_, scratch_);
+    plan_id_ = plan.id;
+    seed_ = seed;
+    first_ = draw;
+    n_ = capacity;
+  }
+  const std::size_t slots = plan.slots.size(), i = draw - first_;
+  values.resize(slots);
+  for (std::size_t s = 0; s < slots; ++s) values[s] = values_[s * n_ + i];
+}
+
+}  // namespace countysim
