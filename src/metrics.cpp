@@ -79,6 +79,10 @@ std::optional<Metric> metric_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_constant_price_metric(Metric m) {
+  return m >= Metric::industrial_output_real && m <= Metric::gdp_real_growth;
+}
+
 const std::vector<std::string>& headline_metrics() {
   static const std::vector<std::string> m = {"industrial_output", "industrial_tax", "gdp",
                                              "manufacturing_va_share", "employment"};

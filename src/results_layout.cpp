@@ -34,10 +34,18 @@ ResultsLayout make_layout(const Plan& plan) {
     s.label_zh = m.label_zh;
     return s;
   };
+  // Without price indices and with the rest's deflator constant at 0 (every
+  // countysim/1 scenario), every price level is 1 and the constant-price
+  // metrics equal the current-price ones bit for bit: not stored again.
+  bool prices_move = !plan.price_change.empty();
+  for (int slot : plan.rest_price_change)
+    prices_move = prices_move || plan.slots[static_cast<std::size_t>(slot)].random ||
+                  plan.constant_values[static_cast<std::size_t>(slot)] != 0;
   for (int m = 0; m < year_metric_count; ++m) {
     const auto& info = metric_catalogue()[m];
     if (info.metric == Metric::above_scale_firms && !plan.above_scale.present) continue;
     if (info.metric == Metric::high_tech_firms && !plan.high_tech.present) continue;
+    if (is_constant_price_metric(info.metric) && !prices_move) continue;
     add(spec(info, {"year"}, {ny}), RowSource::year_metric, m, true);
   }
   add(spec(metric_info(Metric::cluster_output), {"year", "cluster"}, {ny, nc}),

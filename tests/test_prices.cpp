@@ -4,6 +4,7 @@
 // bit for bit.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/results_io.hpp"
+#include "countysim/results_layout.hpp"
 #include "countysim/scenario.hpp"
 #include "scenario_fixtures.hpp"
 #include "temp_dir.hpp"
@@ -209,6 +211,21 @@ TEST_CASE("a v1 scenario and the same scenario as v2 without prices give identic
       CHECK(same_bits(year_row(*o, Metric::gdp), year_row(*o, Metric::gdp_real)));
     }
   }
+  // Files store the constant-price metrics only where prices can move: a v1
+  // file keeps exactly its v1 datasets (and bytes per draw).
+  auto stores = [](const Plan& plan, const std::string& name) {
+    const ResultsLayout l = make_layout(plan);
+    return std::any_of(l.specs.begin(), l.specs.end(),
+                       [&](const DatasetSpec& s) { return s.name == name; });
+  };
+  for (const char* m : {"industrial_output_real", "industrial_value_added_real", "gdp_real",
+                        "industrial_va_real_growth", "gdp_real_growth"}) {
+    INFO(m);
+    CHECK_FALSE(stores(a.plan, m));
+    CHECK_FALSE(stores(b.plan, m));
+    CHECK(stores(c.plan, m));
+  }
+  CHECK(stores(a.plan, "gdp"));
 }
 
 TEST_CASE("random price changes move nominal, not real output or employment", "[prices]") {

@@ -67,6 +67,9 @@ const std::vector<MetricInfo>& metric_catalogue();
 const MetricInfo& metric_info(Metric m);
 std::optional<Metric> metric_from_name(std::string_view name);
 
+// v2: the constant-price metrics (industrial_output_real ... gdp_real_growth).
+bool is_constant_price_metric(Metric m);
+
 // The metrics the terminal, compare and the report show first, in that order.
 const std::vector<std::string>& headline_metrics();
 
