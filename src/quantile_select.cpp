@@ -28,6 +28,24 @@ std::uint64_t bin_start(std::uint64_t b, std::uint64_t width) {
   return (b * width + kBins - 1) / kBins;
 }
 
+// Widths are powers of two (2^32, then 2^20, 2^8), so a key's bin is a shift.
+int bin_shift(std::uint64_t width) {
+  int log2w = 0;
+  while ((std::uint64_t{1} << log2w) < width) ++log2w;
+  return log2w - 12;  // kBins = 2^12
+}
+
+// Bits of the 65,536 16-bit key prefixes that meet one of `ranges`.
+template <class Ranges>
+void mark_prefixes(const Ranges& ranges, std::vector<std::uint64_t>& mask) {
+  mask.assign(1024, 0);
+  for (const auto& r : ranges)
+    for (std::uint32_t p = r.lo >> 16; p <= (r.hi >> 16); ++p) {
+      mask[p >> 6] |= std::uint64_t{1} << (p & 63);
+      if (p == 0xffffu) break;
+    }
+}
+
 }  // namespace
 
 ColumnQuantiles::ColumnQuantiles(std::size_t columns, std::uint64_t n,
@@ -48,8 +66,10 @@ ColumnQuantiles::ColumnQuantiles(std::size_t columns, std::uint64_t n,
     r.lo = 0;
     r.hi = std::numeric_limits<std::uint32_t>::max();
     r.counts.assign(kBins, 0);
+    r.shift = bin_shift(std::uint64_t{r.hi} - r.lo + 1);
     for (std::size_t i = 0; i < ranks_.size(); ++i) r.ranks.push_back(i);
     c.ranges.push_back(std::move(r));
+    mark_prefixes(c.ranges, c.prefixes);
   }
 }
 
@@ -72,6 +92,7 @@ void ColumnQuantiles::add(std::size_t ci, const float* x, std::size_t count, std
     }
     const std::uint32_t k = float_order_key(v);
     if (k < first || k > last) continue;
+    if (!((c.prefixes[k >> 22] >> ((k >> 16) & 63)) & 1)) continue;
     // The range whose lo is the last one at or below k.
     auto it = std::upper_bound(rs.begin(), rs.end(), k,
                                [](std::uint32_t key, const Range& r) { return key < r.lo; });
@@ -80,8 +101,8 @@ void ColumnQuantiles::add(std::size_t ci, const float* x, std::size_t count, std
     if (r.collect) {
       r.values.push_back(v == 0 ? 0.0f : v);
     } else {
-      const std::uint64_t width = std::uint64_t{r.hi} - r.lo + 1;
-      ++r.counts[(std::uint64_t{k} - r.lo) * kBins / width];
+      const std::uint64_t off = std::uint64_t{k} - r.lo;
+      ++r.counts[r.shift >= 0 ? off >> r.shift : off << -r.shift];
     }
   }
 }
@@ -122,12 +143,14 @@ void ColumnQuantiles::end_pass(std::size_t ci) {
           sub.values.reserve(cnt);
         else
           sub.counts.assign(kBins, 0);
+        sub.shift = bin_shift(std::uint64_t{sub.hi} - sub.lo + 1);
         next.push_back(std::move(sub));
       }
       below += cnt;
     }
   }
   c.ranges = std::move(next);
+  mark_prefixes(c.ranges, c.prefixes);
 }
 
 std::vector<double> ColumnQuantiles::quantiles(std::size_t ci) const {

@@ -34,14 +34,16 @@ class ColumnQuantiles {
     std::uint32_t lo = 0, hi = 0;  // keys, inclusive
     std::uint64_t before = 0;      // values with a key below lo
     bool collect = false;          // keep the values (few), else histogram them
+    int shift = 0;                 // bin = (key - lo) >> shift (<< -shift when negative)
     std::vector<std::uint32_t> counts;
     std::vector<float> values;
     std::vector<std::size_t> ranks;  // indices into ranks_
   };
   struct Column {
     bool nan = false;
-    std::vector<Range> ranges;  // ascending, disjoint
-    std::vector<float> stat;    // [rank]
+    std::vector<Range> ranges;            // ascending, disjoint
+    std::vector<std::uint64_t> prefixes;  // 16-bit key prefixes that meet a range
+    std::vector<float> stat;              // [rank]
   };
   std::uint64_t n_;
   std::vector<double> qs_;
