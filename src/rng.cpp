@@ -133,59 +133,6 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, st
   return i;
 }
 
-// Sixteen lanes (AVX-512F), likewise. GCC 12 warns about the undefined
-// source operand its own AVX-512 intrinsics pass (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f"))) inline __m512i mulhi_lo16(__m512i x, __m512i m, __m512i& lo) {
-  const __m512i even = _mm512_mul_epu32(x, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-  const __m512i low_half = _mm512_set1_epi64(0xffffffffLL);
-  lo = _mm512_or_si512(_mm512_and_si512(even, low_half), _mm512_slli_epi64(odd, 32));
-  return _mm512_or_si512(_mm512_srli_epi64(even, 32), _mm512_andnot_si512(low_half, odd));
-}
-
-__attribute__((target("avx512f"))) std::size_t uniforms_avx512(std::uint64_t seed,
-                                                               std::uint64_t hash,
-                                                               std::uint64_t first, std::size_t n,
-                                                               double* out) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  const __m512i h0 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
-  const __m512i h1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    alignas(64) std::uint32_t w0[16], w1[16];
-    for (int j = 0; j < 16; ++j) {
-      w0[j] = static_cast<std::uint32_t>(first + i + j);
-      w1[j] = static_cast<std::uint32_t>((first + i + j) >> 32);
-    }
-    __m512i c0 = _mm512_load_si512(w0);
-    __m512i c1 = _mm512_load_si512(w1);
-    __m512i c2 = h0, c3 = h1;
-    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
-                  k1 = static_cast<std::uint32_t>(seed >> 32);
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-      }
-      __m512i lo0, lo1;
-      const __m512i hi0 = mulhi_lo16(c0, m0, lo0);
-      const __m512i hi1 = mulhi_lo16(c2, m1, lo1);
-      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-      c1 = lo1;
-      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-      c3 = lo0;
-    }
-    _mm512_store_si512(w0, c0);
-    _mm512_store_si512(w1, c1);
-    for (int j = 0; j < 16; ++j)
-      out[i + j] = bits_to_open_unit(w0[j] | (static_cast<std::uint64_t>(w1[j]) << 32));
-  }
-  return i;
-}
-#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
@@ -194,10 +141,8 @@ void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
                           std::size_t n, double* out) {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_PHILOX)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx512) i = uniforms_avx512(seed, hash, first, n, out);
-  if (avx2) i += uniforms_avx2(seed, hash, first + i, n - i, out + i);
+  if (avx2) i = uniforms_avx2(seed, hash, first, n, out);
 #endif
 #if defined(__SSE2__)
   for (; i + 4 <= n; i += 4) {
