@@ -20,7 +20,6 @@
 #include "countysim/conditioning.hpp"
 #include "countysim/model.hpp"
 #include "countysim/output_file.hpp"
-#include "countysim/quantile_select.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/version.hpp"
@@ -33,8 +32,8 @@ namespace fs = std::filesystem;
 
 struct BlockResult {
   std::uint64_t index = 0;
-  std::vector<std::vector<unsigned char>> chunks;  // compressed, per dataset
-  std::vector<Moments> granules;                   // [granule][summary column]
+  std::vector<std::vector<std::vector<unsigned char>>> chunks;  // compressed, [dataset][column]
+  std::vector<Moments> granules;                                // [granule][summary column]
   std::size_t granule_count = 0;
 };
 
@@ -158,7 +157,8 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
       if (abort) continue;  // drain, so no worker waits on a full queue
       try {
         for (std::size_t k = 0; k < r->chunks.size(); ++k)
-          writer.write_chunk(k, r->index, r->chunks[k]);
+          for (std::size_t c = 0; c < r->chunks[k].size(); ++c)
+            writer.write_chunk(k, r->index, c, r->chunks[k][c]);
         done_draws += std::min(bk.block, bk.draws - r->index * bk.block);
         r->chunks.clear();
         pending.emplace(r->index, std::move(*r));
@@ -206,9 +206,13 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
       try {
         const std::uint64_t first = b * bk.block;
         const std::uint64_t n = std::min(bk.block, bk.draws - first);
-        for (std::size_t k = 0; k < bufs.size(); ++k)
-          bufs[k].assign(
-              bk.chunk_rows * layout.specs[k].row_elems() * dtype_size(layout.specs[k].dtype), 0);
+        // Every row below n is written in full; only a last, short block
+        // leaves padding, which is zeroed so the file's bytes are fixed.
+        for (std::size_t k = 0; k < bufs.size(); ++k) {
+          bufs[k].resize(layout.elems[k] *
+                         column_stride(bk.chunk_rows, dtype_size(layout.specs[k].dtype)));
+          if (n < bk.chunk_rows) std::fill(bufs[k].begin(), bufs[k].end(), 0);
+        }
         BlockResult r;
         r.index = b;
         r.granule_count = (n + granule_draws - 1) / granule_draws;
@@ -226,7 +230,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
             totals.log_weight[d] = lw;
             std::copy(out.target_met.begin(), out.target_met.end(), totals.met.begin() + d * nt);
           }
-          fill_row(layout, plan, out, i, bufs, lw);
+          fill_row(layout, plan, out, i, bk.chunk_rows, bufs, lw);
           add_moments(layout, out, &r.granules[(i / granule_draws) * ncols]);
           bool all = true;
           for (std::size_t k = 0; k < nt; ++k) {
@@ -235,11 +239,16 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           }
           local_all += all;
         }
-        r.chunks.reserve(bufs.size());
-        for (std::size_t k = 0; k < bufs.size(); ++k)
-          r.chunks.push_back(compress_chunk(bufs[k].data(), bufs[k].size(),
-                                            dtype_size(layout.specs[k].dtype),
-                                            opt.compression_level));
+        r.chunks.resize(bufs.size());
+        for (std::size_t k = 0; k < bufs.size(); ++k) {
+          const std::size_t size = dtype_size(layout.specs[k].dtype);
+          const std::size_t cols = layout.elems[k];
+          const std::size_t stride = column_stride(bk.chunk_rows, size);
+          r.chunks[k].reserve(cols);
+          for (std::size_t c = 0; c < cols; ++c)
+            r.chunks[k].push_back(compress_chunk(bufs[k].data() + c * stride, bk.chunk_rows * size,
+                                                 size, opt.compression_level));
+        }
         queue.push(std::move(r));
       } catch (...) {
         worker_error.record(b);
@@ -270,8 +279,13 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   const std::uint64_t draws = bk.draws;
   std::vector<MetricSummary> out;
   std::size_t col = 0;
-  const std::size_t budget_floats = std::max<std::size_t>(
-      draws, bk.summary_read_floats ? bk.summary_read_floats : (64u << 20) / sizeof(float));
+  // Columns are read a few at a time (each column's chunks alone), enough
+  // for every thread to have one, within about 64 MiB otherwise.
+  const std::size_t budget_floats =
+      bk.summary_read_floats
+          ? std::max<std::size_t>(draws, bk.summary_read_floats)
+          : std::max<std::size_t>(draws * static_cast<std::size_t>(std::max(bk.threads, 1)),
+                                  (64u << 20) / sizeof(float));
   std::vector<float> columns;
   for (std::size_t k : layout.summarised) {
     const DatasetSpec& s = layout.specs[k];
@@ -290,38 +304,30 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       ms.mean[i] = moments[col + i].mean;
       ms.sd[i] = moments[col + i].sd();
     }
-    const std::size_t per_read = std::max<std::size_t>(1, budget_floats / draws);
-    // Columns that do not fit in one read: rather than inflating the whole
-    // dataset once per read, select the order statistics in a few passes of
-    // whole rows (the same quantiles, bit for bit; memory flat in draws).
-    if (!weights && (n + per_read - 1) / per_read > ColumnQuantiles::typical_passes) {
-      ColumnQuantiles cq(n, draws, qs);
-      while (!cq.done()) {
-        if (cancel && cancel->cancelled()) throw Interrupted();
-        writer.scan_rows(k, bk.threads, [&](const float* rows, std::uint64_t nd) {
-#pragma omp parallel for schedule(static) num_threads(bk.threads)
-          for (std::size_t c = 0; c < n; ++c) cq.add(c, rows + c, nd, n);
-        });
-#pragma omp parallel for schedule(static) num_threads(bk.threads)
-        for (std::size_t c = 0; c < n; ++c) cq.end_pass(c);
-        cq.count_pass();
+    // A column whose every value is the same (m2 is then exactly 0 and the
+    // mean exactly that value, e.g. the base year) has it as every quantile;
+    // it is not read back. Weighted summaries read every column.
+    std::vector<std::size_t> wanted;
+    for (std::size_t c = 0; c < n; ++c) {
+      const Moments& mo = moments[col + c];
+      if (!weights && mo.m2 == 0 && mo.n == static_cast<double>(draws)) {
+        const double v = static_cast<float>(mo.mean);
+        std::fill_n(ms.quantiles.begin() + c * qs.size(), qs.size(), v);
+      } else {
+        wanted.push_back(c);
       }
-      for (std::size_t c = 0; c < n; ++c) {
-        auto q = cq.quantiles(c);
-        std::copy(q.begin(), q.end(), ms.quantiles.begin() + c * qs.size());
-      }
-      col += n;
-      writer.write_summary(ms);
-      out.push_back(std::move(ms));
-      continue;
     }
-    for (std::size_t c0 = 0; c0 < n; c0 += per_read) {
+    const std::size_t per_read = std::max<std::size_t>(1, budget_floats / draws);
+    for (std::size_t i0 = 0; i0 < wanted.size();) {
       if (cancel && cancel->cancelled()) throw Interrupted();
-      const std::size_t nc = std::min(per_read, n - c0);
+      // A run of consecutive wanted columns, at most per_read of them.
+      std::size_t i1 = i0 + 1;
+      while (i1 < wanted.size() && i1 - i0 < per_read && wanted[i1] == wanted[i1 - 1] + 1) ++i1;
+      const std::size_t c0 = wanted[i0], nc = i1 - i0;
       writer.read_columns(k, c0, nc, columns, bk.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(bk.threads)
       for (std::size_t c = 0; c < nc; ++c) {
-        const float* x = columns.data() + c * draws;
+        float* x = columns.data() + c * draws;
         if (weights) {
           const WeightedMoments wm = weighted_moments(x, weights->data(), draws);
           ms.mean[c0 + c] = wm.mean;
@@ -329,10 +335,11 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
           auto q = weighted_quantiles(x, weights->data(), draws, qs);
           std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
         } else {
-          auto q = quantiles_type7(columns.data() + c * draws, draws, qs);
+          auto q = quantiles_type7(x, draws, qs);
           std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
         }
       }
+      i0 = i1;
     }
     col += n;
     writer.write_summary(ms);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "countysim/metrics.hpp"
 
@@ -18,6 +19,7 @@ ResultsLayout make_layout(const Plan& plan) {
       l.summarised.push_back(l.specs.size());
       l.summary_columns += s.row_elems();
     }
+    l.elems.push_back(s.row_elems());
     l.specs.push_back(std::move(s));
     l.sources.emplace_back(src, index);
   };
@@ -138,64 +140,92 @@ Coordinates make_coordinates(const Scenario& sc) {
   return c;
 }
 
+std::size_t column_stride(std::size_t rows, std::size_t size) {
+  // Runs a power of two apart would put every column's next value in the
+  // same cache set; one line more spreads them.
+  return rows * size + 64;
+}
+
+namespace {
+
+// Column i of the row at dst + i * stride, converted to T as the file stores it.
+template <class T, class Get>
+void put_row(unsigned char* dst, std::size_t stride, std::size_t n, Get get) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = get(i);
+    T v;
+    if constexpr (std::is_same_v<T, std::int32_t>)
+      v = static_cast<std::int32_t>(std::lround(x));
+    else
+      v = static_cast<T>(x);
+    std::memcpy(dst + stride * i, &v, sizeof(T));
+  }
+}
+
+template <class Get>
+void put_row(DType t, unsigned char* dst, std::size_t stride, std::size_t n, Get get) {
+  switch (t) {
+    case DType::f32:
+      put_row<float>(dst, stride, n, get);
+      break;
+    case DType::i32:
+      put_row<std::int32_t>(dst, stride, n, get);
+      break;
+    case DType::u8:
+      put_row<std::uint8_t>(dst, stride, n, get);
+      break;
+    case DType::f64:
+      put_row<double>(dst, stride, n, get);
+      break;
+  }
+}
+
+}  // namespace
+
 void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::vector<std::vector<unsigned char>>& bufs, double log_weight) {
+              std::size_t rows, std::vector<std::vector<unsigned char>>& bufs, double log_weight) {
   for (std::size_t k = 0; k < l.specs.size(); ++k) {
     const DatasetSpec& s = l.specs[k];
-    const std::size_t n = s.row_elems();
-    unsigned char* dst = bufs[k].data() + row * n * dtype_size(s.dtype);
+    const std::size_t n = l.elems[k];
+    const std::size_t size = dtype_size(s.dtype);
+    // Element i of this row goes to column i's run of `rows` values.
+    unsigned char* dst = bufs[k].data() + row * size;
+    const std::size_t stride = column_stride(rows, size);
     const auto [src, index] = l.sources[k];
-    auto put = [&](std::size_t i, double x) {
-      switch (s.dtype) {
-        case DType::f32: {
-          const float f = static_cast<float>(x);
-          std::memcpy(dst + 4 * i, &f, 4);
-          break;
-        }
-        case DType::i32: {
-          const std::int32_t v = static_cast<std::int32_t>(std::lround(x));
-          std::memcpy(dst + 4 * i, &v, 4);
-          break;
-        }
-        case DType::u8:
-          dst[i] = static_cast<unsigned char>(x);
-          break;
-        case DType::f64:
-          std::memcpy(dst + 8 * i, &x, 8);
-          break;
-      }
-    };
+    auto put = [&](auto get) { put_row(s.dtype, dst, stride, n, get); };
     switch (src) {
-      case RowSource::year_metric:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.year_metrics[index * n + i]);
+      case RowSource::year_metric: {
+        const double* x = out.year_metrics.data() + index * n;
+        put([x](std::size_t i) { return x[i]; });
         break;
+      }
       case RowSource::cluster_output:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.cluster_output[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.cluster_output[i]); });
         break;
       case RowSource::cluster_employment:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.cluster_employment[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.cluster_employment[i]); });
         break;
       case RowSource::project_output:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.project_output[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.project_output[i]); });
         break;
       case RowSource::start_month:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.start_month[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.start_month[i]); });
         break;
       case RowSource::production_month:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.production_month[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.production_month[i]); });
         break;
       case RowSource::target_met:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.target_met[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.target_met[i]); });
         break;
       case RowSource::target_value:
-        for (std::size_t i = 0; i < n; ++i) put(i, out.target_value[i]);
+        put([&](std::size_t i) { return static_cast<double>(out.target_value[i]); });
         break;
       case RowSource::log_weight:
-        put(0, log_weight);
+        put([log_weight](std::size_t) { return log_weight; });
         break;
       case RowSource::input: {
         const auto& slots = plan.input_datasets[index].slots;
-        for (std::size_t i = 0; i < n; ++i) put(i, out.inputs[slots[i]]);
+        put([&](std::size_t i) { return static_cast<double>(out.inputs[slots[i]]); });
         break;
       }
     }
@@ -206,7 +236,7 @@ void add_moments(const ResultsLayout& l, const DrawOutput& out, Moments* m) {
   std::size_t col = 0;
   for (std::size_t k : l.summarised) {
     const auto [src, index] = l.sources[k];
-    const std::size_t n = l.specs[k].row_elems();
+    const std::size_t n = l.elems[k];
     const double* x = nullptr;
     switch (src) {
       case RowSource::year_metric:

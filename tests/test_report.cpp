@@ -230,11 +230,19 @@ void write_fixture(const std::string& path, std::uint64_t draws) {
        ""}};
   const std::uint64_t chunk = 500;  // draws is a multiple
   ResultsWriter w(path, info, c, specs, draws, chunk);
+  // Rows of row_bytes, stored one column a chunk as the engine does.
   auto put = [&](std::size_t ds, const void* base, std::size_t row_bytes, std::size_t elem) {
-    for (std::uint64_t k = 0; k < draws / chunk; ++k) {
-      const auto* p = static_cast<const unsigned char*>(base) + k * chunk * row_bytes;
-      w.write_chunk(ds, k, compress_chunk(p, chunk * row_bytes, elem, 1));
-    }
+    const std::size_t cols = row_bytes / elem;
+    std::vector<unsigned char> col(chunk * elem);
+    for (std::uint64_t k = 0; k < draws / chunk; ++k)
+      for (std::size_t c = 0; c < cols; ++c) {
+        for (std::uint64_t i = 0; i < chunk; ++i)
+          std::memcpy(
+              col.data() + i * elem,
+              static_cast<const unsigned char*>(base) + (k * chunk + i) * row_bytes + c * elem,
+              elem);
+        w.write_chunk(ds, k, c, compress_chunk(col.data(), col.size(), elem, 1));
+      }
   };
   put(0, cluster_out.data(), ny * nc * 4, 4);
   put(1, target_value.data(), nt * 4, 4);

@@ -31,7 +31,8 @@ struct DatasetSpec {
 class ResultsWriter {
  public:
   // Creates `path` (which must not exist), all coordinates, attributes and the
-  // per-draw datasets, chunked by `chunk_draws` along draw, shuffle+deflate.
+  // per-draw datasets, shuffle+deflate, one column a chunk: chunk_draws values
+  // along draw of one element of the row (chunk shape [chunk_draws, 1, ...]).
   ResultsWriter(const std::string& path, const RunInfo& info, const Coordinates& coords,
                 std::vector<DatasetSpec> specs, std::uint64_t draws, std::uint64_t chunk_draws);
   ~ResultsWriter();
@@ -39,20 +40,16 @@ class ResultsWriter {
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
   const std::vector<DatasetSpec>& specs() const;
-  // Writes chunk `chunk_index` (draws chunk_index*chunk_draws ...) of dataset
-  // `dataset`, already compressed by compress_chunk() from a full-size chunk.
-  void write_chunk(std::size_t dataset, std::uint64_t chunk_index,
+  // Writes chunk `chunk_index` (draws chunk_index*chunk_draws ...) of column
+  // `column` (row-major index into the row shape) of dataset `dataset`,
+  // already compressed by compress_chunk() from chunk_draws values.
+  void write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
                    const std::vector<unsigned char>& compressed);
   // Reads columns [first_col, first_col + ncols) of a dataset's rows for all
-  // draws, as float, column-major: out[c * draws + d]. Stored float32
-  // chunks are inflated `threads` at a time.
+  // draws, as float, column-major: out[c * draws + d]. Only those columns'
+  // chunks are read; they are inflated `threads` at a time.
   void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                     std::vector<float>& out, int threads = 1);
-  // Every row of per-draw dataset `dataset`, as float, one stored chunk at a
-  // time in draw order: visit(rows, nd) gets nd rows of row_elems() floats,
-  // row-major, called on this thread. Chunks are inflated `threads` at a time.
-  void scan_rows(std::size_t dataset, int threads,
-                 const std::function<void(const float* rows, std::uint64_t nd)>& visit);
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
   void close();                                // flushes and closes; further calls are errors
@@ -63,9 +60,9 @@ class ResultsWriter {
 };
 
 // Byte-shuffle by element size, then deflate in the zlib format at `level`
-// (libdeflate): a stream HDF5's shuffle+deflate filter pipeline decodes, so any
-// reader decodes them (the compressed bytes differ from zlib's, the data not).
-// Runs in worker threads; touches no HDF5 state.
+// (1: ISA-L's level 1; 0 and 2-9: libdeflate's): a stream HDF5's shuffle+deflate filter pipeline
+// decodes, so any reader decodes them (the compressed bytes differ from zlib's, the data not). Runs
+// in worker threads; touches no HDF5 state.
 std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
                                           std::size_t elem_size, int level);
 

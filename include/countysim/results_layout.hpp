@@ -31,6 +31,7 @@ enum class RowSource {
 struct ResultsLayout {
   std::vector<DatasetSpec> specs;
   std::vector<std::pair<RowSource, int>> sources;  // per spec: what fills it, and which one
+  std::vector<std::size_t> elems;                  // per spec: row_elems(), kept for the loop
   std::vector<std::size_t> summarised;             // specs with a /summary group
   std::size_t summary_columns = 0;                 // their row elements together
 };
@@ -38,11 +39,18 @@ struct ResultsLayout {
 ResultsLayout make_layout(const Plan& plan);
 Coordinates make_coordinates(const Scenario& scenario);
 
-// Writes one draw's values into row `row` of every dataset buffer (raw bytes
-// in the dataset's file type, rows of row_elems() values); `log_weight` is
-// the draw's ℓ_d (stored only when the scenario has observations).
+// Bytes from one column's run to the next in a block buffer of `rows` rows
+// of `size`-byte values (the run, then padding); a buffer holds row_elems()
+// runs.
+std::size_t column_stride(std::size_t rows, std::size_t size);
+
+// Writes one draw's values as row `row` of every dataset buffer, in the
+// dataset's file type, column by column as the chunks store them: element i
+// of the row at byte i * column_stride(rows, size) + row * size. `log_weight`
+// is the draw's ℓ_d (stored only when the scenario has observations).
 void fill_row(const ResultsLayout& layout, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::vector<std::vector<unsigned char>>& buffers, double log_weight = 0);
+              std::size_t rows, std::vector<std::vector<unsigned char>>& buffers,
+              double log_weight = 0);
 
 // Adds one draw's summarised values (float64, summary-column order) to m[0..].
 void add_moments(const ResultsLayout& layout, const DrawOutput& out, Moments* m);

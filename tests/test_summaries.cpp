@@ -1,6 +1,6 @@
-// Quantiles by selection over passes (quantile_select.hpp) against the
-// order-statistic quantiles of the whole column (quantiles_type7): equal bit
-// for bit on every kind of column, and whatever order the values come in.
+// Summary quantiles: the binned type-7 order statistics (stats.cpp) against
+// sorting and interpolating by the formula, bit for bit on every kind of
+// column; and the engine's summaries, whichever way it reads the columns back.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -12,7 +12,6 @@
 
 #include "countysim/engine.hpp"
 #include "countysim/plan.hpp"
-#include "countysim/quantile_select.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/stats.hpp"
 #include "temp_dir.hpp"
@@ -32,28 +31,23 @@ struct Mix {
   }
 };
 
-// Runs ColumnQuantiles over `cols` (column-major, n each) visiting the rows
-// in chunks of `chunk`, the chunks in reverse order, and returns the passes.
-int select(const std::vector<std::vector<float>>& cols, std::size_t chunk,
-           std::vector<std::vector<double>>& out) {
-  const std::size_t n = cols.front().size(), nc = cols.size();
-  std::vector<float> rows(n * nc);
-  for (std::size_t c = 0; c < nc; ++c)
-    for (std::size_t i = 0; i < n; ++i) rows[i * nc + c] = cols[c][i];
-  ColumnQuantiles cq(nc, n, summary_quantiles());
-  while (!cq.done()) {
-    for (std::size_t d0 = (n - 1) / chunk * chunk;; d0 -= chunk) {
-      const std::size_t nd = std::min(chunk, n - d0);
-      for (std::size_t c = 0; c < nc; ++c) cq.add(c, rows.data() + d0 * nc + c, nd, nc);
-      if (d0 == 0) break;
+// Sort, then type 7 by its formula; NaN anywhere gives NaN.
+std::vector<double> plain_type7(std::vector<float> x) {
+  const std::size_t n = x.size();
+  std::vector<double> out;
+  const bool nan = std::any_of(x.begin(), x.end(), [](float v) { return std::isnan(v); });
+  std::sort(x.begin(), x.end());
+  for (double q : summary_quantiles()) {
+    if (nan) {
+      out.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
     }
-    for (std::size_t c = 0; c < nc; ++c) cq.end_pass(c);
-    cq.count_pass();
-    REQUIRE(cq.passes() <= 5);
+    const double h = (static_cast<double>(n) - 1) * q;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const double a = x[lo], b = lo + 1 < n ? x[lo + 1] : a;
+    out.push_back(a + (h - static_cast<double>(lo)) * (b - a));
   }
-  out.clear();
-  for (std::size_t c = 0; c < nc; ++c) out.push_back(cq.quantiles(c));
-  return cq.passes();
+  return out;
 }
 
 void same_bits(const std::vector<double>& a, const std::vector<double>& b) {
@@ -70,7 +64,7 @@ void same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-TEST_CASE("selection over passes gives the type-7 quantiles bit for bit", "[stats]") {
+TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
   Mix mix{42};
   const std::size_t n = 200003;
   std::vector<std::vector<float>> cols(8, std::vector<float>(n));
@@ -87,58 +81,41 @@ TEST_CASE("selection over passes gives the type-7 quantiles bit for bit", "[stat
     cols[7][i] = static_cast<float>(0.36 + 0.01 * z);            // a share
   }
   cols[1][17] = std::numeric_limits<float>::infinity();
-  std::vector<std::vector<double>> got;
-  const int passes = select(cols, 4096, got);
-  CHECK(passes <= 4);
   for (std::size_t c = 0; c < cols.size(); ++c) {
     INFO("column " << c);
     std::vector<float> copy = cols[c];
-    const std::vector<double> binned = quantiles_type7(copy.data(), n, summary_quantiles());
-    same_bits(got[c], binned);
-    // Both against the plainest reference: sort, then type 7 by its formula.
-    std::vector<float> sorted = cols[c];
-    std::sort(sorted.begin(), sorted.end());
-    std::vector<double> plain;
-    for (double q : summary_quantiles()) {
-      const double h = (static_cast<double>(n) - 1) * q;
-      const auto lo = static_cast<std::size_t>(std::floor(h));
-      const double a = sorted[lo], b = lo + 1 < n ? sorted[lo + 1] : a;
-      plain.push_back(a + (h - static_cast<double>(lo)) * (b - a));
-    }
-    for (std::size_t i = 0; i < plain.size(); ++i) CHECK(binned[i] == plain[i]);
+    same_bits(quantiles_type7(copy.data(), n, summary_quantiles()), plain_type7(cols[c]));
   }
 }
 
-TEST_CASE("selection: NaN columns, one value and two values", "[stats]") {
-  std::vector<std::vector<double>> got;
-  for (std::size_t n : {1u, 2u, 3u, 5u}) {
+TEST_CASE("type-7 quantiles: NaN columns, one value and two values", "[stats]") {
+  for (std::size_t n : {1u, 2u, 3u, 5u, 5000u}) {
     std::vector<std::vector<float>> cols = {std::vector<float>(n), std::vector<float>(n)};
     for (std::size_t i = 0; i < n; ++i) {
       cols[0][i] = static_cast<float>(n - i) * 1.5f;
       cols[1][i] = static_cast<float>(i);
     }
     cols[1][n / 2] = std::numeric_limits<float>::quiet_NaN();
-    select(cols, 2, got);
     for (std::size_t c = 0; c < 2; ++c) {
       INFO("n " << n << " column " << c);
       std::vector<float> copy = cols[c];
-      same_bits(got[c], quantiles_type7(copy.data(), n, summary_quantiles()));
+      same_bits(quantiles_type7(copy.data(), n, summary_quantiles()), plain_type7(cols[c]));
     }
   }
 }
 
-TEST_CASE("summaries by selection equal summaries read column by column", "[engine]") {
-  testing::TempDir tmp("countysim-select");
+TEST_CASE("summaries read one column at a time equal summaries read many at a time", "[engine]") {
+  testing::TempDir tmp("countysim-columns");
   const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/tests/data/example.yaml");
   const Plan plan = compile_plan(s);
   RunOptions opt;
   opt.draws = 5000;
   opt.threads = 2;
   opt.block_draws = 2048;
-  opt.output = tmp.file("columns.h5");
+  opt.output = tmp.file("many.h5");
   const RunSummary a = run_to_file(plan, opt);
-  opt.output = tmp.file("select.h5");
-  opt.summary_read_floats = 1;  // one column a read: every dataset of 4+ columns selects
+  opt.output = tmp.file("one.h5");
+  opt.summary_read_floats = 1;  // one column a read
   opt.threads = 3;
   const RunSummary b = run_to_file(plan, opt);
   REQUIRE(a.summaries.size() == b.summaries.size());
