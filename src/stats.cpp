@@ -71,6 +71,87 @@ std::vector<float> order_statistics_binned(const float* data, std::size_t n,
   return out;
 }
 
+// The same with 4,096 bins of equal width between the column's least and
+// greatest values (any monotone binning serves: a wanted rank's bin is found
+// by counts, then the rank among that bin's values): the counts fit in L1,
+// unlike the key histogram's, and model outputs spread over many bins. False
+// (nothing in `out`) when the spread is not finite or a wanted bin holds a
+// large share of the values (a heavy tail): the key bins then.
+bool order_statistics_linear(const float* data, std::size_t n,
+                             const std::vector<std::size_t>& ranks, std::vector<float>& out) {
+  constexpr std::size_t kBins = 4096;
+  // Eight running extremes: one would wait on the last comparison each time.
+  float lo8[8], hi8[8];
+  for (int k = 0; k < 8; ++k) lo8[k] = hi8[k] = data[0];
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      lo8[k] = data[i + k] < lo8[k] ? data[i + k] : lo8[k];
+      hi8[k] = data[i + k] > hi8[k] ? data[i + k] : hi8[k];
+    }
+  for (; i < n; ++i) {
+    lo8[0] = std::min(lo8[0], data[i]);
+    hi8[0] = std::max(hi8[0], data[i]);
+  }
+  const float lo = *std::min_element(lo8, lo8 + 8), hi = *std::max_element(hi8, hi8 + 8);
+  if (lo == hi) {
+    out.assign(ranks.size(), lo);
+    return true;
+  }
+  // In float: x - lo, the product and the truncation each keep the order.
+  const float width = hi - lo;
+  const float scale = static_cast<float>(kBins) / width;
+  if (!std::isfinite(width) || !std::isfinite(scale) || !(scale > 0)) return false;
+  auto bin_of = [&](float x) {
+    const auto b = static_cast<std::uint32_t>((x - lo) * scale);
+    return b < kBins ? b : static_cast<std::uint32_t>(kBins - 1);
+  };
+  // Four interleaved counts, so runs of equal bins do not wait on each other.
+  std::vector<std::uint32_t> counts(4 * kBins, 0);
+  for (i = 0; i + 4 <= n; i += 4) {
+    ++counts[bin_of(data[i])];
+    ++counts[kBins + bin_of(data[i + 1])];
+    ++counts[2 * kBins + bin_of(data[i + 2])];
+    ++counts[3 * kBins + bin_of(data[i + 3])];
+  }
+  for (; i < n; ++i) ++counts[bin_of(data[i])];
+  std::vector<std::size_t> bin(ranks.size()), before(ranks.size());
+  std::size_t below = 0, j = 0;
+  for (std::size_t b = 0; b < kBins && j < ranks.size(); ++b) {
+    const std::size_t c =
+        std::size_t{counts[b]} + counts[kBins + b] + counts[2 * kBins + b] + counts[3 * kBins + b];
+    if (c > n / 16 + 4096) {
+      // Too many values to select among cheaply, if a rank falls here.
+      if (j < ranks.size() && ranks[j] < below + c) return false;
+    }
+    while (j < ranks.size() && ranks[j] < below + c) {
+      bin[j] = b;
+      before[j] = below;
+      ++j;
+    }
+    below += c;
+  }
+  // The wanted bins are few and ascending: keep their values, in order of bin.
+  std::vector<std::size_t> wanted(bin);
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::int32_t slot[kBins];
+  std::fill(slot, slot + kBins, -1);
+  for (std::size_t k = 0; k < wanted.size(); ++k) slot[wanted[k]] = static_cast<std::int32_t>(k);
+  std::vector<std::vector<float>> kept(wanted.size());
+  for (std::size_t i2 = 0; i2 < n; ++i2) {
+    const std::int32_t k = slot[bin_of(data[i2])];
+    if (k >= 0) kept[static_cast<std::size_t>(k)].push_back(data[i2]);
+  }
+  out.resize(ranks.size());
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    std::vector<float>& v = kept[static_cast<std::size_t>(slot[bin[r]])];
+    const std::size_t k = ranks[r] - before[r];
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    out[r] = v[k];
+  }
+  return true;
+}
+
 // The same by partitioning data in place: select the middle rank over the
 // whole range, then the ranks on each side within their own part (so no
 // later search moves an earlier order statistic): about N log2(ranks) work.
@@ -110,8 +191,11 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  const std::vector<float> stats = n >= 4096 ? order_statistics_binned(data, n, ranks)
-                                             : order_statistics_partition(data, n, ranks);
+  std::vector<float> stats;
+  if (n < 4096)
+    stats = order_statistics_partition(data, n, ranks);
+  else if (!order_statistics_linear(data, n, ranks, stats))
+    stats = order_statistics_binned(data, n, ranks);
   auto stat = [&](std::size_t rank) {
     return static_cast<double>(stats[static_cast<std::size_t>(
         std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())]);
