@@ -32,6 +32,9 @@ namespace fs = std::filesystem;
 
 struct BlockResult {
   std::uint64_t index = 0;
+  std::uint64_t draws = 0;                                      // draws in the block
+  std::vector<std::uint64_t> met;                               // [target] draws meeting it
+  std::uint64_t all_met = 0;                                    // draws meeting every target
   std::vector<std::vector<std::vector<unsigned char>>> chunks;  // compressed, [dataset][column]
   std::vector<Moments> granules;                                // [granule][summary column]
   std::size_t granule_count = 0;
@@ -114,9 +117,42 @@ struct Blocking {
 };
 
 // What the loop hands to the summary stage.
+// Weighted target sums over a growing run of draws, for --until-se: the
+// reference log weight is the running max, and the sums are rescaled when it
+// rises. Standard errors are ratios, so the reference does not change them;
+// the draws are added in draw order, so the bits depend on nothing else.
+struct RunningSums {
+  double top = -std::numeric_limits<double>::infinity();
+  double sw = 0, sw2 = 0;
+  std::vector<double> mw, mw2;
+  explicit RunningSums(std::size_t nt) : mw(nt, 0.0), mw2(nt, 0.0) {}
+  void add(double l, const std::uint8_t* met) {
+    if (!(l > -std::numeric_limits<double>::infinity())) return;  // weight 0 (or NaN)
+    if (l > top) {
+      const double f = std::isfinite(top) ? std::exp(top - l) : 0.0;
+      sw *= f;
+      sw2 *= f * f;
+      for (std::size_t k = 0; k < mw.size(); ++k) {
+        mw[k] *= f;
+        mw2[k] *= f * f;
+      }
+      top = l;
+    }
+    const double w = std::exp(l - top);
+    sw += w;
+    sw2 += w * w;
+    for (std::size_t k = 0; k < mw.size(); ++k)
+      if (met[k]) {
+        mw[k] += w;
+        mw2[k] += w * w;
+      }
+  }
+};
+
 struct LoopTotals {
   std::vector<Moments> moments;  // [summary column], merged in block order
-  TargetCounts counts;
+  TargetCounts counts;           // counts.draws: the draws taken (--until-se: N)
+  bool reached_max = false;      // --until-se: stopped at the last draw, not precise
   // v2, scenarios with observations: per draw, each slot written by the
   // thread that computed the draw (so no order question arises).
   std::vector<double> log_weight;  // [draw] ℓ_d
@@ -124,9 +160,13 @@ struct LoopTotals {
   std::vector<std::uint8_t> met;   // [draw][target]
 };
 
-// Simulates every block: workers fill, summarise and compress a block and
-// queue it; the writer thread writes the chunks and merges the granule moments
-// in block order. Errors are rethrown here, after the writer thread is joined.
+// Simulates the blocks: workers fill, summarise and compress a block and
+// queue it; the writer thread takes the blocks in block order, writes their
+// chunks, merges their moments and target counts and, with --until-se, stops
+// at the first block boundary at which every target's standard error is at
+// most opt.until_se (bk.draws is then the most it may take): the later blocks
+// are neither written nor counted, so the run is the --draws N run for that
+// N. Errors are rethrown here, after the writer thread is joined.
 LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWriter& writer,
                       const Blocking& bk, const RunOptions& opt, const Stopwatch& clock) {
   const std::size_t ncols = layout.summary_columns;
@@ -134,7 +174,6 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   auto cancelled = [&] { return opt.cancel && opt.cancel->cancelled(); };
   LoopTotals totals;
   totals.moments.assign(ncols, Moments{});
-  totals.counts.draws = bk.draws;
   totals.counts.met.assign(nt, 0);
   const std::vector<Observation>& observed = plan.scenario->observed;
   const std::size_t nobs = observed.size();
@@ -145,7 +184,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
     totals.met.assign(bk.draws * nt, 0);
   }
   FirstError worker_error, writer_error;
-  std::atomic<bool> abort{false};
+  std::atomic<bool> abort{false}, enough{false};
   BoundedQueue<BlockResult> queue(2 * static_cast<std::size_t>(bk.threads) + 2);
 
   // The only user of the HDF5 file while the loop runs.
@@ -153,20 +192,42 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
     std::map<std::uint64_t, BlockResult> pending;
     std::uint64_t next = 0, done_draws = 0;
     bool shown = false;
+    RunningSums sums(nt);
     while (auto r = queue.pop()) {
       if (abort) continue;  // drain, so no worker waits on a full queue
       try {
-        for (std::size_t k = 0; k < r->chunks.size(); ++k)
-          for (std::size_t c = 0; c < r->chunks[k].size(); ++c)
-            writer.write_chunk(k, r->index, c, r->chunks[k][c]);
-        done_draws += std::min(bk.block, bk.draws - r->index * bk.block);
-        r->chunks.clear();
-        pending.emplace(r->index, std::move(*r));
+        const std::uint64_t index = r->index;
+        pending.emplace(index, std::move(*r));
         for (auto it = pending.find(next); it != pending.end(); it = pending.find(next)) {
           const BlockResult& b = it->second;
-          for (std::size_t g = 0; g < b.granule_count; ++g)
-            for (std::size_t c = 0; c < ncols; ++c)
-              totals.moments[c].merge(b.granules[g * ncols + c]);
+          if (!enough) {
+            for (std::size_t k = 0; k < b.chunks.size(); ++k)
+              for (std::size_t c = 0; c < b.chunks[k].size(); ++c)
+                writer.write_chunk(k, b.index, c, b.chunks[k][c]);
+            for (std::size_t g = 0; g < b.granule_count; ++g)
+              for (std::size_t c = 0; c < ncols; ++c)
+                totals.moments[c].merge(b.granules[g * ncols + c]);
+            for (std::size_t k = 0; k < nt; ++k) totals.counts.met[k] += b.met[k];  // integers
+            totals.counts.all_met += b.all_met;
+            const std::uint64_t first = b.index * bk.block;
+            done_draws += b.draws;
+            if (opt.until_se > 0) {
+              bool precise = true;
+              if (nobs > 0) {
+                for (std::uint64_t d = first; d < first + b.draws; ++d)
+                  sums.add(totals.log_weight[d], totals.met.data() + d * nt);
+                precise = sums.sw > 0;
+              }
+              for (std::size_t k = 0; k < nt; ++k) {
+                const double e =
+                    nobs > 0
+                        ? weighted_proportion(sums.mw[k], sums.mw2[k], sums.sw, sums.sw2).std_error
+                        : proportion(totals.counts.met[k], done_draws).std_error;
+                precise = precise && e <= opt.until_se;
+              }
+              if (precise) enough = true;
+            }
+          }
           pending.erase(it);
           ++next;
         }
@@ -179,18 +240,16 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         abort = true;
       }
     }
+    totals.counts.draws = done_draws;
     if (shown) fmt::print(stderr, "\n");
   };
   JoiningThread writer_thread(write_blocks, [&] { queue.close(); });
 
-  std::mutex reduce_mutex;
 #pragma omp parallel num_threads(bk.threads)
   {
     DrawWorkspace ws;
     DrawOutput out;
     std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
-    std::vector<std::uint64_t> local_met(nt, 0);
-    std::uint64_t local_all = 0;
     bool ready = false;
     try {
       out.resize(plan);
@@ -202,7 +261,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
     // Every thread reaches the worksharing loop, even one that failed above.
 #pragma omp for schedule(dynamic, 1)
     for (std::uint64_t b = 0; b < bk.blocks; ++b) {
-      if (!ready || abort || cancelled()) continue;
+      if (!ready || abort || enough || cancelled()) continue;
       try {
         const std::uint64_t first = b * bk.block;
         const std::uint64_t n = std::min(bk.block, bk.draws - first);
@@ -217,6 +276,8 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         r.index = b;
         r.granule_count = (n + granule_draws - 1) / granule_draws;
         r.granules.assign(r.granule_count * ncols, Moments{});
+        r.draws = n;
+        r.met.assign(nt, 0);
         for (std::uint64_t i = 0; i < n; ++i) {
           simulate_draw(plan, bk.seed, first + i, ws, out);
           double lw = 0;  // ℓ_d, summed in scenario order as log_likelihood() does
@@ -234,10 +295,10 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           add_moments(layout, out, &r.granules[(i / granule_draws) * ncols]);
           bool all = true;
           for (std::size_t k = 0; k < nt; ++k) {
-            local_met[k] += out.target_met[k];
+            r.met[k] += out.target_met[k];
             all = all && out.target_met[k];
           }
-          local_all += all;
+          r.all_met += all;
         }
         r.chunks.resize(bufs.size());
         for (std::size_t k = 0; k < bufs.size(); ++k) {
@@ -255,15 +316,12 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         abort = true;
       }
     }
-    std::lock_guard<std::mutex> lock(reduce_mutex);
-    for (std::size_t k = 0; k < nt; ++k)
-      totals.counts.met[k] += local_met[k];  // integers: order-free
-    totals.counts.all_met += local_all;
   }
   writer_thread.join();
   worker_error.rethrow();
   writer_error.rethrow();
   if (cancelled()) throw Interrupted();
+  totals.reached_max = opt.until_se > 0 && !enough;
   return totals;
 }
 
@@ -348,116 +406,6 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   return out;
 }
 
-// Weighted target sums over a growing run of draws, for --until-se: the
-// reference log weight is the running max, and the sums are rescaled when it
-// rises. Standard errors are ratios, so the reference does not change them;
-// the draws are added in draw order, so the bits depend on nothing else.
-struct RunningSums {
-  double top = -std::numeric_limits<double>::infinity();
-  double sw = 0, sw2 = 0;
-  std::vector<double> mw, mw2;
-  explicit RunningSums(std::size_t nt) : mw(nt, 0.0), mw2(nt, 0.0) {}
-  void add(double l, const std::uint8_t* met) {
-    if (!(l > -std::numeric_limits<double>::infinity())) return;  // weight 0 (or NaN)
-    if (l > top) {
-      const double f = std::isfinite(top) ? std::exp(top - l) : 0.0;
-      sw *= f;
-      sw2 *= f * f;
-      for (std::size_t k = 0; k < mw.size(); ++k) {
-        mw[k] *= f;
-        mw2[k] *= f * f;
-      }
-      top = l;
-    }
-    const double w = std::exp(l - top);
-    sw += w;
-    sw2 += w * w;
-    for (std::size_t k = 0; k < mw.size(); ++k)
-      if (met[k]) {
-        mw[k] += w;
-        mw2[k] += w * w;
-      }
-  }
-};
-
-// --until-se: the number of draws N. Blocks of `block` draws are simulated
-// (model only, no output) `threads` at a time; their target counts are then
-// taken in block order and the first block boundary at which every target's
-// standard error is at most `se` (or max_draws) is N; blocks computed beyond
-// it are discarded. N depends only on the seed, the block size and the
-// counts, never on the thread count. The caller then runs --draws N. With
-// observations the standard errors are the conditioned ones (RunningSums).
-std::uint64_t draws_until_se(const Plan& plan, std::uint64_t seed, double se,
-                             std::uint64_t max_draws, std::uint64_t block, int threads,
-                             const CancelToken* cancel, bool& reached_max) {
-  auto cancelled = [&] { return cancel && cancel->cancelled(); };
-  const std::size_t nt = plan.scenario->targets.size();
-  std::vector<std::uint64_t> met(nt, 0);
-  std::uint64_t done = 0;
-  const std::uint64_t round = static_cast<std::uint64_t>(std::max(threads, 1));
-  std::vector<std::vector<std::uint64_t>> block_met(round, std::vector<std::uint64_t>(nt));
-  const std::vector<Observation>& observed = plan.scenario->observed;
-  const bool weighted = !observed.empty();
-  const int base_year = plan.scenario->base_year;
-  std::vector<std::vector<double>> block_lw(weighted ? round : 0, std::vector<double>(block));
-  std::vector<std::vector<std::uint8_t>> block_flags(weighted ? round : 0,
-                                                     std::vector<std::uint8_t>(block * nt));
-  RunningSums sums(nt);
-  while (done < max_draws) {
-    const std::uint64_t first_block = done / block;
-    const std::uint64_t nblocks = std::min(round, (max_draws - done + block - 1) / block);
-    FirstError error;
-#pragma omp parallel num_threads(threads)
-    {
-      DrawWorkspace ws;
-      DrawOutput out;
-      out.resize(plan);
-#pragma omp for schedule(dynamic, 1)
-      for (std::uint64_t j = 0; j < nblocks; ++j) {
-        if (cancelled()) continue;
-        std::fill(block_met[j].begin(), block_met[j].end(), 0);
-        const std::uint64_t d0 = (first_block + j) * block;
-        for (std::uint64_t d = d0; d < std::min(max_draws, d0 + block); ++d) {
-          try {
-            simulate_draw(plan, seed, d, ws, out);
-          } catch (...) {
-            error.record(d);
-            break;
-          }
-          for (std::size_t k = 0; k < nt; ++k) block_met[j][k] += out.target_met[k];
-          if (weighted) {
-            block_lw[j][d - d0] = log_likelihood(observed, out, base_year);
-            std::copy(out.target_met.begin(), out.target_met.end(),
-                      block_flags[j].begin() + (d - d0) * nt);
-          }
-        }
-      }
-    }
-    error.rethrow();
-    if (cancelled()) throw Interrupted();
-    for (std::uint64_t j = 0; j < nblocks; ++j) {
-      const std::uint64_t before = done;
-      done = std::min(max_draws, done + block);
-      bool precise = true;
-      if (weighted) {
-        for (std::uint64_t i = 0; i < done - before; ++i)
-          sums.add(block_lw[j][i], block_flags[j].data() + i * nt);
-        precise = sums.sw > 0;
-      }
-      for (std::size_t k = 0; k < nt; ++k) {
-        met[k] += block_met[j][k];
-        const double e =
-            weighted ? weighted_proportion(sums.mw[k], sums.mw2[k], sums.sw, sums.sw2).std_error
-                     : proportion(met[k], done).std_error;
-        precise = precise && e <= se;
-      }
-      if (precise) return done;
-    }
-  }
-  reached_max = true;
-  return max_draws;
-}
-
 }  // namespace
 
 RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
@@ -470,7 +418,6 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   const ResultsLayout layout = make_layout(plan);
   bk.block = std::max<std::uint64_t>(1, (opt.block_draws + granule_draws - 1) / granule_draws) *
              granule_draws;
-  const std::uint64_t until_se_block = bk.block;
   // A block's rows are held uncompressed by each worker and the queue, so cap
   // them at block_bytes_cap: memory then stays bounded with thousands of
   // projects. Results do not depend on the block size.
@@ -485,31 +432,38 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   prepare_output(opt.output, opt.force);
   TempFile tmp(opt.output);  // removed on every path that does not publish
 
-  // --until-se: find N first (model only, blocks of the requested size), then
-  // run exactly --draws N.
-  bool reached_max = false;
-  double seconds_until_se = 0;
-  if (opt.until_se > 0) {
-    const Stopwatch search;
-    bk.draws = draws_until_se(plan, bk.seed, opt.until_se, opt.max_draws, until_se_block,
-                              bk.threads, opt.cancel, reached_max);
-    seconds_until_se = search.seconds();
-  }
+  // --until-se: room for max_draws, cut to the N at which the loop stopped.
+  if (opt.until_se > 0) bk.draws = opt.max_draws;
   bk.chunk_rows = std::min(bk.block, bk.draws);
   bk.blocks = (bk.draws + bk.block - 1) / bk.block;
 
   std::optional<ResultsWriter> writer;
   writer.emplace(tmp.path(), make_info(sc, opt, bk.seed, bk.draws), make_coordinates(sc),
-                 layout.specs, bk.draws, bk.chunk_rows);
+                 layout.specs, bk.draws, bk.chunk_rows, opt.until_se > 0);
 
   const Stopwatch clock;
   LoopTotals totals = run_blocks(plan, layout, *writer, bk, opt, clock);
+  if (totals.counts.draws < bk.draws) {
+    const std::uint64_t n = totals.counts.draws;
+    writer->shrink_draws(n);
+    if (!sc.observed.empty()) {
+      for (std::size_t o = 1; o < sc.observed.size(); ++o)  // rows of n, packed
+        std::copy_n(totals.observed_x.begin() + static_cast<std::ptrdiff_t>(o * bk.draws), n,
+                    totals.observed_x.begin() + static_cast<std::ptrdiff_t>(o * n));
+      totals.observed_x.resize(sc.observed.size() * n);
+      totals.log_weight.resize(n);
+      totals.met.resize(n * sc.targets.size());
+    }
+    bk.draws = n;
+    bk.blocks = (n + bk.block - 1) / bk.block;
+  }
+  const bool reached_max = totals.reached_max;
 
   RunSummary summary;
   summary.draws = bk.draws;
   summary.reached_max_draws = reached_max;
   summary.seed = bk.seed;
-  summary.seconds_simulation = clock.seconds() + seconds_until_se;
+  summary.seconds_simulation = clock.seconds();
   if (sc.observed.empty()) {
     summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel);
     summary.targets = make_target_table(sc, totals.counts);
@@ -535,7 +489,7 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
 
   tmp.publish(opt.force);
   summary.bytes_written = fs::file_size(opt.output);
-  summary.seconds_summary = clock.seconds() + seconds_until_se - summary.seconds_simulation;
+  summary.seconds_summary = clock.seconds() - summary.seconds_simulation;
   return summary;
 }
 

@@ -612,17 +612,47 @@ template Handle make_dimension_scale(hid_t, const std::string&, const std::vecto
 template Handle make_dimension_scale(hid_t, const std::string&, const std::vector<int>&);
 template Handle make_dimension_scale(hid_t, const std::string&, const std::vector<std::string>&);
 
-Handle make_dimension(hid_t loc, const std::string& name, std::size_t size) {
+namespace {
+
+// netCDF-C's own wording and width, which h5netcdf and netCDF-C look for.
+std::string dimension_scale_name(std::size_t size) {
+  return fmt::format("This is a netCDF dimension but not a netCDF variable.{:10d}", size);
+}
+
+}  // namespace
+
+Handle make_dimension(hid_t loc, const std::string& name, std::size_t size, bool shrinkable) {
   Handle space = dataspace({size});
   Handle dcpl = creation_order_dcpl();
   check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set fill time", where(loc, name));
+  if (shrinkable) {
+    const hsize_t chunk = std::max<hsize_t>(1, std::min<hsize_t>(size, 1u << 20));
+    check(H5Pset_chunk(dcpl, 1, &chunk), "cannot set the chunk of", where(loc, name));
+  }
   Handle ds = create_dataset(loc, name, H5T_IEEE_F32LE, space, dcpl);
-  // netCDF-C's own wording and width, which h5netcdf and netCDF-C look for.
-  const std::string scale_name =
-      fmt::format("This is a netCDF dimension but not a netCDF variable.{:10d}", size);
-  check(H5DSset_scale(ds, scale_name.c_str()), "cannot make a dimension scale of",
+  check(H5DSset_scale(ds, dimension_scale_name(size).c_str()), "cannot make a dimension scale of",
         where(loc, name));
   return ds;
+}
+
+void shrink_dimension(hid_t dataset, std::size_t size) {
+  const std::string at = where(dataset);
+  const hsize_t n = size;
+  check(H5Dset_extent(dataset, &n), "cannot change the size of", at);
+  // H5DSset_scale wrote NAME as a fixed-length string; the width keeps its length.
+  const std::string text = dimension_scale_name(size);
+  Handle attr(check(H5Aopen(dataset, "NAME", H5P_DEFAULT), "cannot open attribute", at + "@NAME"));
+  Handle type(check(H5Aget_type(attr), "cannot read the type of", at + "@NAME"));
+  std::vector<char> buf(H5Tget_size(type), '\0');
+  if (buf.size() < text.size() + 1) throw RunError(fmt::format("HDF5: {}@NAME is too short", at));
+  std::copy(text.begin(), text.end(), buf.begin());
+  check(H5Awrite(attr, type, buf.data()), "cannot write attribute", at + "@NAME");
+}
+
+void overwrite_attribute(hid_t obj, const std::string& name, std::uint64_t value) {
+  const std::string at = where(obj, "@" + name);
+  Handle attr(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "cannot open attribute", at));
+  check(H5Awrite(attr, H5T_NATIVE_UINT64, &value), "cannot write attribute", at);
 }
 
 void attach_scales(hid_t dataset, const std::vector<hid_t>& scales) {

@@ -86,8 +86,8 @@ void describe(hid_t obj, const std::string& units, const std::string& long_name,
 // Writes dimension `dim` into `loc`: the coordinate with its values, or for
 // draw a dimension without values.
 h5::Handle write_coordinate(hid_t loc, const std::string& dim, const Coordinates& c,
-                            std::uint64_t draws) {
-  if (dim == draw_dim) return h5::make_dimension(loc, dim, draws);
+                            std::uint64_t draws, bool shrinkable = false) {
+  if (dim == draw_dim) return h5::make_dimension(loc, dim, draws, shrinkable);
   h5::Handle ds;
   if (dim == "year") {
     ds = h5::make_dimension_scale(loc, dim, c.year);
@@ -151,6 +151,7 @@ struct ResultsWriter::Impl {
   Coordinates coords;
   std::vector<DatasetSpec> specs;
   std::uint64_t draws = 0, chunk_draws = 0;
+  bool shrinkable = false;
   bool closed = false;
   // Destroyed in reverse order: datasets and groups close before the file.
   h5::Handle file;
@@ -217,7 +218,7 @@ void ResultsWriter::Impl::write_root(const RunInfo& info) {
                     "target name");
   }
   write_coordinate(file, "quantile", c, draws);
-  write_coordinate(file, draw_dim, c, draws);
+  write_coordinate(file, draw_dim, c, draws, shrinkable);
 }
 
 void ResultsWriter::Impl::write_group(const std::string& group) {
@@ -227,7 +228,7 @@ void ResultsWriter::Impl::write_group(const std::string& group) {
   h5::Handle g = h5::create_group(file, group);
   std::vector<std::string> dims = ordered_dims(uses, true);
   std::vector<h5::Handle> scales;
-  for (const auto& d : dims) scales.push_back(write_coordinate(g, d, coords, draws));
+  for (const auto& d : dims) scales.push_back(write_coordinate(g, d, coords, draws, shrinkable));
   auto scale_of = [&](const std::string& d) -> hid_t {
     return scales[std::find(dims.begin(), dims.end(), d) - dims.begin()];
   };
@@ -266,11 +267,12 @@ void ResultsWriter::Impl::write_group(const std::string& group) {
 
 ResultsWriter::ResultsWriter(const std::string& path, const RunInfo& info,
                              const Coordinates& coords, std::vector<DatasetSpec> specs,
-                             std::uint64_t draws, std::uint64_t chunk_draws)
+                             std::uint64_t draws, std::uint64_t chunk_draws, bool shrinkable)
     : impl_(std::make_unique<Impl>()) {
   h5::quiet();
   Impl& m = *impl_;
   m.path = path;
+  m.shrinkable = shrinkable;
   m.coords = coords;
   m.specs = std::move(specs);
   m.draws = draws;
@@ -322,6 +324,30 @@ ResultsWriter::~ResultsWriter() = default;
 
 const std::vector<DatasetSpec>& ResultsWriter::specs() const {
   return impl_->specs;
+}
+
+void ResultsWriter::shrink_draws(std::uint64_t draws) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  if (!m.shrinkable || draws == 0 || draws > m.draws)
+    throw RunError(fmt::format("results: {} cannot shrink from {} to {} draws{}", m.path, m.draws,
+                               draws, m.shrinkable ? "" : " (not made shrinkable)"));
+  if (draws == m.draws) return;
+  // No chunk past `draws` may have been written: the file would keep its bytes.
+  for (std::size_t i = 0; i < m.specs.size(); ++i) {
+    std::vector<hsize_t> dims{draws};
+    dims.insert(dims.end(), m.specs[i].row_shape.begin(), m.specs[i].row_shape.end());
+    if (H5Dset_extent(m.datasets[i], dims.data()) < 0)
+      h5::fail("cannot change the size of", h5::where(m.datasets[i]));
+  }
+  for (const char* dim : {"/draw", "/draws/draw", "/inputs/draw"}) {
+    if (H5Lexists(m.file, dim, H5P_DEFAULT) <= 0) continue;
+    h5::Handle ds = h5::open_dataset(m.file, dim);
+    h5::shrink_dimension(ds, draws);
+  }
+  h5::overwrite_attribute(m.file, "draws", draws);
+  m.draws = draws;
 }
 
 namespace {

@@ -120,7 +120,15 @@ Handle make_dimension_scale(hid_t loc, const std::string& name, const std::vecto
 // A dimension without values, the way netCDF-4 writes one: a float32 dataset of
 // `size` that is never written (fill time never, so it takes no space) whose
 // scale name says "This is a netCDF dimension but not a netCDF variable."
-Handle make_dimension(hid_t loc, const std::string& name, std::size_t size);
+// With `shrinkable` it is chunked, so that shrink_dimension() can cut it.
+Handle make_dimension(hid_t loc, const std::string& name, std::size_t size,
+                      bool shrinkable = false);
+// Cuts a shrinkable dimension made by make_dimension to `size` (no larger
+// than it was), its scale name saying the new size.
+void shrink_dimension(hid_t dataset, std::size_t size);
+// Writes a new value into an existing scalar attribute (its place in the
+// creation order kept).
+void overwrite_attribute(hid_t obj, const std::string& name, std::uint64_t value);
 // Attaches scales[i] to axis i of `dataset`.
 void attach_scales(hid_t dataset, const std::vector<hid_t>& scales);
 // The dimension name of each axis: the link name of the first attached scale,

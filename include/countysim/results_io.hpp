@@ -33,8 +33,10 @@ class ResultsWriter {
   // Creates `path` (which must not exist), all coordinates, attributes and the
   // per-draw datasets, shuffle+deflate, one column a chunk: chunk_draws values
   // along draw of one element of the row (chunk shape [chunk_draws, 1, ...]).
+  // With `shrinkable`, shrink_draws() may later cut the draw axis.
   ResultsWriter(const std::string& path, const RunInfo& info, const Coordinates& coords,
-                std::vector<DatasetSpec> specs, std::uint64_t draws, std::uint64_t chunk_draws);
+                std::vector<DatasetSpec> specs, std::uint64_t draws, std::uint64_t chunk_draws,
+                bool shrinkable = false);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
@@ -45,6 +47,10 @@ class ResultsWriter {
   // already compressed by compress_chunk() from chunk_draws values.
   void write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
                    const std::vector<unsigned char>& compressed);
+  // Cuts every per-draw dataset, the draw dimensions and the `draws`
+  // attribute to `draws` (--until-se, which stops before the draws it made
+  // room for). No chunk past `draws` may have been written.
+  void shrink_draws(std::uint64_t draws);
   // Reads columns [first_col, first_col + ncols) of a dataset's rows for all
   // draws, as float, column-major: out[c * draws + d]. Only those columns'
   // chunks are read; they are inflated `threads` at a time.
