@@ -337,13 +337,11 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   const std::uint64_t draws = bk.draws;
   std::vector<MetricSummary> out;
   std::size_t col = 0;
-  // Columns are read a few at a time (each column's chunks alone), enough
-  // for every thread to have one, within about 64 MiB otherwise.
-  const std::size_t budget_floats =
-      bk.summary_read_floats
-          ? std::max<std::size_t>(draws, bk.summary_read_floats)
-          : std::max<std::size_t>(draws * static_cast<std::size_t>(std::max(bk.threads, 1)),
-                                  (64u << 20) / sizeof(float));
+  // Columns are read a few at a time (each column's chunks alone), as many
+  // as fit in about 64 MiB, at least one: memory stays flat in draws. Fewer
+  // columns than threads share out each column's quantiles instead.
+  const std::size_t budget_floats = std::max<std::size_t>(
+      draws, bk.summary_read_floats ? bk.summary_read_floats : (64u << 20) / sizeof(float));
   std::vector<float> columns;
   for (std::size_t k : layout.summarised) {
     const DatasetSpec& s = layout.specs[k];
@@ -383,7 +381,9 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       while (i1 < wanted.size() && i1 - i0 < per_read && wanted[i1] == wanted[i1 - 1] + 1) ++i1;
       const std::size_t c0 = wanted[i0], nc = i1 - i0;
       writer.read_columns(k, c0, nc, columns, bk.threads);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(bk.threads)
+      const int outer = nc >= static_cast<std::size_t>(bk.threads) ? bk.threads : 1;
+      const int inner = outer == 1 ? bk.threads : 1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer)
       for (std::size_t c = 0; c < nc; ++c) {
         float* x = columns.data() + c * draws;
         if (weights) {
@@ -393,7 +393,7 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
           auto q = weighted_quantiles(x, weights->data(), draws, qs);
           std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
         } else {
-          auto q = quantiles_type7(x, draws, qs);
+          auto q = quantiles_type7(x, draws, qs, inner);
           std::copy(q.begin(), q.end(), ms.quantiles.begin() + (c0 + c) * qs.size());
         }
       }

@@ -422,8 +422,8 @@ void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, floa
 
 // read_columns' fast path: the column chunks as this writer stored them
 // (shuffle + zlib-format deflate, filter mask 0), read by this thread (HDF5
-// is not reentrant), then inflated by libdeflate, a column a thread in one
-// parallel region. False before anything is read when a chunk is stored
+// is not reentrant), then inflated by libdeflate, chunks shared among the
+// threads in one parallel region. False before anything is read when a chunk is stored
 // otherwise (the caller then takes HDF5's path).
 bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
                       std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
@@ -456,30 +456,31 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
     std::unique_ptr<libdeflate_decompressor, Freer> dec(libdeflate_alloc_decompressor());
     std::vector<unsigned char> plain(chunk_draws * size);
     std::vector<float> values(chunk_draws);
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t c = 0; c < ncols; ++c)
-      for (std::uint64_t k = 0; k < nchunks; ++k) {
-        const std::vector<unsigned char>& raw = raws[c * nchunks + k];
-        std::size_t got = 0;
-        if (!dec ||
-            libdeflate_zlib_decompress(dec.get(), raw.data(), raw.size(), plain.data(),
-                                       plain.size(), &got) != LIBDEFLATE_SUCCESS ||
-            got != plain.size()) {
-          ok = false;
-          break;
-        }
-        // The last chunk holds padding past the last draw: unshuffle all of
-        // it (the byte planes are chunk_draws long), keep the draws.
-        const std::uint64_t d0 = k * chunk_draws;
-        const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
-        if (nd == chunk_draws) {
-          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, out + c * draws + d0);
-        } else {
-          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, values.data());
-          std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nd),
-                    out + c * draws + d0);
-        }
+#pragma omp for schedule(dynamic, 8)
+    for (std::size_t job = 0; job < ncols * nchunks; ++job) {
+      const std::size_t c = job / nchunks;
+      const std::uint64_t k = job % nchunks;
+      const std::vector<unsigned char>& raw = raws[job];
+      std::size_t got = 0;
+      if (!dec ||
+          libdeflate_zlib_decompress(dec.get(), raw.data(), raw.size(), plain.data(), plain.size(),
+                                     &got) != LIBDEFLATE_SUCCESS ||
+          got != plain.size()) {
+        ok = false;
+        continue;
       }
+      // The last chunk holds padding past the last draw: unshuffle all of
+      // it (the byte planes are chunk_draws long), keep the draws.
+      const std::uint64_t d0 = k * chunk_draws;
+      const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
+      if (nd == chunk_draws) {
+        unshuffle_to_float(plain.data(), chunk_draws, s.dtype, out + c * draws + d0);
+      } else {
+        unshuffle_to_float(plain.data(), chunk_draws, s.dtype, values.data());
+        std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nd),
+                  out + c * draws + d0);
+      }
+    }
   }
   if (!ok) h5::fail("cannot inflate a chunk of", h5::where(ds));
   return true;

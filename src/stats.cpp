@@ -78,22 +78,38 @@ std::vector<float> order_statistics_binned(const float* data, std::size_t n,
 // (nothing in `out`) when the spread is not finite or a wanted bin holds a
 // large share of the values (a heavy tail): the key bins then.
 bool order_statistics_linear(const float* data, std::size_t n,
-                             const std::vector<std::size_t>& ranks, std::vector<float>& out) {
+                             const std::vector<std::size_t>& ranks, std::vector<float>& out,
+                             int threads) {
   constexpr std::size_t kBins = 4096;
-  // Eight running extremes: one would wait on the last comparison each time.
-  float lo8[8], hi8[8];
-  for (int k = 0; k < 8; ++k) lo8[k] = hi8[k] = data[0];
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) {
-      lo8[k] = data[i + k] < lo8[k] ? data[i + k] : lo8[k];
-      hi8[k] = data[i + k] > hi8[k] ? data[i + k] : hi8[k];
+  // Long columns are cut into one part a thread: extremes, counts and the
+  // kept values of each part are combined after, none of which depends on
+  // the order (integer counts, and the k-th smallest is one value).
+  const std::size_t parts =
+      n >= (std::size_t{1} << 20) ? static_cast<std::size_t>(std::max(threads, 1)) : 1;
+  auto part_begin = [&](std::size_t t) { return n / parts * t + std::min(t, n % parts); };
+  std::vector<float> part_lo(parts), part_hi(parts);
+#pragma omp parallel for schedule(static, 1) num_threads(static_cast <int>(parts)) if (parts > 1)
+  for (std::size_t t = 0; t < parts; ++t) {
+    const float* x = data + part_begin(t);
+    const std::size_t m = part_begin(t + 1) - part_begin(t);
+    // Eight running extremes: one would wait on the last comparison each time.
+    float lo8[8], hi8[8];
+    for (int k = 0; k < 8; ++k) lo8[k] = hi8[k] = x[0];
+    std::size_t i = 0;
+    for (; i + 8 <= m; i += 8)
+      for (int k = 0; k < 8; ++k) {
+        lo8[k] = x[i + k] < lo8[k] ? x[i + k] : lo8[k];
+        hi8[k] = x[i + k] > hi8[k] ? x[i + k] : hi8[k];
+      }
+    for (; i < m; ++i) {
+      lo8[0] = std::min(lo8[0], x[i]);
+      hi8[0] = std::max(hi8[0], x[i]);
     }
-  for (; i < n; ++i) {
-    lo8[0] = std::min(lo8[0], data[i]);
-    hi8[0] = std::max(hi8[0], data[i]);
+    part_lo[t] = *std::min_element(lo8, lo8 + 8);
+    part_hi[t] = *std::max_element(hi8, hi8 + 8);
   }
-  const float lo = *std::min_element(lo8, lo8 + 8), hi = *std::max_element(hi8, hi8 + 8);
+  const float lo = *std::min_element(part_lo.begin(), part_lo.end());
+  const float hi = *std::max_element(part_hi.begin(), part_hi.end());
   if (lo == hi) {
     out.assign(ranks.size(), lo);
     return true;
@@ -102,28 +118,34 @@ bool order_statistics_linear(const float* data, std::size_t n,
   const float width = hi - lo;
   const float scale = static_cast<float>(kBins) / width;
   if (!std::isfinite(width) || !std::isfinite(scale) || !(scale > 0)) return false;
-  auto bin_of = [&](float x) {
+  auto bin_of = [lo, scale](float x) {
     const auto b = static_cast<std::uint32_t>((x - lo) * scale);
     return b < kBins ? b : static_cast<std::uint32_t>(kBins - 1);
   };
-  // Four interleaved counts, so runs of equal bins do not wait on each other.
-  std::vector<std::uint32_t> counts(4 * kBins, 0);
-  for (i = 0; i + 4 <= n; i += 4) {
-    ++counts[bin_of(data[i])];
-    ++counts[kBins + bin_of(data[i + 1])];
-    ++counts[2 * kBins + bin_of(data[i + 2])];
-    ++counts[3 * kBins + bin_of(data[i + 3])];
+  // Four interleaved counts a part, so runs of equal bins do not wait on
+  // each other.
+  std::vector<std::uint32_t> counts(parts * 4 * kBins, 0);
+#pragma omp parallel for schedule(static, 1) num_threads(static_cast <int>(parts)) if (parts > 1)
+  for (std::size_t t = 0; t < parts; ++t) {
+    const float* x = data + part_begin(t);
+    const std::size_t m = part_begin(t + 1) - part_begin(t);
+    std::uint32_t* c = counts.data() + t * 4 * kBins;
+    std::size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      ++c[bin_of(x[i])];
+      ++c[kBins + bin_of(x[i + 1])];
+      ++c[2 * kBins + bin_of(x[i + 2])];
+      ++c[3 * kBins + bin_of(x[i + 3])];
+    }
+    for (; i < m; ++i) ++c[bin_of(x[i])];
   }
-  for (; i < n; ++i) ++counts[bin_of(data[i])];
   std::vector<std::size_t> bin(ranks.size()), before(ranks.size());
   std::size_t below = 0, j = 0;
   for (std::size_t b = 0; b < kBins && j < ranks.size(); ++b) {
-    const std::size_t c =
-        std::size_t{counts[b]} + counts[kBins + b] + counts[2 * kBins + b] + counts[3 * kBins + b];
-    if (c > n / 16 + 4096) {
-      // Too many values to select among cheaply, if a rank falls here.
-      if (j < ranks.size() && ranks[j] < below + c) return false;
-    }
+    std::size_t c = 0;
+    for (std::size_t k = 0; k < 4 * parts; ++k) c += counts[k * kBins + b];
+    // Too many values to select among cheaply, if a rank falls here.
+    if (c > n / 16 + 4096 && j < ranks.size() && ranks[j] < below + c) return false;
     while (j < ranks.size() && ranks[j] < below + c) {
       bin[j] = b;
       before[j] = below;
@@ -131,20 +153,30 @@ bool order_statistics_linear(const float* data, std::size_t n,
     }
     below += c;
   }
-  // The wanted bins are few and ascending: keep their values, in order of bin.
+  // The wanted bins are few and ascending: keep their values, a list a bin.
   std::vector<std::size_t> wanted(bin);
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  std::int32_t slot[kBins];
-  std::fill(slot, slot + kBins, -1);
+  std::vector<std::int32_t> slot(kBins, -1);
   for (std::size_t k = 0; k < wanted.size(); ++k) slot[wanted[k]] = static_cast<std::int32_t>(k);
-  std::vector<std::vector<float>> kept(wanted.size());
-  for (std::size_t i2 = 0; i2 < n; ++i2) {
-    const std::int32_t k = slot[bin_of(data[i2])];
-    if (k >= 0) kept[static_cast<std::size_t>(k)].push_back(data[i2]);
+  std::vector<std::vector<std::vector<float>>> kept(parts,
+                                                    std::vector<std::vector<float>>(wanted.size()));
+#pragma omp parallel for schedule(static, 1) num_threads(static_cast <int>(parts)) if (parts > 1)
+  for (std::size_t t = 0; t < parts; ++t) {
+    const float* x = data + part_begin(t);
+    const std::size_t m = part_begin(t + 1) - part_begin(t);
+    const std::int32_t* sl = slot.data();
+    std::vector<std::vector<float>>& mine = kept[t];
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::int32_t k = sl[bin_of(x[i])];
+      if (k >= 0) mine[static_cast<std::size_t>(k)].push_back(x[i]);
+    }
   }
+  for (std::size_t t = 1; t < parts; ++t)
+    for (std::size_t k = 0; k < wanted.size(); ++k)
+      kept[0][k].insert(kept[0][k].end(), kept[t][k].begin(), kept[t][k].end());
   out.resize(ranks.size());
   for (std::size_t r = 0; r < ranks.size(); ++r) {
-    std::vector<float>& v = kept[static_cast<std::size_t>(slot[bin[r]])];
+    std::vector<float>& v = kept[0][static_cast<std::size_t>(slot[bin[r]])];
     const std::size_t k = ranks[r] - before[r];
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     out[r] = v[k];
@@ -177,7 +209,8 @@ std::vector<float> order_statistics_partition(float* data, std::size_t n,
 
 }  // namespace
 
-std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs) {
+std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs,
+                                    int threads) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> out(qs.size(), nan);
   if (n == 0 || std::any_of(data, data + n, [](float x) { return std::isnan(x); })) return out;
@@ -194,7 +227,7 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
   std::vector<float> stats;
   if (n < 4096)
     stats = order_statistics_partition(data, n, ranks);
-  else if (!order_statistics_linear(data, n, ranks, stats))
+  else if (!order_statistics_linear(data, n, ranks, stats, threads))
     stats = order_statistics_binned(data, n, ranks);
   auto stat = [&](std::size_t rank) {
     return static_cast<double>(stats[static_cast<std::size_t>(

@@ -90,6 +90,27 @@ TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[st
   }
 }
 
+TEST_CASE("type-7 quantiles of a long column split between threads are the same bits",
+          "[stats]") {
+  Mix mix{9};
+  const std::size_t n = (std::size_t{1} << 20) + 12345;  // long enough to be split
+  std::vector<std::vector<float>> cols(3, std::vector<float>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = mix.uniform(), v = mix.uniform();
+    const double z = std::sqrt(-2 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * v);
+    cols[0][i] = static_cast<float>(600 + 40 * z);     // equal-width bins
+    cols[1][i] = static_cast<float>(std::exp(4 * z));  // heavy tail: key bins
+    cols[2][i] = i % 3 ? 2.5f : 2.5f;                  // constant
+  }
+  for (std::size_t c = 0; c < cols.size(); ++c)
+    for (int threads : {1, 2, 3}) {
+      INFO("column " << c << ", " << threads << " threads");
+      std::vector<float> copy = cols[c];
+      same_bits(quantiles_type7(copy.data(), n, summary_quantiles(), threads),
+                plain_type7(cols[c]));
+    }
+}
+
 TEST_CASE("type-7 quantiles: NaN columns, one value and two values", "[stats]") {
   for (std::size_t n : {1u, 2u, 3u, 5u, 5000u}) {
     std::vector<std::vector<float>> cols = {std::vector<float>(n), std::vector<float>(n)};

@@ -32,7 +32,10 @@ inline std::uint32_t float_order_key(float x) {
 
 // Quantiles (Hyndman-Fan type 7, numpy's default: linear between order
 // statistics) of data, which is reordered. `qs` ascending. NaN if any NaN.
-std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs);
+// `threads` > 1 splits a long column (a million values or more) between
+// threads; the result is the same.
+std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs,
+                                    int threads = 1);
 
 // Mean and sum of squared deviations of a run of values (Welford), mergeable
 // in a fixed order (Chan et al.): merging the same runs in the same order
