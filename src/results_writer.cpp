@@ -434,51 +434,66 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
   if (!little) return false;
   const std::size_t size = dtype_size(s.dtype);
   const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
-  std::vector<std::vector<unsigned char>> raws(ncols * nchunks);  // [column][chunk]
-  for (std::size_t c = 0; c < ncols; ++c)
-    for (std::uint64_t k = 0; k < nchunks; ++k) {
-      const std::vector<hsize_t> offset = chunk_offset(s, k, chunk_draws, first_col + c);
-      hsize_t bytes = 0;
-      if (H5Dget_chunk_storage_size(ds, offset.data(), &bytes) < 0 || bytes == 0) return false;
-      std::vector<unsigned char>& raw = raws[c * nchunks + k];
-      raw.resize(bytes);
-      std::uint32_t mask = 1;
-      if (H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &mask, raw.data()) < 0)
-        h5::fail("cannot read a chunk of", h5::where(ds));
-      if (mask != 0) return false;  // a filter skipped: not a chunk this writer wrote
-    }
+  const std::size_t jobs = ncols * nchunks;  // [column][chunk]
+  std::vector<std::vector<hsize_t>> offsets(jobs);
+  std::vector<std::size_t> bytes(jobs);
+  for (std::size_t job = 0; job < jobs; ++job) {
+    offsets[job] = chunk_offset(s, job % nchunks, chunk_draws, first_col + job / nchunks);
+    hsize_t n = 0;
+    if (H5Dget_chunk_storage_size(ds, offsets[job].data(), &n) < 0 || n == 0) return false;
+    bytes[job] = n;
+  }
+  // Batches of about 8 MiB of stored chunks, back to back in one buffer kept
+  // between calls: bounded memory, and no heap of chunk-sized blocks.
+  thread_local std::vector<unsigned char> kept_raw;
+  std::vector<unsigned char>& raw = kept_raw;  // this thread's, also inside the region below
+  std::vector<std::size_t> at(jobs + 1, 0);
   std::atomic<bool> ok{true};
-#pragma omp parallel num_threads(threads)
-  {
-    struct Freer {
-      void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-    };
-    std::unique_ptr<libdeflate_decompressor, Freer> dec(libdeflate_alloc_decompressor());
-    std::vector<unsigned char> plain(chunk_draws * size);
-    std::vector<float> values(chunk_draws);
-#pragma omp for schedule(dynamic, 8)
-    for (std::size_t job = 0; job < ncols * nchunks; ++job) {
-      const std::size_t c = job / nchunks;
-      const std::uint64_t k = job % nchunks;
-      const std::vector<unsigned char>& raw = raws[job];
-      std::size_t got = 0;
-      if (!dec ||
-          libdeflate_zlib_decompress(dec.get(), raw.data(), raw.size(), plain.data(), plain.size(),
-                                     &got) != LIBDEFLATE_SUCCESS ||
-          got != plain.size()) {
-        ok = false;
-        continue;
+  for (std::size_t j0 = 0, j1 = 0; j0 < jobs && ok; j0 = j1) {
+    at[j0] = 0;
+    for (j1 = j0; j1 < jobs && (j1 == j0 || at[j1] + bytes[j1] <= (8u << 20)); ++j1)
+      at[j1 + 1] = at[j1] + bytes[j1];
+    if (raw.size() < at[j1]) raw.resize(at[j1]);
+    for (std::size_t job = j0; job < j1; ++job) {
+      std::uint32_t mask = 1;
+      if (H5Dread_chunk(ds, H5P_DEFAULT, offsets[job].data(), &mask, raw.data() + at[job]) < 0)
+        h5::fail("cannot read a chunk of", h5::where(ds));
+      if (mask != 0) {
+        if (j0 == 0) return false;  // not a chunk this writer wrote; nothing written yet
+        h5::fail("cannot read a chunk of", h5::where(ds));
       }
-      // The last chunk holds padding past the last draw: unshuffle all of
-      // it (the byte planes are chunk_draws long), keep the draws.
-      const std::uint64_t d0 = k * chunk_draws;
-      const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
-      if (nd == chunk_draws) {
-        unshuffle_to_float(plain.data(), chunk_draws, s.dtype, out + c * draws + d0);
-      } else {
-        unshuffle_to_float(plain.data(), chunk_draws, s.dtype, values.data());
-        std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nd),
-                  out + c * draws + d0);
+    }
+#pragma omp parallel num_threads(threads)
+    {
+      struct Freer {
+        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+      };
+      std::unique_ptr<libdeflate_decompressor, Freer> dec(libdeflate_alloc_decompressor());
+      std::vector<unsigned char> plain(chunk_draws * size);
+      std::vector<float> values(chunk_draws);
+#pragma omp for schedule(dynamic, 4)
+      for (std::size_t job = j0; job < j1; ++job) {
+        const std::size_t c = job / nchunks;
+        const std::uint64_t k = job % nchunks;
+        std::size_t got = 0;
+        if (!dec ||
+            libdeflate_zlib_decompress(dec.get(), raw.data() + at[job], bytes[job], plain.data(),
+                                       plain.size(), &got) != LIBDEFLATE_SUCCESS ||
+            got != plain.size()) {
+          ok = false;
+          continue;
+        }
+        // The last chunk holds padding past the last draw: unshuffle all of
+        // it (the byte planes are chunk_draws long), keep the draws.
+        const std::uint64_t d0 = k * chunk_draws;
+        const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
+        if (nd == chunk_draws) {
+          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, out + c * draws + d0);
+        } else {
+          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, values.data());
+          std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nd),
+                    out + c * draws + d0);
+        }
       }
     }
   }
