@@ -387,13 +387,29 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
   const auto inside = [](double v) { return v > 0 && v < 1; };
   switch (family_) {
     case Family::normal:
-      if (p_[1] != 0 && p_[2] == 0) {
-        const double mean = p_[0], sd = p_[1];
-        for (std::size_t i = 0; i < n; ++i)
-          x[i] = inside(u[i]) ? mean + sd * normal_quantile(u[i]) : quantile(u[i]);
-        return;
+    case Family::lognormal: {
+      // Through the array normal_quantile, so only when every u is inside
+      // (sampled uniforms always are); the arguments of the truncated forms
+      // are computed in place first, as quantile(u) computes them.
+      if (p_[1] == 0 || !std::all_of(u, u + n, inside)) break;
+      const double mean = p_[0], sd = p_[1];
+      if (family_ == Family::lognormal) {
+        normal_quantile(u, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = mean * std::exp(sd * x[i]);
+      } else if (p_[2] == 0) {
+        normal_quantile(u, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = mean + sd * x[i];
+      } else if (p_[3] != 0) {
+        for (std::size_t i = 0; i < n; ++i) x[i] = cdf_lo_ - u[i] * (cdf_lo_ - cdf_hi_);
+        normal_quantile(x, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = std::clamp(mean + sd * -x[i], lo_, hi_);
+      } else {
+        for (std::size_t i = 0; i < n; ++i) x[i] = cdf_lo_ + u[i] * (cdf_hi_ - cdf_lo_);
+        normal_quantile(x, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = std::clamp(mean + sd * x[i], lo_, hi_);
       }
-      break;
+      return;
+    }
     case Family::uniform:
       for (std::size_t i = 0; i < n; ++i)
         x[i] = inside(u[i]) ? lo_ + u[i] * (hi_ - lo_) : quantile(u[i]);

@@ -11,6 +11,10 @@
 #include <map>
 #include <mutex>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "countysim/distribution.hpp"
 
 namespace countysim {
@@ -262,6 +266,61 @@ double normal_quantile(double u) {
   const double x =
       r <= 5.0 ? poly(kC, r - 1.6) / poly(kD, r - 1.6) : poly(kE, r - 5.0) / poly(kF, r - 5.0);
   return q < 0 ? -x : x;
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define COUNTYSIM_AVX2_QUANTILES 1
+
+// Horner over four lanes, as poly() does it: multiply, then add (target avx2
+// without fma, so the compiler cannot contract the two into one rounding).
+template <std::size_t N>
+__attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m256d x) {
+  __m256d s = _mm256_set1_pd(c[N - 1]);
+  for (std::size_t i = N - 1; i-- > 0;)
+    s = _mm256_add_pd(_mm256_mul_pd(s, x), _mm256_set1_pd(c[i]));
+  return s;
+}
+
+// The central region of normal_quantile four lanes at a time; lanes outside
+// it (tails, 0, 1, NaN) are redone by the scalar function. Returns how many
+// elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
+                                                                 std::size_t n) {
+  const __m256d half = _mm256_set1_pd(0.5), bound = _mm256_set1_pd(0.425);
+  const __m256d r0 = _mm256_set1_pd(0.180625);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d uu = _mm256_loadu_pd(u + i);
+    const __m256d q = _mm256_sub_pd(uu, half);
+    const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
+    const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
+    const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
+    const int inside = _mm256_movemask_pd(central);
+    if (inside == 0xf) {
+      _mm256_storeu_pd(z + i, x);
+      continue;
+    }
+    alignas(32) double in[4], out[4];
+    _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the tail lanes
+    _mm256_store_pd(out, x);
+    for (int j = 0; j < 4; ++j) z[i + j] = (inside >> j) & 1 ? out[j] : normal_quantile(in[j]);
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+void normal_quantile(const double* u, double* z, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = normal_quantile_avx2(u, z, n);
+#endif
+  for (; i < n; ++i) z[i] = normal_quantile(u[i]);
 }
 
 double normal_pdf(double z) {

@@ -29,7 +29,7 @@ void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t fir
     double* zc = scratch.data() + m * n;  // [member][i] correlated scores
     for (std::size_t k = 0; k < m; ++k) {
       const double* u = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
-      for (std::size_t i = 0; i < n; ++i) z[k * n + i] = normal_quantile(u[i]);
+      normal_quantile(u, z + k * n, n);
     }
     for (std::size_t r = 0; r < m; ++r) {
       double* out = zc + r * n;
