@@ -86,9 +86,12 @@ void check_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std:
 TEST_CASE("stream_uniform_block gives stream_uniform's bits", "[sampling]") {
   const std::uint64_t hash = key_hash("clusters.bamboo.growth@2023");
   for (const std::uint64_t seed : {0ULL, 20220401ULL, 0xfedcba9876543210ULL}) {
-    // Lengths around the four lanes; counters that carry into the high word.
-    for (const std::uint64_t first : {0ULL, 12345ULL, 0xfffffffdULL, ~0ULL - 40}) {
-      for (const std::size_t n : {0, 1, 3, 4, 5, 8, 37}) {
+    // Lengths around the four and eight lanes; counters whose eight lanes
+    // carry into the high word (or just do not: 0xfffffff8).
+    for (const std::uint64_t first :
+         {0ULL, 12345ULL, 0xfffffff0ULL, 0xfffffff7ULL, 0xfffffff8ULL, 0xfffffff9ULL, 0xfffffffdULL,
+          0x7fffffffffffffe0ULL, ~0ULL - 40}) {
+      for (const std::size_t n : {0, 1, 3, 4, 5, 8, 9, 16, 37, 1000}) {
         std::vector<double> u(n);
         stream_uniform_block(seed, hash, first, n, u.data());
         for (std::size_t i = 0; i < n; ++i)
