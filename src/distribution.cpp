@@ -11,6 +11,10 @@
 #include <numeric>
 #include <utility>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "countysim/quantile_functions.hpp"
 
 namespace countysim {
@@ -318,6 +322,47 @@ Distribution Distribution::discrete(std::vector<double> values, std::vector<doub
 // ---------------------------------------------------------------------------
 // Queries.
 
+namespace {
+
+// The discrete quantile of quantile(u) for a few values: x[i] = values[min(k,
+// m - 1)], k the count of cum < u[i]; four u at a time with AVX2 when the CPU
+// has it (whole counts, so every path gives the same values). x may be u.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) std::size_t discrete_quantile_avx2(const double* cum, std::size_t m,
+                                                                   const double* values,
+                                                                   const double* u, double* x,
+                                                                   std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d uu = _mm256_loadu_pd(u + i);
+    __m256i count = _mm256_setzero_si256();
+    for (std::size_t k = 0; k < m; ++k)  // a true compare is all ones: -1
+      count = _mm256_sub_epi64(
+          count, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_set1_pd(cum[k]), uu, _CMP_LT_OQ)));
+    alignas(32) std::int64_t k[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(k), count);
+    for (int j = 0; j < 4; ++j) x[i + j] = values[std::min<std::size_t>(k[j], m - 1)];
+  }
+  return i;
+}
+#endif
+
+void discrete_quantile(const double* cum, std::size_t m, const double* values, const double* u,
+                       double* x, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = discrete_quantile_avx2(cum, m, values, u, x, n);
+#endif
+  for (; i < n; ++i) {
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < m; ++j) k += cum[j] < u[i];
+    x[i] = values[std::min(k, m - 1)];
+  }
+}
+
+}  // namespace
+
 bool Distribution::is_integer_valued() const {
   const auto whole = [](double v) { return v == std::floor(v); };
   switch (family_) {
@@ -416,11 +461,15 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       return;
     case Family::pert:
     case Family::beta:
-      if (table_) {
-        const QuantileTable& table = *table_;
-        for (std::size_t i = 0; i < n; ++i)
-          x[i] =
-              inside(u[i]) ? std::clamp(lo_ + (hi_ - lo_) * table(u[i]), lo_, hi_) : quantile(u[i]);
+      if (table_ && std::all_of(u, u + n, inside)) {
+        (*table_)(u, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = std::clamp(lo_ + (hi_ - lo_) * x[i], lo_, hi_);
+        return;
+      }
+      break;
+    case Family::discrete:
+      if (cum_.size() <= 16 && std::all_of(u, u + n, inside)) {
+        discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
         return;
       }
       break;

@@ -81,16 +81,9 @@ class BetaHalf {
 
   // Q(p) for 0 < p < 1/2.
   double operator()(double p) const {
-    const std::uint64_t bits = to_bits(p);
-    const int level = 1021 - static_cast<int>(bits >> 52);
-    if (!converged_ || level >= kLevels) return beta_quantile_exact(a_, b_, p);
-    const std::uint64_t mant = bits & 0xfffffffffffffULL;
-    const int shift = shift_[level];
-    const std::uint64_t piece = mant >> (52 - shift);
-    const double m = from_bits(mant | 0x3ff0000000000000ULL);  // in [1, 2)
-    const double t =
-        (m - 1.0) * static_cast<double>(2 << shift) - static_cast<double>(2 * piece + 1);
-    const double* c = &coef_[offset_[level] + piece * kNodes];
+    double t;
+    const double* c = locate(p, t);
+    if (!c) return beta_quantile_exact(a_, b_, p);
     // Clenshaw recurrence for sum c_k T_k(t).
     double b1 = 0, b2 = 0;
     const double t2 = 2 * t;
@@ -100,6 +93,21 @@ class BetaHalf {
       b1 = b0;
     }
     return t * b1 - b2 + c[0];
+  }
+
+  // The piece of p in (0, 1/2): its kNodes Chebyshev coefficients, and t, p's
+  // place in the piece on [-1, 1]; nullptr where the table does not reach
+  // (Q(p) is then beta_quantile_exact).
+  const double* locate(double p, double& t) const {
+    const std::uint64_t bits = to_bits(p);
+    const int level = 1021 - static_cast<int>(bits >> 52);
+    if (!converged_ || level >= kLevels) return nullptr;
+    const std::uint64_t mant = bits & 0xfffffffffffffULL;
+    const int shift = shift_[level];
+    const std::uint64_t piece = mant >> (52 - shift);
+    const double m = from_bits(mant | 0x3ff0000000000000ULL);  // in [1, 2)
+    t = (m - 1.0) * static_cast<double>(2 << shift) - static_cast<double>(2 * piece + 1);
+    return &coef_[offset_[level] + piece * kNodes];
   }
 
  private:
@@ -183,6 +191,76 @@ double QuantileTable::operator()(double u) const {
   if (u < 0.5) return u > 0 ? (*lower)(u) : 0.0;
   if (u > 0.5) return u < 1 ? 1.0 - (*upper)(1.0 - u) : 1.0;
   return median;
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define COUNTYSIM_AVX2_QUANTILES 1
+
+// QuantileTable over an array, four u at a time: each lane's piece and t as
+// the scalar code finds them, then the Clenshaw recurrence of the four lanes
+// in one vector (multiply, subtract, add in the scalar order; target avx2
+// without fma, so nothing is contracted). Lanes the tables do not cover
+// (u = 1/2, the ends of (0, 1), the deep tails) are redone by the scalar
+// operator(). Returns how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
+                                                            const double* u, double* x,
+                                                            std::size_t n) {
+  static constexpr double kZeros[kNodes] = {};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    alignas(32) double in[4], t[4], flip[4];
+    const double* c[4];
+    bool all = true;
+    for (int j = 0; j < 4; ++j) {
+      const double v = u[i + j];
+      in[j] = v;
+      t[j] = 0;
+      flip[j] = 0;
+      c[j] = nullptr;
+      if (v > 0 && v < 0.5) {
+        c[j] = table.lower->locate(v, t[j]);
+      } else if (v > 0.5 && v < 1) {
+        c[j] = table.upper->locate(1.0 - v, t[j]);
+        flip[j] = 1;
+      }
+      if (!c[j]) {
+        c[j] = kZeros;
+        all = false;
+      }
+    }
+    const __m256d tv = _mm256_load_pd(t);
+    const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
+    __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
+    for (int k = kDegree; k >= 1; --k) {
+      const __m256d ck = _mm256_set_pd(c[3][k], c[2][k], c[1][k], c[0][k]);
+      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
+      b2 = b1;
+      b1 = b0;
+    }
+    const __m256d c0 = _mm256_set_pd(c[3][0], c[2][0], c[1][0], c[0][0]);
+    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv, b1), b2), c0);
+    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
+    const __m256d upper = _mm256_cmp_pd(_mm256_load_pd(flip), _mm256_setzero_pd(), _CMP_NEQ_OQ);
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(_mm256_set1_pd(1.0), q), upper));
+    if (!all)
+      for (int j = 0; j < 4; ++j)
+        if (c[j] == kZeros) x[i + j] = table(in[j]);
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+void QuantileTable::operator()(const double* u, double* x, std::size_t n) const {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = beta_table_avx2(*this, u, x, n);
+#endif
+  for (; i < n; ++i) x[i] = (*this)(u[i]);
 }
 
 // ---------------------------------------------------------------------------
@@ -270,9 +348,7 @@ double normal_quantile(double u) {
 
 namespace {
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define COUNTYSIM_AVX2_QUANTILES 1
-
+#if defined(COUNTYSIM_AVX2_QUANTILES)
 // Horner over four lanes, as poly() does it: multiply, then add (target avx2
 // without fma, so the compiler cannot contract the two into one rounding).
 template <std::size_t N>

@@ -186,6 +186,45 @@ TEST_CASE("the array normal_quantile gives the scalar one's bits", "[dist]") {
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("the array QuantileTable gives the scalar one's bits", "[dist]") {
+  // Shapes: symmetric (one table for both halves), skewed both ways, the
+  // default scenario's beta and PERT, U-shaped, and one whose tables do not
+  // converge (every quantile through Boost).
+  const double shapes[][2] = {{2, 2},     {8, 32}, {15, 85}, {85, 15},   {1.8, 3.2}, {3, 3},
+                              {0.5, 0.5}, {1, 1},  {40, 2},  {1.2, 0.8}, {0.05, 30}};
+  const std::uint64_t h = key_hash("table");
+  const std::vector<double> edges = edge_uniforms();
+  std::vector<double> u;
+  for (int i = 0; i < 3000; ++i) {
+    double v = stream_uniform(kSeed, h, i);
+    if (i % 7 == 3) v = edges[(i / 7) % edges.size()];
+    if (i % 11 == 5) v = std::ldexp(v, -(i % 70));      // lower tail, past the tables
+    if (i % 13 == 6) v = 1 - std::ldexp(v, -(i % 54));  // upper tail
+    u.push_back(v);
+  }
+  u.insert(u.end(), edges.begin(), edges.end());
+  for (const auto& ab : shapes) {
+    INFO("Beta(" << ab[0] << ", " << ab[1] << ")");
+    const QuantileTable table(ab[0], ab[1]);
+    std::size_t mismatches = 0;
+    for (std::size_t first = 0; first < 4; ++first) {
+      const std::size_t n = u.size() - first;
+      std::vector<double> x(n);
+      table(u.data() + first, x.data(), n);
+      std::vector<double> in_place(u.begin() + first, u.end());  // x may be u
+      table(in_place.data(), in_place.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double want = table(u[first + i]);
+        if (bits_of(x[i]) == bits_of(want) && bits_of(in_place[i]) == bits_of(want)) continue;
+        if (mismatches++ < 5)
+          FAIL_CHECK("u = " << u[first + i] << ": array " << x[i] << ", in place " << in_place[i]
+                            << ", scalar " << want);
+      }
+    }
+    CHECK(mismatches == 0);
+  }
+}
+
 TEST_CASE("normal_quantile has full double precision", "[dist]") {
   const std::uint64_t h = key_hash("test");
   double worst = 0;

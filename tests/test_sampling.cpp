@@ -122,6 +122,10 @@ TEST_CASE("the array quantile gives the scalar quantile's bits for every family"
       Distribution::poisson(8),
       Distribution::poisson(0),
       Distribution::discrete({0, 3, 9}, {0.5, 0.3, 0.2}),
+      Distribution::discrete({0, 1}, {0.25, 0.75}),
+      Distribution::discrete({5, 1, 5, 2, 7}, {0.2, 0, 0.3, 0.5, 0}),
+      Distribution::discrete({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+                             std::vector<double>(17, 1.0 / 17)),
   };
   // Uniforms from a stream with values near the ends of (0, 1), exact 0.5 and
   // the boundaries of normal_quantile's central region among them (every lane
