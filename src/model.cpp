@@ -29,13 +29,6 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// (1 + q)^y for small whole y, without pow().
-inline double growth_factor(double q, int y) {
-  double f = 1.0;
-  for (int i = 0; i < y; ++i) f *= 1.0 + q;
-  return f;
-}
-
 // Pools are compared with a relative tolerance so that a pool that holds
 // exactly what a project needs (after sums of fractions) lets it start.
 inline bool covers(double pool, double need) {
@@ -91,6 +84,21 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
     st.start = st.production = -1;
     if (st.success) ws.order.push_back(p);
   }
+  if (static_cast<int>(plan.priority_rank.size()) == P && P <= 0xffff) {
+    // One 64-bit key a project, (priority rank, ready, p) from the high bits
+    // down (ready offset by 2^31 to sort as unsigned): the same order as the
+    // comparison below (the keys are distinct), without its indirections.
+    std::vector<std::uint64_t>& keys = ws.order_keys;
+    keys.clear();
+    for (const int p : ws.order)
+      keys.push_back(
+          static_cast<std::uint64_t>(plan.priority_rank[p]) << 48 |
+          static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u) << 16 |
+          static_cast<std::uint64_t>(p));
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t i = 0; i < keys.size(); ++i) ws.order[i] = static_cast<int>(keys[i] & 0xffff);
+    return;
+  }
   std::sort(ws.order.begin(), ws.order.end(), [&](int a, int b) {
     const int pa = sc.projects[a].priority, pb = sc.projects[b].priority;
     if (pa != pb) return pa < pb;
@@ -107,7 +115,10 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   const int T = plan.years;
   std::vector<ProjectState>& ps = ws.projects;
   double land = sc.land.initial_stock_mu, credit = 0.0;
-  std::size_t waiting = ws.order.size();
+  // The projects not started yet, in scheduling order (started ones are
+  // dropped, so later months do not walk over them).
+  std::vector<int>& waiting = ws.waiting;
+  waiting.assign(ws.order.begin(), ws.order.end());
   // Within a year the pools only shrink, and covers() is monotone in the
   // pool: a project that did not fit in month m does not fit later in the
   // year. So a month can start a project only in January (top-up) or when a
@@ -125,20 +136,24 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
       out.metric(Metric::land_supplied_mu, t) = supply;
       out.metric(Metric::land_used_mu, t) = 0.0;
     }
-    if (waiting > 0 && (m % 12 == 0 || ws.wake[m])) {
-      for (int p : ws.order) {
+    if (!waiting.empty() && (m % 12 == 0 || ws.wake[m])) {
+      std::size_t kept = 0;
+      for (const int p : waiting) {
         ProjectState& st = ps[p];
-        if (st.start >= 0 || st.ready > m) continue;
-        const Project& pr = sc.projects[p];
-        const double need_credit = pr.investment * pr.loan_share;
-        if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
-          st.start = m;
-          land = std::max(0.0, land - pr.land_mu);
-          credit = std::max(0.0, credit - need_credit);
-          out.metric(Metric::land_used_mu, t) += pr.land_mu;
-          --waiting;
+        if (st.ready <= m) {
+          const Project& pr = sc.projects[p];
+          const double need_credit = pr.investment * pr.loan_share;
+          if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
+            st.start = m;
+            land = std::max(0.0, land - pr.land_mu);
+            credit = std::max(0.0, credit - need_credit);
+            out.metric(Metric::land_used_mu, t) += pr.land_mu;
+            continue;
+          }
         }
+        waiting[kept++] = p;
       }
+      waiting.resize(kept);
     }
     if (m % 12 == 11) out.metric(Metric::land_stock_mu, t) = land;
   }
@@ -178,7 +193,12 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
           if (k >= st.ramp) break;
           sum += std::min(1.0, k / st.ramp);
         }
-      for (; m < 12 * t; ++m) sum += 1.0;
+      // Whole months: from +0 each 1.0 is added exactly, so their count is
+      // the same sum; after ramp months the additions round, one by one.
+      if (sum == 0.0 && m < 12 * t)
+        sum = 12 * t - m;
+      else
+        for (; m < 12 * t; ++m) sum += 1.0;
       const double y = st.capacity * sum / 12.0;
       ws.yproj[t * P + p] = y;
       ws.d[t * C + c] += y;
@@ -194,14 +214,19 @@ void supply_chain(const Plan& plan, DrawWorkspace& ws) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
   ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
   for (int t = 1; t <= T; ++t) {
-    for (int i = 0; i < C; ++i) {
-      double xi = 0.0;
-      if (plan.has_supply_chain) {
-        for (int j = 0; j < C; ++j) xi += plan.leontief(i, j) * ws.d[t * C + j];
-      } else {
-        xi = ws.d[t * C + i];
+    double* x = ws.x.data() + static_cast<std::size_t>(t) * C;
+    const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
+    if (plan.has_supply_chain) {
+      // Column by column (Eigen stores L by columns): each x_i still adds its
+      // terms in the order j = 0 .. C-1 to +0, the same bits as row by row,
+      // and the inner loop runs over contiguous memory (vectorised).
+      for (int j = 0; j < C; ++j) {
+        const double* col = plan.leontief.data() + static_cast<std::size_t>(j) * C;
+        const double dj = d[j];
+        for (int i = 0; i < C; ++i) x[i] += col[i] * dj;
       }
-      ws.x[t * C + i] = xi;
+    } else {
+      for (int i = 0; i < C; ++i) x[i] = d[i];
     }
   }
   ws.yreal.resize(static_cast<std::size_t>(NY) * C);
@@ -337,15 +362,20 @@ void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWo
 // Employment, on real output (output per worker is in base-year prices):
 // (Y* - D*) / w_{c,t} for incumbents and induced output, plus each project's
 // jobs (jobs x Yproj* / K, or Yproj* / w without `jobs`).
-void employment(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
+void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                 DrawOutput& out) {
   const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
   const std::vector<ProjectState>& ps = ws.projects;
+  // Output per worker w_{c,y} = w_c (1 + g_c)^y, the power without pow():
+  // 1, then one more factor (1 + g_c) a year.
+  std::vector<double>& factor = ws.growth;
+  factor.resize(C);
   for (int y = 0; y < NY; ++y) {
     for (int c = 0; c < C; ++c) {
       const ClusterSlots& s = plan.cluster[c];
+      factor[c] = y == 0 ? 1.0 : factor[c] * (1.0 + v[s.productivity_growth]);
       const double incumbent_and_induced = ws.yreal[y * C + c] - ws.d[y * C + c];
-      const double w = v[s.output_per_worker] * growth_factor(v[s.productivity_growth], y);
+      const double w = v[s.output_per_worker] * factor[c];
       out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
     }
     for (int p = 0; p < P && y > 0; ++p) {
@@ -358,7 +388,7 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
         jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
       } else {
         const ClusterSlots& cs = plan.cluster[c];
-        jobs = 1e4 * yp / (v[cs.output_per_worker] * growth_factor(v[cs.productivity_growth], y));
+        jobs = 1e4 * yp / (v[cs.output_per_worker] * factor[c]);
       }
       out.cluster_employment[y * C + c] += jobs;
     }
@@ -369,12 +399,11 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
 }
 
 // Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + n_t,
-// n_t the flagged projects whose production begins in year t. The exit
-// uniforms in out.inputs are replaced by the exit counts.
-void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
-                 bool flag_of(const Project&), Metric metric, DrawWorkspace& ws, DrawOutput& out) {
-  const Scenario& sc = *plan.scenario;
-  const int T = plan.years, P = plan.projects, NY = T + 1;
+// n_t the flagged projects (f.flagged) whose production begins in year t. The
+// exit uniforms in out.inputs are replaced by the exit counts.
+void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
+                 DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, NY = T + 1;
   std::vector<double>& v = out.inputs;
   if (!f.present) {
     for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
@@ -387,9 +416,9 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   // counts, so counting in one pass gives the same doubles).
   std::vector<double>& opened = ws.opened;
   opened.assign(NY, 0.0);
-  for (int p = 0; p < P; ++p) {
+  for (const int p : f.flagged) {
     const int o = ws.projects[p].production;
-    if (o >= 0 && o < 12 * T && flag_of(sc.projects[p])) opened[o / 12 + 1] += 1;
+    if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
   }
   for (int t = 1; t <= T; ++t) {
     const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
@@ -496,12 +525,8 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   value_added_and_shares(plan, v, ws, out);
   industrial_tax(plan, v, ws, out);
   employment(plan, v, ws, out);
-  firm_counts(
-      plan, plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
-      Metric::above_scale_firms, ws, out);
-  firm_counts(
-      plan, plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
-      Metric::high_tech_firms, ws, out);
+  firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws, out);
+  firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, out);
   check_draw(plan, v, draw, ws, out);
   evaluate_targets(plan, out);
 }

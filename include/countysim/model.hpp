@@ -51,8 +51,11 @@ struct DrawWorkspace {
   std::vector<double> scratch, zt, yinc, d, x, rest;
   std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
   std::vector<double> opened;  // firm_counts: projects opening per year
+  std::vector<double> growth;  // employment: (1 + productivity growth)^y by cluster
   std::vector<int> order;
-  std::vector<char> wake;  // [month]: a waiting project becomes ready
+  std::vector<std::uint64_t> order_keys;  // project_timing: sort keys of `order`
+  std::vector<int> waiting;               // schedule_factors: projects not started yet
+  std::vector<char> wake;                 // [month]: a waiting project becomes ready
   std::vector<ProjectState> projects;
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
