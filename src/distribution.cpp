@@ -347,6 +347,19 @@ __attribute__((target("avx2"))) std::size_t discrete_quantile_avx2(const double*
 }
 #endif
 
+// std::lower_bound(a, a + m, u) - a for m >= 1, without branches on the data
+// (a conditional move a step), so that the searches of an array overlap
+// instead of waiting on mispredicted jumps.
+std::size_t lower_bound_index(const double* a, std::size_t m, double u) {
+  const double* base = a;
+  while (m > 1) {
+    const std::size_t half = m / 2;
+    base = base[half] < u ? base + half : base;
+    m -= half;
+  }
+  return static_cast<std::size_t>(base - a) + (*base < u);
+}
+
 void discrete_quantile(const double* cum, std::size_t m, const double* values, const double* u,
                        double* x, std::size_t n) {
   std::size_t i = 0;
@@ -470,6 +483,13 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
     case Family::discrete:
       if (cum_.size() <= 16 && std::all_of(u, u + n, inside)) {
         discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
+        return;
+      }
+      break;
+    case Family::poisson:
+      if (std::all_of(u, u + n, inside)) {
+        for (std::size_t i = 0; i < n; ++i)
+          x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));
         return;
       }
       break;
