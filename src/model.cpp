@@ -6,6 +6,10 @@
 #include <cmath>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace countysim {
 
 void DrawOutput::resize(const Plan& plan) {
@@ -217,13 +221,24 @@ void supply_chain(const Plan& plan, DrawWorkspace& ws) {
     double* x = ws.x.data() + static_cast<std::size_t>(t) * C;
     const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
     if (plan.has_supply_chain) {
-      // Column by column (Eigen stores L by columns): each x_i still adds its
-      // terms in the order j = 0 .. C-1 to +0, the same bits as row by row,
-      // and the inner loop runs over contiguous memory (vectorised).
-      for (int j = 0; j < C; ++j) {
-        const double* col = plan.leontief.data() + static_cast<std::size_t>(j) * C;
-        const double dj = d[j];
-        for (int i = 0; i < C; ++i) x[i] += col[i] * dj;
+      // Two rows at a time (Eigen stores L by columns, so L(i, j) and
+      // L(i + 1, j) are adjacent): each x_i still adds its terms in the order
+      // j = 0 .. C-1 to +0, a multiply and an add each, the same bits.
+      const double* l = plan.leontief.data();
+      int i = 0;
+#if defined(__SSE2__)
+      for (; i + 2 <= C; i += 2) {
+        __m128d acc = _mm_setzero_pd();
+        for (int j = 0; j < C; ++j)
+          acc = _mm_add_pd(acc, _mm_mul_pd(_mm_loadu_pd(l + static_cast<std::size_t>(j) * C + i),
+                                           _mm_set1_pd(d[j])));
+        _mm_storeu_pd(x + i, acc);
+      }
+#endif
+      for (; i < C; ++i) {
+        double xi = 0.0;
+        for (int j = 0; j < C; ++j) xi += l[static_cast<std::size_t>(j) * C + i] * d[j];
+        x[i] = xi;
       }
     } else {
       for (int i = 0; i < C; ++i) x[i] = d[i];
