@@ -188,14 +188,16 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     for (int t = 1; t <= T; ++t) {
       // The sum of min(1, (m - O + 1) / R) over the producing months of year
       // t, as model.md writes it; once k = m - O + 1 >= R the division gives
-      // at least 1, so it is skipped there (same sum, bit for bit).
+      // at least 1, so it is skipped there, and below it k / R rounds to at
+      // most 1, so the min is 1 only where the quotient is (same sum, bit for
+      // bit).
       double sum = 0.0;
       int m = std::max(12 * (t - 1), st.production);
       if (st.ramp > 0)
         for (; m < 12 * t; ++m) {
           const double k = m - st.production + 1;
           if (k >= st.ramp) break;
-          sum += std::min(1.0, k / st.ramp);
+          sum += k / st.ramp;
         }
       // Whole months: from +0 each 1.0 is added exactly, so their count is
       // the same sum; after ramp months the additions round, one by one.
