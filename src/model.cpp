@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #if defined(__SSE2__)
@@ -33,6 +34,13 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+// v = n copies of +0.0, whose bytes are all zero: one memset, where
+// vector::assign fills element by element out of line.
+inline void zeros(std::vector<double>& v, std::size_t n) {
+  v.resize(n);
+  if (n > 0) std::memset(v.data(), 0, n * sizeof(double));
+}
+
 // Pools are compared with a relative tolerance so that a pool that holds
 // exactly what a project needs (after sums of fractions) lets it start.
 inline bool covers(double pool, double need) {
@@ -45,7 +53,7 @@ inline bool covers(double pool, double need) {
 // County-wide shock, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
 void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const int T = plan.years;
-  ws.zt.assign(T + 1, 0.0);
+  zeros(ws.zt, T + 1);
   for (int t = 1; t <= T; ++t)
     ws.zt[t] = plan.scenario->macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
 }
@@ -54,7 +62,7 @@ void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
 void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
-  ws.yinc.assign(static_cast<std::size_t>(T + 1) * C, 0.0);
+  zeros(ws.yinc, static_cast<std::size_t>(T + 1) * C);
   for (int c = 0; c < C; ++c) {
     const Cluster& cl = sc.clusters[c];
     ws.yinc[c] = cl.base_output;
@@ -171,8 +179,8 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
 void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   std::vector<ProjectState>& ps = ws.projects;
-  ws.yproj.assign(static_cast<std::size_t>(NY) * P, 0.0);
-  ws.d.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  zeros(ws.yproj, static_cast<std::size_t>(NY) * P);
+  zeros(ws.d, static_cast<std::size_t>(NY) * C);
   for (int y = 0; y < NY; ++y) {
     out.metric(Metric::projects_started, y) = 0;
     out.metric(Metric::projects_producing, y) = 0;
@@ -218,7 +226,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
 // output Y* = Yinc* + X.
 void supply_chain(const Plan& plan, DrawWorkspace& ws) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
-  ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  zeros(ws.x, static_cast<std::size_t>(NY) * C);
   for (int t = 1; t <= T; ++t) {
     double* x = ws.x.data() + static_cast<std::size_t>(t) * C;
     const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
@@ -286,7 +294,7 @@ void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64
   double industry_va0 = 0.0;
   for (int c = 0; c < C; ++c)
     industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
-  ws.rest_real.assign(T + 1, 0.0);
+  zeros(ws.rest_real, T + 1);
   ws.rest_real[0] = sc.macro.gdp_base - industry_va0;
   if (!(ws.rest_real[0] > 0)) {
     throw RunError(fmt::format(
@@ -432,7 +440,7 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   // opened[t]: flagged projects whose production begins in year t (whole
   // counts, so counting in one pass gives the same doubles).
   std::vector<double>& opened = ws.opened;
-  opened.assign(NY, 0.0);
+  zeros(opened, NY);
   for (const int p : f.flagged) {
     const int o = ws.projects[p].production;
     if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
