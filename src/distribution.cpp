@@ -394,6 +394,36 @@ bool has_avx2() {
 #endif
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// all_inside() four at a time; returns how many it checked (all inside).
+__attribute__((target("avx2"))) std::size_t all_inside_avx2(const double* u, std::size_t n) {
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+  __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_loadu_pd(u + i);
+    ok = _mm256_and_pd(
+        ok, _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GT_OQ), _mm256_cmp_pd(v, one, _CMP_LT_OQ)));
+  }
+  return _mm256_movemask_pd(ok) == 0xf ? i : 0;
+}
+#endif
+
+// Every u[i] in the open interval (0, 1) (NaN is not): where the array paths
+// apply.
+bool all_inside(const double* u, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (has_avx2()) {
+    i = all_inside_avx2(u, n);
+    if (i == 0 && n >= 4) return false;
+  }
+#endif
+  for (; i < n; ++i)
+    if (!(u[i] > 0 && u[i] < 1)) return false;
+  return true;
+}
+
 void affine(const double* u, double* x, std::size_t n, double a, double b, bool minus) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -507,16 +537,16 @@ double Distribution::quantile(double u) const {
 }
 
 void Distribution::quantile(const double* u, double* x, std::size_t n) const {
-  // Each loop is quantile(u) for one family, with the checks at the ends of
-  // (0, 1) kept per element (sampled uniforms never reach them).
-  const auto inside = [](double v) { return v > 0 && v < 1; };
+  // Each path is quantile(u) for one family over the array, taken when every
+  // u is inside (0, 1) (sampled uniforms always are); otherwise, and for the
+  // other families, quantile(u) element by element.
   switch (family_) {
     case Family::normal:
     case Family::lognormal: {
       // Through the array normal_quantile, so only when every u is inside
       // (sampled uniforms always are); the arguments of the truncated forms
       // are computed in place first, as quantile(u) computes them.
-      if (p_[1] == 0 || !std::all_of(u, u + n, inside)) break;
+      if (p_[1] == 0 || !all_inside(u, n)) break;
       const double mean = p_[0], sd = p_[1];
       if (family_ == Family::lognormal) {
         normal_quantile(u, x, n);
@@ -536,27 +566,27 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       return;
     }
     case Family::uniform:
-      if (std::all_of(u, u + n, inside)) {
+      if (all_inside(u, n)) {
         affine(u, x, n, lo_, hi_ - lo_, false);  // lo + u (hi - lo)
         return;
       }
       break;
     case Family::pert:
     case Family::beta:
-      if (table_ && std::all_of(u, u + n, inside)) {
+      if (table_ && all_inside(u, n)) {
         (*table_)(u, x, n);
         scale_clamp(x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
         return;
       }
       break;
     case Family::discrete:
-      if (cum_.size() <= 16 && std::all_of(u, u + n, inside)) {
+      if (cum_.size() <= 16 && all_inside(u, n)) {
         discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
         return;
       }
       break;
     case Family::poisson:
-      if (std::all_of(u, u + n, inside)) {
+      if (all_inside(u, n)) {
         for (std::size_t i = 0; i < n; ++i)
           x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));
         return;

@@ -151,12 +151,15 @@ TEST_CASE("the array quantile gives the scalar quantile's bits for every family"
                           std::nextafter(0.5, 0.0),
                           std::nextafter(0.5, 1.0)};
   for (std::size_t k = 0; k < std::size(edges); ++k) inside[k * 13 + k % 4] = edges[k];
+  std::vector<double> tail_bad = inside;  // one bad value past the last four-lane block
+  tail_bad.push_back(0.5);
+  tail_bad.push_back(std::numeric_limits<double>::quiet_NaN());
   std::vector<double> all = inside;
   for (const double e : {0.0, 1.0, -0.5, 1.5, std::numeric_limits<double>::quiet_NaN()})
     all.push_back(e);
   for (const auto& d : dists) {
     INFO(d.describe());
-    for (const auto* u : {&inside, &all}) {
+    for (const auto* u : {&inside, &all, &tail_bad}) {
       const std::size_t n = u->size();
       std::vector<double> x(n);
       d.quantile(u->data(), x.data(), n);
