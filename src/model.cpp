@@ -437,6 +437,7 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   double n = series.base;
   out.metric(metric, 0) = n;
   const double rate = v[f.exit_rate];
+  const double log1m_rate = std::log1p(-rate);  // once for the draw's years
   // opened[t]: flagged projects whose production begins in year t (whole
   // counts, so counting in one pass gives the same doubles).
   std::vector<double>& opened = ws.opened;
@@ -446,7 +447,8 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
     if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
   }
   for (int t = 1; t <= T; ++t) {
-    const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
+    const double exits =
+        binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]], log1m_rate);
     v[f.exits[t - 1]] = exits;
     n = n + v[f.entries[t - 1]] - exits + opened[t];
     out.metric(metric, t) = n;

@@ -416,6 +416,10 @@ constexpr auto kInverse = [] {
 }  // namespace
 
 double binomial_quantile(std::int64_t n, double p, double u) {
+  return binomial_quantile(n, p, u, std::log1p(-p));
+}
+
+double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
   if (n < 0) throw DistributionError("n", fmt::format("n must be >= 0 (got {})", n));
   if (!(p >= 0 && p <= 1)) {
     throw DistributionError("p", fmt::format("p must lie in [0, 1] (got {})", p));
@@ -429,7 +433,7 @@ double binomial_quantile(std::int64_t n, double p, double u) {
   // answer (or (1-p)^n underflows), at mean - t with t from Bernstein's
   // inequality so that P(X < start) < e^-50 = 2e-22: far below the spacing of
   // the uniforms, so the answer changes only for u within 2e-22 of a jump.
-  const double log_pmf0 = nd * std::log1p(-p);
+  const double log_pmf0 = nd * log1m_p;
   double k = 0;
   if (mean >= 64 || log_pmf0 < -700) {
     const double t = (100.0 / 3 + std::sqrt(100.0 / 3 * 100.0 / 3 + 400 * var)) / 2;

@@ -607,6 +607,7 @@ TEST_CASE("binomial_quantile is the smallest k with F(k) >= u", "[dist]") {
       if (i % 10 == 1) u = std::ldexp(u, -(i % 40));
       if (i % 10 == 2) u = 1 - std::ldexp(u, -(i % 40));
       const double k = binomial_quantile(c.n, c.p, u);
+      CHECK(binomial_quantile(c.n, c.p, u, std::log1p(-c.p)) == k);  // log1p(-p) given
       REQUIRE(k == std::floor(k));
       REQUIRE(k >= 0);
       REQUIRE(k <= double(c.n));

@@ -22,6 +22,9 @@ void normal_quantile(const double* u, double* z, std::size_t n);
 // Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
 // to a few hundred; throws DistributionError for n < 0 or p outside [0, 1].
 double binomial_quantile(std::int64_t n, double p, double u);
+// The same with log1p(-p) given (std::log1p(-p), the same bits), for callers
+// that draw several counts with one p.
+double binomial_quantile(std::int64_t n, double p, double u, double log1m_p);
 
 class BetaHalf;  // piecewise-polynomial inverse CDF of one half (see .cpp)
 
