@@ -461,10 +461,11 @@ double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
     const double p1 = pmf * f1, p2 = pmf * f2, p3 = pmf * f3, p4 = pmf * f4;
     const double next = cum + ((p1 + p2) + (p3 + p4));
     if (next >= u) {
-      if (cum + p1 >= u) return k + 1;
-      if (cum + p1 + p2 >= u) return k + 2;
-      if (cum + p1 + p2 + p3 >= u) return k + 3;
-      return k + 4;
+      // The first of k + 1 .. k + 4 whose running sum reaches u, without
+      // jumps on the data: the sums only grow (p >= 0), so each test that
+      // holds makes the later ones hold, and counting them gives the answer.
+      const double s1 = cum + p1, s2 = s1 + p2, s3 = s2 + p3;
+      return k + static_cast<double>(4 - (s1 >= u) - (s2 >= u) - (s3 >= u));
     }
     cum = next;
     pmf = p4;
