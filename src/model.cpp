@@ -88,9 +88,9 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
     const ProjectSlots& s = plan.project[p];
     ProjectState& st = ps[p];
     st.success = v[s.success] > 0.5;
-    const int delay = std::max(0, static_cast<int>(std::lround(v[s.delay])));
+    const int delay = std::max(0, static_cast<int>(round_half_away(v[s.delay])));
     st.ready = pr.planned_start_month + delay;
-    st.construction = std::max(0, static_cast<int>(std::lround(v[s.construction])));
+    st.construction = std::max(0, static_cast<int>(round_half_away(v[s.construction])));
     st.ramp = std::max(0.0, v[s.ramp]);
     st.capacity = v[s.capacity];
     st.start = st.production = -1;

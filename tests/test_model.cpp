@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "countysim/engine.hpp"
 #include "countysim/model.hpp"
@@ -489,4 +491,38 @@ TEST_CASE("the scheduling order by sort keys is the order by comparison", "[mode
     if (!same && mismatches++ < 3) FAIL_CHECK("draw " << d << " differs");
   }
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("round_half_away is std::lround", "[model]") {
+  std::vector<double> xs = {0.0,
+                            -0.0,
+                            0.49999999999999994,
+                            -0.49999999999999994,
+                            0x1.0p52,
+                            -0x1.0p52,
+                            0x1.0p52 - 0.5,
+                            -(0x1.0p52 - 0.5),
+                            0x1.0p53 + 2,
+                            1e18,
+                            -1e18,
+                            std::numeric_limits<double>::denorm_min(),
+                            -std::numeric_limits<double>::denorm_min()};
+  for (int k = -40; k <= 40; ++k) {
+    const double half = k + 0.5;
+    xs.push_back(half);
+    xs.push_back(std::nextafter(half, -1e9));
+    xs.push_back(std::nextafter(half, 1e9));
+    xs.push_back(k);
+    xs.push_back(k + 0.25);
+    xs.push_back(k * 1.7 - 0.3);
+  }
+  for (const double x : xs) {
+    INFO("x = " << x);
+    CHECK(round_half_away(x) == std::lround(x));
+  }
+  // Not finite: left to std::lround (whatever it returns there).
+  for (const double x :
+       {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        std::numeric_limits<double>::quiet_NaN()})
+    CHECK(round_half_away(x) == std::lround(x));
 }
