@@ -87,6 +87,8 @@ class BetaHalf {
     // Clenshaw recurrence for sum c_k T_k(t).
     double b1 = 0, b2 = 0;
     const double t2 = 2 * t;
+    // Unrolled (as -O3 would; -O2 keeps the loop); the same operations.
+#pragma GCC unroll 16
     for (int k = kDegree; k >= 1; --k) {
       const double b0 = t2 * b1 - b2 + c[k];
       b2 = b1;
@@ -233,6 +235,7 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
     const __m256d tv = _mm256_load_pd(t);
     const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
     __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
+#pragma GCC unroll 16
     for (int k = kDegree; k >= 1; --k) {
       const __m256d ck = _mm256_set_pd(c[3][k], c[2][k], c[1][k], c[0][k]);
       const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
@@ -285,7 +288,9 @@ namespace {
 template <std::size_t N>
 inline double poly(const double (&c)[N], double x) {
   double s = c[N - 1];
-  for (std::size_t i = N - 1; i-- > 0;) s = s * x + c[i];
+  // Unrolled (as -O3 would; -O2 keeps the loop): c[N-2] down to c[0].
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k) s = s * x + c[N - k];
   return s;
 }
 
@@ -354,8 +359,9 @@ namespace {
 template <std::size_t N>
 __attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m256d x) {
   __m256d s = _mm256_set1_pd(c[N - 1]);
-  for (std::size_t i = N - 1; i-- > 0;)
-    s = _mm256_add_pd(_mm256_mul_pd(s, x), _mm256_set1_pd(c[i]));
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+    s = _mm256_add_pd(_mm256_mul_pd(s, x), _mm256_set1_pd(c[N - k]));
   return s;
 }
 

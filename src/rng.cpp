@@ -59,6 +59,7 @@ inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
   __m128i c2 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
   __m128i c3 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
   std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+#pragma GCC unroll 10
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k0 += 0x9E3779B9u;
@@ -122,6 +123,7 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, st
   {
     std::uint32_t k0 = static_cast<std::uint32_t>(seed),
                   k1 = static_cast<std::uint32_t>(seed >> 32);
+#pragma GCC unroll 10
     for (int round = 0; round < 10; ++round) {
       if (round > 0) {
         k0 += 0x9E3779B9u;
@@ -149,6 +151,9 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, st
       c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
     }
     __m256i c2 = h0, c3 = h1;
+    // The rounds unrolled (-O2 keeps the loop; -O3 would unroll it): the
+    // keys become register operands, no loop control.
+#pragma GCC unroll 10
     for (int round = 0; round < 10; ++round) {
       __m256i lo0, lo1;
       const __m256i hi0 = mulhi_lo8(c0, m0, lo0);
