@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
@@ -365,30 +366,80 @@ __attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m25
   return s;
 }
 
-// The central region of normal_quantile four lanes at a time; lanes outside
-// it (tails, 0, 1, NaN) are redone by the scalar function. Returns how many
-// elements it did (a multiple of four).
+// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)):
+// the log scalar (libm, as the scalar code), the rest four lanes at a time:
+// r = sqrt(-log p), both rational polynomials, the one for r <= 5 chosen, the
+// sign of q put back; z[k] gets lane k. At most four lanes.
+__attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
+                                                          std::size_t m) {
+  alignas(32) double lg[4] = {-1, -1, -1, -1}, neg[4] = {0, 0, 0, 0}, out[4];
+  for (std::size_t k = 0; k < m; ++k) {
+    const double q = u[k] - 0.5;
+    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    neg[k] = q < 0 ? -0.0 : 0.0;
+  }
+  const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
+  const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
+  const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
+  const __m256d near = _mm256_div_pd(poly4(kC, a), poly4(kD, a));
+  const __m256d far = _mm256_div_pd(poly4(kE, b), poly4(kF, b));
+  const __m256d x = _mm256_blendv_pd(far, near, _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ));
+  _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
+  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+}
+
+// normal_quantile over an array: the central region (|q| <= 0.425, the
+// rational polynomial) four lanes at a time; the tail lanes of each run of
+// 32 are gathered and done four at a time by normal_tails4 once the run's
+// central lanes are stored (their logs no longer wait on each other one
+// lane at a time). 0, 1, beyond and NaN go to the scalar function. Returns
+// how many elements it did (a multiple of four).
 __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
                                                                  std::size_t n) {
   const __m256d half = _mm256_set1_pd(0.5), bound = _mm256_set1_pd(0.425);
   const __m256d r0 = _mm256_set1_pd(0.180625);
   const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+  constexpr std::size_t kRun = 32;
   std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const __m256d uu = _mm256_loadu_pd(u + i);
-    const __m256d q = _mm256_sub_pd(uu, half);
-    const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
-    const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
-    const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
-    const int inside = _mm256_movemask_pd(central);
-    if (inside == 0xf) {
-      _mm256_storeu_pd(z + i, x);
-      continue;
+  while (i + 4 <= n) {
+    // One run: up to kRun elements, whole blocks of four.
+    const std::size_t end = i + std::min(kRun, (n - i) / 4 * 4);
+    alignas(32) double tail_u[kRun + 4];
+    std::size_t tail_at[kRun + 4], tails = 0;
+    for (; i < end; i += 4) {
+      const __m256d uu = _mm256_loadu_pd(u + i);
+      const __m256d q = _mm256_sub_pd(uu, half);
+      const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
+      const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
+      const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
+      const int inside = _mm256_movemask_pd(central);
+      if (inside == 0xf) {
+        _mm256_storeu_pd(z + i, x);
+        continue;
+      }
+      const int open = _mm256_movemask_pd(
+          _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
+      alignas(32) double in[4], out[4];
+      _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
+      _mm256_store_pd(out, x);
+      for (int j = 0; j < 4; ++j) {
+        if ((inside >> j) & 1) {
+          z[i + j] = out[j];
+        } else if ((open >> j) & 1) {
+          tail_u[tails] = in[j];
+          tail_at[tails++] = i + j;
+        } else {
+          z[i + j] = normal_quantile(in[j]);
+        }
+      }
     }
-    alignas(32) double in[4], out[4];
-    _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the tail lanes
-    _mm256_store_pd(out, x);
-    for (int j = 0; j < 4; ++j) z[i + j] = (inside >> j) & 1 ? out[j] : normal_quantile(in[j]);
+    for (std::size_t k = 0; k < tails; k += 4) {
+      alignas(32) double zt[4];
+      const std::size_t m = std::min<std::size_t>(4, tails - k);
+      normal_tails4(tail_u + k, zt, m);
+      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+    }
   }
   return i;
 }
