@@ -14,9 +14,10 @@ namespace countysim {
 double normal_cdf(double z);
 double normal_pdf(double z);
 double normal_quantile(double u);
-// z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: the central
-// region four at a time with AVX2 when the CPU has it (same operations in the
-// same order, no FMA), the tails one at a time. z may be u.
+// z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX2 when
+// the CPU has it, the central region four at a time and the tails gathered
+// four at a time (same operations in the same order, no FMA; the tails' log
+// is libm's, one at a time). z may be u.
 void normal_quantile(const double* u, double* z, std::size_t n);
 
 // Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
