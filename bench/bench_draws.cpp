@@ -59,19 +59,24 @@ int main(int argc, char** argv) {
 
   // Sampling alone: the scalar reference (one draw at a time), then as the
   // model samples (InputBlock: blocks of draws, input by input).
+  // BENCH_DRAWS_ONLY=1 skips both (for profiles of whole draws alone).
   std::vector<double> values, scratch;
+  double s_sample = 0;
+  const char* only = std::getenv("BENCH_DRAWS_ONLY");
   auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t d = 0; d < draws; ++d)
-    countysim::sample_inputs(plan, sc.seed, d, values, scratch);
-  const double s_scalar = seconds_since(t0);
-  fmt::print("sampling only, scalar sample_inputs (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
-             draws / s_scalar, 1e6 * s_scalar / draws);
-  countysim::InputBlock block;
-  t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t d = 0; d < draws; ++d) block.inputs(plan, sc.seed, d, values);
-  const double s_sample = seconds_since(t0);
-  fmt::print("sampling only, block sampler (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
-             draws / s_sample, 1e6 * s_sample / draws);
+  if (!(only && *only)) {
+    for (std::uint64_t d = 0; d < draws; ++d)
+      countysim::sample_inputs(plan, sc.seed, d, values, scratch);
+    const double s_scalar = seconds_since(t0);
+    fmt::print("sampling only, scalar sample_inputs (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
+               draws / s_scalar, 1e6 * s_scalar / draws);
+    countysim::InputBlock block;
+    t0 = std::chrono::steady_clock::now();
+    for (std::uint64_t d = 0; d < draws; ++d) block.inputs(plan, sc.seed, d, values);
+    s_sample = seconds_since(t0);
+    fmt::print("sampling only, block sampler (1 thread): {:.0f} draws/s ({:.3f} us/draw)\n",
+               draws / s_sample, 1e6 * s_sample / draws);
+  }
 
   double s_one = 0;
   for (const int n : threads) {
@@ -83,7 +88,7 @@ int main(int argc, char** argv) {
         "whole draws ({} threads): {:.0f} draws/s ({:.3f} us/draw); P(first target) {:.4f}\n", n,
         draws / s_all, 1e6 * s_all / draws, double(counts.met[0]) / draws);
   }
-  if (s_one > 0)
+  if (s_one > 0 && s_sample > 0)
     fmt::print("share of a draw (1 thread): sampling {:.0f}%, model and targets {:.0f}%\n",
                100 * s_sample / s_one, 100 * (1 - s_sample / s_one));
 

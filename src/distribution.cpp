@@ -11,6 +11,10 @@
 #include <numeric>
 #include <utility>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "countysim/quantile_functions.hpp"
 
 namespace countysim {
@@ -318,6 +322,157 @@ Distribution Distribution::discrete(std::vector<double> values, std::vector<doub
 // ---------------------------------------------------------------------------
 // Queries.
 
+namespace {
+
+// The discrete quantile of quantile(u) for a few values: x[i] = values[min(k,
+// m - 1)], k the count of cum < u[i]; four u at a time with AVX2 when the CPU
+// has it (whole counts, so every path gives the same values). x may be u.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) std::size_t discrete_quantile_avx2(const double* cum, std::size_t m,
+                                                                   const double* values,
+                                                                   const double* u, double* x,
+                                                                   std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d uu = _mm256_loadu_pd(u + i);
+    __m256i count = _mm256_setzero_si256();
+    for (std::size_t k = 0; k < m; ++k)  // a true compare is all ones: -1
+      count = _mm256_sub_epi64(
+          count, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_set1_pd(cum[k]), uu, _CMP_LT_OQ)));
+    alignas(32) std::int64_t k[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(k), count);
+    for (int j = 0; j < 4; ++j) x[i + j] = values[std::min<std::size_t>(k[j], m - 1)];
+  }
+  return i;
+}
+#endif
+
+// The affine steps around the inverse CDFs of the array quantile, four at a
+// time with AVX2 when the CPU has it (multiply, then add: target avx2 without
+// fma, so the scalar roundings), the rest one at a time:
+//   affine:      x[i] = a + u[i] * b, or a - u[i] * b when `minus`;
+//   scale_clamp: x[i] = std::clamp(a + b * x[i], lo, hi), x[i] negated first
+//                when `negate`; no clamp when `clamp` is false.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) std::size_t affine_avx2(const double* u, double* x, std::size_t n,
+                                                        double a, double b, bool minus) {
+  const __m256d av = _mm256_set1_pd(a), bv = _mm256_set1_pd(b);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d p = _mm256_mul_pd(_mm256_loadu_pd(u + i), bv);
+    _mm256_storeu_pd(x + i, minus ? _mm256_sub_pd(av, p) : _mm256_add_pd(av, p));
+  }
+  return i;
+}
+
+__attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::size_t n, double a,
+                                                             double b, bool negate, bool clamp,
+                                                             double lo, double hi) {
+  const __m256d av = _mm256_set1_pd(a), bv = _mm256_set1_pd(b);
+  const __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
+  const __m256d sign = _mm256_set1_pd(negate ? -0.0 : 0.0);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d z = _mm256_xor_pd(_mm256_loadu_pd(x + i), sign);
+    __m256d v = _mm256_add_pd(av, _mm256_mul_pd(bv, z));
+    if (clamp) {  // std::clamp: v < lo ? lo : hi < v ? hi : v
+      v = _mm256_blendv_pd(v, hiv, _mm256_cmp_pd(hiv, v, _CMP_LT_OQ));
+      v = _mm256_blendv_pd(v, lov, _mm256_cmp_pd(v, lov, _CMP_LT_OQ));
+    }
+    _mm256_storeu_pd(x + i, v);
+  }
+  return i;
+}
+#endif
+
+bool has_avx2() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+#else
+  return false;
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// all_inside() four at a time; returns how many it checked (all inside).
+__attribute__((target("avx2"))) std::size_t all_inside_avx2(const double* u, std::size_t n) {
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+  __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_loadu_pd(u + i);
+    ok = _mm256_and_pd(
+        ok, _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GT_OQ), _mm256_cmp_pd(v, one, _CMP_LT_OQ)));
+  }
+  return _mm256_movemask_pd(ok) == 0xf ? i : 0;
+}
+#endif
+
+// Every u[i] in the open interval (0, 1) (NaN is not): where the array paths
+// apply.
+bool all_inside(const double* u, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (has_avx2()) {
+    i = all_inside_avx2(u, n);
+    if (i == 0 && n >= 4) return false;
+  }
+#endif
+  for (; i < n; ++i)
+    if (!(u[i] > 0 && u[i] < 1)) return false;
+  return true;
+}
+
+void affine(const double* u, double* x, std::size_t n, double a, double b, bool minus) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (has_avx2()) i = affine_avx2(u, x, n, a, b, minus);
+#endif
+  for (; i < n; ++i) x[i] = minus ? a - u[i] * b : a + u[i] * b;
+}
+
+void scale_clamp(double* x, std::size_t n, double a, double b, bool negate, bool clamp, double lo,
+                 double hi) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (has_avx2()) i = scale_clamp_avx2(x, n, a, b, negate, clamp, lo, hi);
+#endif
+  for (; i < n; ++i) {
+    const double v = a + b * (negate ? -x[i] : x[i]);
+    x[i] = clamp ? std::clamp(v, lo, hi) : v;
+  }
+}
+
+// std::lower_bound(a, a + m, u) - a for m >= 1, without branches on the data
+// (a conditional move a step), so that the searches of an array overlap
+// instead of waiting on mispredicted jumps.
+std::size_t lower_bound_index(const double* a, std::size_t m, double u) {
+  const double* base = a;
+  while (m > 1) {
+    const std::size_t half = m / 2;
+    base = base[half] < u ? base + half : base;
+    m -= half;
+  }
+  return static_cast<std::size_t>(base - a) + (*base < u);
+}
+
+void discrete_quantile(const double* cum, std::size_t m, const double* values, const double* u,
+                       double* x, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = discrete_quantile_avx2(cum, m, values, u, x, n);
+#endif
+  for (; i < n; ++i) {
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < m; ++j) k += cum[j] < u[i];
+    x[i] = values[std::min(k, m - 1)];
+  }
+}
+
+}  // namespace
+
 bool Distribution::is_integer_valued() const {
   const auto whole = [](double v) { return v == std::floor(v); };
   switch (family_) {
@@ -382,29 +537,58 @@ double Distribution::quantile(double u) const {
 }
 
 void Distribution::quantile(const double* u, double* x, std::size_t n) const {
-  // Each loop is quantile(u) for one family, with the checks at the ends of
-  // (0, 1) kept per element (sampled uniforms never reach them).
-  const auto inside = [](double v) { return v > 0 && v < 1; };
+  // Each path is quantile(u) for one family over the array, taken when every
+  // u is inside (0, 1) (sampled uniforms always are); otherwise, and for the
+  // other families, quantile(u) element by element.
   switch (family_) {
     case Family::normal:
-      if (p_[1] != 0 && p_[2] == 0) {
-        const double mean = p_[0], sd = p_[1];
-        for (std::size_t i = 0; i < n; ++i)
-          x[i] = inside(u[i]) ? mean + sd * normal_quantile(u[i]) : quantile(u[i]);
+    case Family::lognormal: {
+      // Through the array normal_quantile, so only when every u is inside
+      // (sampled uniforms always are); the arguments of the truncated forms
+      // are computed in place first, as quantile(u) computes them.
+      if (p_[1] == 0 || !all_inside(u, n)) break;
+      const double mean = p_[0], sd = p_[1];
+      if (family_ == Family::lognormal) {
+        normal_quantile(u, x, n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = mean * std::exp(sd * x[i]);
+      } else if (p_[2] == 0) {
+        normal_quantile(u, x, n);
+        scale_clamp(x, n, mean, sd, false, false, lo_, hi_);  // mean + sd z
+      } else if (p_[3] != 0) {
+        affine(u, x, n, cdf_lo_, cdf_lo_ - cdf_hi_, true);
+        normal_quantile(x, x, n);
+        scale_clamp(x, n, mean, sd, true, true, lo_, hi_);  // clamp(mean + sd -z)
+      } else {
+        affine(u, x, n, cdf_lo_, cdf_hi_ - cdf_lo_, false);
+        normal_quantile(x, x, n);
+        scale_clamp(x, n, mean, sd, false, true, lo_, hi_);  // clamp(mean + sd z)
+      }
+      return;
+    }
+    case Family::uniform:
+      if (all_inside(u, n)) {
+        affine(u, x, n, lo_, hi_ - lo_, false);  // lo + u (hi - lo)
         return;
       }
       break;
-    case Family::uniform:
-      for (std::size_t i = 0; i < n; ++i)
-        x[i] = inside(u[i]) ? lo_ + u[i] * (hi_ - lo_) : quantile(u[i]);
-      return;
     case Family::pert:
     case Family::beta:
-      if (table_) {
-        const QuantileTable& table = *table_;
+      if (table_ && all_inside(u, n)) {
+        (*table_)(u, x, n);
+        scale_clamp(x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
+        return;
+      }
+      break;
+    case Family::discrete:
+      if (cum_.size() <= 16 && all_inside(u, n)) {
+        discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
+        return;
+      }
+      break;
+    case Family::poisson:
+      if (all_inside(u, n)) {
         for (std::size_t i = 0; i < n; ++i)
-          x[i] =
-              inside(u[i]) ? std::clamp(lo_ + (hi_ - lo_) * table(u[i]), lo_, hi_) : quantile(u[i]);
+          x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));
         return;
       }
       break;

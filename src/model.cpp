@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace countysim {
 
@@ -29,11 +34,11 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// (1 + q)^y for small whole y, without pow().
-inline double growth_factor(double q, int y) {
-  double f = 1.0;
-  for (int i = 0; i < y; ++i) f *= 1.0 + q;
-  return f;
+// v = n copies of +0.0, whose bytes are all zero: one memset, where
+// vector::assign fills element by element out of line.
+inline void zeros(std::vector<double>& v, std::size_t n) {
+  v.resize(n);
+  if (n > 0) std::memset(v.data(), 0, n * sizeof(double));
 }
 
 // Pools are compared with a relative tolerance so that a pool that holds
@@ -48,7 +53,7 @@ inline bool covers(double pool, double need) {
 // County-wide shock, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
 void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const int T = plan.years;
-  ws.zt.assign(T + 1, 0.0);
+  zeros(ws.zt, T + 1);
   for (int t = 1; t <= T; ++t)
     ws.zt[t] = plan.scenario->macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
 }
@@ -57,7 +62,7 @@ void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
 void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
-  ws.yinc.assign(static_cast<std::size_t>(T + 1) * C, 0.0);
+  zeros(ws.yinc, static_cast<std::size_t>(T + 1) * C);
   for (int c = 0; c < C; ++c) {
     const Cluster& cl = sc.clusters[c];
     ws.yinc[c] = cl.base_output;
@@ -83,13 +88,28 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
     const ProjectSlots& s = plan.project[p];
     ProjectState& st = ps[p];
     st.success = v[s.success] > 0.5;
-    const int delay = std::max(0, static_cast<int>(std::lround(v[s.delay])));
+    const int delay = std::max(0, static_cast<int>(round_half_away(v[s.delay])));
     st.ready = pr.planned_start_month + delay;
-    st.construction = std::max(0, static_cast<int>(std::lround(v[s.construction])));
+    st.construction = std::max(0, static_cast<int>(round_half_away(v[s.construction])));
     st.ramp = std::max(0.0, v[s.ramp]);
     st.capacity = v[s.capacity];
     st.start = st.production = -1;
     if (st.success) ws.order.push_back(p);
+  }
+  if (static_cast<int>(plan.priority_rank.size()) == P && P <= 0xffff) {
+    // One 64-bit key a project, (priority rank, ready, p) from the high bits
+    // down (ready offset by 2^31 to sort as unsigned): the same order as the
+    // comparison below (the keys are distinct), without its indirections.
+    std::vector<std::uint64_t>& keys = ws.order_keys;
+    keys.clear();
+    for (const int p : ws.order)
+      keys.push_back(
+          static_cast<std::uint64_t>(plan.priority_rank[p]) << 48 |
+          static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u) << 16 |
+          static_cast<std::uint64_t>(p));
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t i = 0; i < keys.size(); ++i) ws.order[i] = static_cast<int>(keys[i] & 0xffff);
+    return;
   }
   std::sort(ws.order.begin(), ws.order.end(), [&](int a, int b) {
     const int pa = sc.projects[a].priority, pb = sc.projects[b].priority;
@@ -107,7 +127,10 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   const int T = plan.years;
   std::vector<ProjectState>& ps = ws.projects;
   double land = sc.land.initial_stock_mu, credit = 0.0;
-  std::size_t waiting = ws.order.size();
+  // The projects not started yet, in scheduling order (started ones are
+  // dropped, so later months do not walk over them).
+  std::vector<int>& waiting = ws.waiting;
+  waiting.assign(ws.order.begin(), ws.order.end());
   // Within a year the pools only shrink, and covers() is monotone in the
   // pool: a project that did not fit in month m does not fit later in the
   // year. So a month can start a project only in January (top-up) or when a
@@ -125,20 +148,24 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
       out.metric(Metric::land_supplied_mu, t) = supply;
       out.metric(Metric::land_used_mu, t) = 0.0;
     }
-    if (waiting > 0 && (m % 12 == 0 || ws.wake[m])) {
-      for (int p : ws.order) {
+    if (!waiting.empty() && (m % 12 == 0 || ws.wake[m])) {
+      std::size_t kept = 0;
+      for (const int p : waiting) {
         ProjectState& st = ps[p];
-        if (st.start >= 0 || st.ready > m) continue;
-        const Project& pr = sc.projects[p];
-        const double need_credit = pr.investment * pr.loan_share;
-        if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
-          st.start = m;
-          land = std::max(0.0, land - pr.land_mu);
-          credit = std::max(0.0, credit - need_credit);
-          out.metric(Metric::land_used_mu, t) += pr.land_mu;
-          --waiting;
+        if (st.ready <= m) {
+          const Project& pr = sc.projects[p];
+          const double need_credit = pr.investment * pr.loan_share;
+          if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
+            st.start = m;
+            land = std::max(0.0, land - pr.land_mu);
+            credit = std::max(0.0, credit - need_credit);
+            out.metric(Metric::land_used_mu, t) += pr.land_mu;
+            continue;
+          }
         }
+        waiting[kept++] = p;
       }
+      waiting.resize(kept);
     }
     if (m % 12 == 11) out.metric(Metric::land_stock_mu, t) = land;
   }
@@ -152,8 +179,8 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
 void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   std::vector<ProjectState>& ps = ws.projects;
-  ws.yproj.assign(static_cast<std::size_t>(NY) * P, 0.0);
-  ws.d.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  zeros(ws.yproj, static_cast<std::size_t>(NY) * P);
+  zeros(ws.d, static_cast<std::size_t>(NY) * C);
   for (int y = 0; y < NY; ++y) {
     out.metric(Metric::projects_started, y) = 0;
     out.metric(Metric::projects_producing, y) = 0;
@@ -169,16 +196,23 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     for (int t = 1; t <= T; ++t) {
       // The sum of min(1, (m - O + 1) / R) over the producing months of year
       // t, as model.md writes it; once k = m - O + 1 >= R the division gives
-      // at least 1, so it is skipped there (same sum, bit for bit).
+      // at least 1, so it is skipped there, and below it k / R rounds to at
+      // most 1, so the min is 1 only where the quotient is (same sum, bit for
+      // bit).
       double sum = 0.0;
       int m = std::max(12 * (t - 1), st.production);
       if (st.ramp > 0)
         for (; m < 12 * t; ++m) {
           const double k = m - st.production + 1;
           if (k >= st.ramp) break;
-          sum += std::min(1.0, k / st.ramp);
+          sum += k / st.ramp;
         }
-      for (; m < 12 * t; ++m) sum += 1.0;
+      // Whole months: from +0 each 1.0 is added exactly, so their count is
+      // the same sum; after ramp months the additions round, one by one.
+      if (sum == 0.0 && m < 12 * t)
+        sum = 12 * t - m;
+      else
+        for (; m < 12 * t; ++m) sum += 1.0;
       const double y = st.capacity * sum / 12.0;
       ws.yproj[t * P + p] = y;
       ws.d[t * C + c] += y;
@@ -192,16 +226,32 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
 // output Y* = Yinc* + X.
 void supply_chain(const Plan& plan, DrawWorkspace& ws) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
-  ws.x.assign(static_cast<std::size_t>(NY) * C, 0.0);
+  zeros(ws.x, static_cast<std::size_t>(NY) * C);
   for (int t = 1; t <= T; ++t) {
-    for (int i = 0; i < C; ++i) {
-      double xi = 0.0;
-      if (plan.has_supply_chain) {
-        for (int j = 0; j < C; ++j) xi += plan.leontief(i, j) * ws.d[t * C + j];
-      } else {
-        xi = ws.d[t * C + i];
+    double* x = ws.x.data() + static_cast<std::size_t>(t) * C;
+    const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
+    if (plan.has_supply_chain) {
+      // Two rows at a time (Eigen stores L by columns, so L(i, j) and
+      // L(i + 1, j) are adjacent): each x_i still adds its terms in the order
+      // j = 0 .. C-1 to +0, a multiply and an add each, the same bits.
+      const double* l = plan.leontief.data();
+      int i = 0;
+#if defined(__SSE2__)
+      for (; i + 2 <= C; i += 2) {
+        __m128d acc = _mm_setzero_pd();
+        for (int j = 0; j < C; ++j)
+          acc = _mm_add_pd(acc, _mm_mul_pd(_mm_loadu_pd(l + static_cast<std::size_t>(j) * C + i),
+                                           _mm_set1_pd(d[j])));
+        _mm_storeu_pd(x + i, acc);
       }
-      ws.x[t * C + i] = xi;
+#endif
+      for (; i < C; ++i) {
+        double xi = 0.0;
+        for (int j = 0; j < C; ++j) xi += l[static_cast<std::size_t>(j) * C + i] * d[j];
+        x[i] = xi;
+      }
+    } else {
+      for (int i = 0; i < C; ++i) x[i] = d[i];
     }
   }
   ws.yreal.resize(static_cast<std::size_t>(NY) * C);
@@ -244,7 +294,7 @@ void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64
   double industry_va0 = 0.0;
   for (int c = 0; c < C; ++c)
     industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
-  ws.rest_real.assign(T + 1, 0.0);
+  zeros(ws.rest_real, T + 1);
   ws.rest_real[0] = sc.macro.gdp_base - industry_va0;
   if (!(ws.rest_real[0] > 0)) {
     throw RunError(fmt::format(
@@ -337,15 +387,20 @@ void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWo
 // Employment, on real output (output per worker is in base-year prices):
 // (Y* - D*) / w_{c,t} for incumbents and induced output, plus each project's
 // jobs (jobs x Yproj* / K, or Yproj* / w without `jobs`).
-void employment(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
+void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                 DrawOutput& out) {
   const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
   const std::vector<ProjectState>& ps = ws.projects;
+  // Output per worker w_{c,y} = w_c (1 + g_c)^y, the power without pow():
+  // 1, then one more factor (1 + g_c) a year.
+  std::vector<double>& factor = ws.growth;
+  factor.resize(C);
   for (int y = 0; y < NY; ++y) {
     for (int c = 0; c < C; ++c) {
       const ClusterSlots& s = plan.cluster[c];
+      factor[c] = y == 0 ? 1.0 : factor[c] * (1.0 + v[s.productivity_growth]);
       const double incumbent_and_induced = ws.yreal[y * C + c] - ws.d[y * C + c];
-      const double w = v[s.output_per_worker] * growth_factor(v[s.productivity_growth], y);
+      const double w = v[s.output_per_worker] * factor[c];
       out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
     }
     for (int p = 0; p < P && y > 0; ++p) {
@@ -358,7 +413,7 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
         jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
       } else {
         const ClusterSlots& cs = plan.cluster[c];
-        jobs = 1e4 * yp / (v[cs.output_per_worker] * growth_factor(v[cs.productivity_growth], y));
+        jobs = 1e4 * yp / (v[cs.output_per_worker] * factor[c]);
       }
       out.cluster_employment[y * C + c] += jobs;
     }
@@ -369,12 +424,11 @@ void employment(const Plan& plan, const std::vector<double>& v, const DrawWorksp
 }
 
 // Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + n_t,
-// n_t the flagged projects whose production begins in year t. The exit
-// uniforms in out.inputs are replaced by the exit counts.
-void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
-                 bool flag_of(const Project&), Metric metric, DrawWorkspace& ws, DrawOutput& out) {
-  const Scenario& sc = *plan.scenario;
-  const int T = plan.years, P = plan.projects, NY = T + 1;
+// n_t the flagged projects (f.flagged) whose production begins in year t. The
+// exit uniforms in out.inputs are replaced by the exit counts.
+void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
+                 DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, NY = T + 1;
   std::vector<double>& v = out.inputs;
   if (!f.present) {
     for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
@@ -383,16 +437,18 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   double n = series.base;
   out.metric(metric, 0) = n;
   const double rate = v[f.exit_rate];
+  const double log1m_rate = std::log1p(-rate);  // once for the draw's years
   // opened[t]: flagged projects whose production begins in year t (whole
   // counts, so counting in one pass gives the same doubles).
   std::vector<double>& opened = ws.opened;
-  opened.assign(NY, 0.0);
-  for (int p = 0; p < P; ++p) {
+  zeros(opened, NY);
+  for (const int p : f.flagged) {
     const int o = ws.projects[p].production;
-    if (o >= 0 && o < 12 * T && flag_of(sc.projects[p])) opened[o / 12 + 1] += 1;
+    if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
   }
   for (int t = 1; t <= T; ++t) {
-    const double exits = binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]]);
+    const double exits =
+        binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]], log1m_rate);
     v[f.exits[t - 1]] = exits;
     n = n + v[f.entries[t - 1]] - exits + opened[t];
     out.metric(metric, t) = n;
@@ -496,12 +552,8 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   value_added_and_shares(plan, v, ws, out);
   industrial_tax(plan, v, ws, out);
   employment(plan, v, ws, out);
-  firm_counts(
-      plan, plan.above_scale, sc.firms.above_scale, [](const Project& p) { return p.new_firm; },
-      Metric::above_scale_firms, ws, out);
-  firm_counts(
-      plan, plan.high_tech, sc.firms.high_tech, [](const Project& p) { return p.high_tech; },
-      Metric::high_tech_firms, ws, out);
+  firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws, out);
+  firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, out);
   check_draw(plan, v, draw, ws, out);
   evaluate_targets(plan, out);
 }

@@ -173,16 +173,21 @@ Plan compile_plan(const Scenario& sc) {
     if (p.tax_rate) s.tax_rate = b.add(*p.tax_rate);
     plan.project.push_back(s);
   }
-  auto add_firms = [&](const FirmSeries& f, const std::string& name, FirmSlots& out) {
+  auto add_firms = [&](const FirmSeries& f, const std::string& name, FirmSlots& out,
+                       bool flag_of(const Project&)) {
     if (!f.present) return;
     out.present = true;
+    for (int p = 0; p < plan.projects; ++p)
+      if (flag_of(sc.projects[p])) out.flagged.push_back(p);
     out.entries = b.add(f.entries);
     out.exit_rate = b.add(f.exit_rate);
     for (int t = 0; t < plan.years; ++t)
       out.exits.push_back(b.add("firms." + name + ".exits", t, Distribution::uniform(0, 1)));
   };
-  add_firms(sc.firms.above_scale, "above_scale", plan.above_scale);
-  add_firms(sc.firms.high_tech, "high_tech", plan.high_tech);
+  add_firms(sc.firms.above_scale, "above_scale", plan.above_scale,
+            [](const Project& p) { return p.new_firm; });
+  add_firms(sc.firms.high_tech, "high_tech", plan.high_tech,
+            [](const Project& p) { return p.high_tech; });
   // v2 prices, after every v1 slot (slots are keyed, so streams do not move).
   if (static_cast<int>(sc.macro.rest_price_change.years.size()) == plan.years)
     plan.rest_price_change = b.add(sc.macro.rest_price_change);
@@ -231,6 +236,13 @@ Plan compile_plan(const Scenario& sc) {
     plan.target_group_clusters.push_back(std::move(members));
   }
   for (const auto& p : sc.projects) plan.project_cluster.push_back(p.cluster_index);
+  std::vector<int> priorities;
+  for (const auto& p : sc.projects) priorities.push_back(p.priority);
+  std::sort(priorities.begin(), priorities.end());
+  priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
+  for (const auto& p : sc.projects)
+    plan.priority_rank.push_back(static_cast<int>(
+        std::lower_bound(priorities.begin(), priorities.end(), p.priority) - priorities.begin()));
 
   const int n = plan.clusters;
   Eigen::MatrixXd a = Eigen::MatrixXd::Zero(n, n);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
@@ -10,6 +11,10 @@
 #include <limits>
 #include <map>
 #include <mutex>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "countysim/distribution.hpp"
 
@@ -77,25 +82,35 @@ class BetaHalf {
 
   // Q(p) for 0 < p < 1/2.
   double operator()(double p) const {
-    const std::uint64_t bits = to_bits(p);
-    const int level = 1021 - static_cast<int>(bits >> 52);
-    if (!converged_ || level >= kLevels) return beta_quantile_exact(a_, b_, p);
-    const std::uint64_t mant = bits & 0xfffffffffffffULL;
-    const int shift = shift_[level];
-    const std::uint64_t piece = mant >> (52 - shift);
-    const double m = from_bits(mant | 0x3ff0000000000000ULL);  // in [1, 2)
-    const double t =
-        (m - 1.0) * static_cast<double>(2 << shift) - static_cast<double>(2 * piece + 1);
-    const double* c = &coef_[offset_[level] + piece * kNodes];
+    double t;
+    const double* c = locate(p, t);
+    if (!c) return beta_quantile_exact(a_, b_, p);
     // Clenshaw recurrence for sum c_k T_k(t).
     double b1 = 0, b2 = 0;
     const double t2 = 2 * t;
+    // Unrolled (as -O3 would; -O2 keeps the loop); the same operations.
+#pragma GCC unroll 16
     for (int k = kDegree; k >= 1; --k) {
       const double b0 = t2 * b1 - b2 + c[k];
       b2 = b1;
       b1 = b0;
     }
     return t * b1 - b2 + c[0];
+  }
+
+  // The piece of p in (0, 1/2): its kNodes Chebyshev coefficients, and t, p's
+  // place in the piece on [-1, 1]; nullptr where the table does not reach
+  // (Q(p) is then beta_quantile_exact).
+  const double* locate(double p, double& t) const {
+    const std::uint64_t bits = to_bits(p);
+    const int level = 1021 - static_cast<int>(bits >> 52);
+    if (!converged_ || level >= kLevels) return nullptr;
+    const std::uint64_t mant = bits & 0xfffffffffffffULL;
+    const int shift = shift_[level];
+    const std::uint64_t piece = mant >> (52 - shift);
+    const double m = from_bits(mant | 0x3ff0000000000000ULL);  // in [1, 2)
+    t = (m - 1.0) * static_cast<double>(2 << shift) - static_cast<double>(2 * piece + 1);
+    return &coef_[offset_[level] + piece * kNodes];
   }
 
  private:
@@ -181,6 +196,77 @@ double QuantileTable::operator()(double u) const {
   return median;
 }
 
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define COUNTYSIM_AVX2_QUANTILES 1
+
+// QuantileTable over an array, four u at a time: each lane's piece and t as
+// the scalar code finds them, then the Clenshaw recurrence of the four lanes
+// in one vector (multiply, subtract, add in the scalar order; target avx2
+// without fma, so nothing is contracted). Lanes the tables do not cover
+// (u = 1/2, the ends of (0, 1), the deep tails) are redone by the scalar
+// operator(). Returns how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
+                                                            const double* u, double* x,
+                                                            std::size_t n) {
+  static constexpr double kZeros[kNodes] = {};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    alignas(32) double in[4], t[4], flip[4];
+    const double* c[4];
+    bool all = true;
+    for (int j = 0; j < 4; ++j) {
+      const double v = u[i + j];
+      in[j] = v;
+      t[j] = 0;
+      flip[j] = 0;
+      c[j] = nullptr;
+      if (v > 0 && v < 0.5) {
+        c[j] = table.lower->locate(v, t[j]);
+      } else if (v > 0.5 && v < 1) {
+        c[j] = table.upper->locate(1.0 - v, t[j]);
+        flip[j] = 1;
+      }
+      if (!c[j]) {
+        c[j] = kZeros;
+        all = false;
+      }
+    }
+    const __m256d tv = _mm256_load_pd(t);
+    const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
+    __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
+#pragma GCC unroll 16
+    for (int k = kDegree; k >= 1; --k) {
+      const __m256d ck = _mm256_set_pd(c[3][k], c[2][k], c[1][k], c[0][k]);
+      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
+      b2 = b1;
+      b1 = b0;
+    }
+    const __m256d c0 = _mm256_set_pd(c[3][0], c[2][0], c[1][0], c[0][0]);
+    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv, b1), b2), c0);
+    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
+    const __m256d upper = _mm256_cmp_pd(_mm256_load_pd(flip), _mm256_setzero_pd(), _CMP_NEQ_OQ);
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(_mm256_set1_pd(1.0), q), upper));
+    if (!all)
+      for (int j = 0; j < 4; ++j)
+        if (c[j] == kZeros) x[i + j] = table(in[j]);
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+void QuantileTable::operator()(const double* u, double* x, std::size_t n) const {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = beta_table_avx2(*this, u, x, n);
+#endif
+  for (; i < n; ++i) x[i] = (*this)(u[i]);
+}
+
 // ---------------------------------------------------------------------------
 // Standard normal.
 
@@ -203,7 +289,9 @@ namespace {
 template <std::size_t N>
 inline double poly(const double (&c)[N], double x) {
   double s = c[N - 1];
-  for (std::size_t i = N - 1; i-- > 0;) s = s * x + c[i];
+  // Unrolled (as -O3 would; -O2 keeps the loop): c[N-2] down to c[0].
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k) s = s * x + c[N - k];
   return s;
 }
 
@@ -264,6 +352,110 @@ double normal_quantile(double u) {
   return q < 0 ? -x : x;
 }
 
+namespace {
+
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+// Horner over four lanes, as poly() does it: multiply, then add (target avx2
+// without fma, so the compiler cannot contract the two into one rounding).
+template <std::size_t N>
+__attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m256d x) {
+  __m256d s = _mm256_set1_pd(c[N - 1]);
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+    s = _mm256_add_pd(_mm256_mul_pd(s, x), _mm256_set1_pd(c[N - k]));
+  return s;
+}
+
+// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)):
+// the log scalar (libm, as the scalar code), the rest four lanes at a time:
+// r = sqrt(-log p), both rational polynomials, the one for r <= 5 chosen, the
+// sign of q put back; z[k] gets lane k. At most four lanes.
+__attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
+                                                          std::size_t m) {
+  alignas(32) double lg[4] = {-1, -1, -1, -1}, neg[4] = {0, 0, 0, 0}, out[4];
+  for (std::size_t k = 0; k < m; ++k) {
+    const double q = u[k] - 0.5;
+    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    neg[k] = q < 0 ? -0.0 : 0.0;
+  }
+  const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
+  const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
+  const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
+  const __m256d near = _mm256_div_pd(poly4(kC, a), poly4(kD, a));
+  const __m256d far = _mm256_div_pd(poly4(kE, b), poly4(kF, b));
+  const __m256d x = _mm256_blendv_pd(far, near, _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ));
+  _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
+  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+}
+
+// normal_quantile over an array: the central region (|q| <= 0.425, the
+// rational polynomial) four lanes at a time; the tail lanes of each run of
+// 32 are gathered and done four at a time by normal_tails4 once the run's
+// central lanes are stored (their logs no longer wait on each other one
+// lane at a time). 0, 1, beyond and NaN go to the scalar function. Returns
+// how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
+                                                                 std::size_t n) {
+  const __m256d half = _mm256_set1_pd(0.5), bound = _mm256_set1_pd(0.425);
+  const __m256d r0 = _mm256_set1_pd(0.180625);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+  constexpr std::size_t kRun = 32;
+  std::size_t i = 0;
+  while (i + 4 <= n) {
+    // One run: up to kRun elements, whole blocks of four.
+    const std::size_t end = i + std::min(kRun, (n - i) / 4 * 4);
+    alignas(32) double tail_u[kRun + 4];
+    std::size_t tail_at[kRun + 4], tails = 0;
+    for (; i < end; i += 4) {
+      const __m256d uu = _mm256_loadu_pd(u + i);
+      const __m256d q = _mm256_sub_pd(uu, half);
+      const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
+      const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
+      const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
+      const int inside = _mm256_movemask_pd(central);
+      if (inside == 0xf) {
+        _mm256_storeu_pd(z + i, x);
+        continue;
+      }
+      const int open = _mm256_movemask_pd(
+          _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
+      alignas(32) double in[4], out[4];
+      _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
+      _mm256_store_pd(out, x);
+      for (int j = 0; j < 4; ++j) {
+        if ((inside >> j) & 1) {
+          z[i + j] = out[j];
+        } else if ((open >> j) & 1) {
+          tail_u[tails] = in[j];
+          tail_at[tails++] = i + j;
+        } else {
+          z[i + j] = normal_quantile(in[j]);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < tails; k += 4) {
+      alignas(32) double zt[4];
+      const std::size_t m = std::min<std::size_t>(4, tails - k);
+      normal_tails4(tail_u + k, zt, m);
+      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+    }
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+void normal_quantile(const double* u, double* z, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = normal_quantile_avx2(u, z, n);
+#endif
+  for (; i < n; ++i) z[i] = normal_quantile(u[i]);
+}
+
 double normal_pdf(double z) {
   return 0.3989422804014327 * std::exp(-0.5 * z * z);
 }
@@ -281,6 +473,10 @@ constexpr auto kInverse = [] {
 }  // namespace
 
 double binomial_quantile(std::int64_t n, double p, double u) {
+  return binomial_quantile(n, p, u, std::log1p(-p));
+}
+
+double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
   if (n < 0) throw DistributionError("n", fmt::format("n must be >= 0 (got {})", n));
   if (!(p >= 0 && p <= 1)) {
     throw DistributionError("p", fmt::format("p must lie in [0, 1] (got {})", p));
@@ -294,7 +490,7 @@ double binomial_quantile(std::int64_t n, double p, double u) {
   // answer (or (1-p)^n underflows), at mean - t with t from Bernstein's
   // inequality so that P(X < start) < e^-50 = 2e-22: far below the spacing of
   // the uniforms, so the answer changes only for u within 2e-22 of a jump.
-  const double log_pmf0 = nd * std::log1p(-p);
+  const double log_pmf0 = nd * log1m_p;
   double k = 0;
   if (mean >= 64 || log_pmf0 < -700) {
     const double t = (100.0 / 3 + std::sqrt(100.0 / 3 * 100.0 / 3 + 400 * var)) / 2;
@@ -322,10 +518,11 @@ double binomial_quantile(std::int64_t n, double p, double u) {
     const double p1 = pmf * f1, p2 = pmf * f2, p3 = pmf * f3, p4 = pmf * f4;
     const double next = cum + ((p1 + p2) + (p3 + p4));
     if (next >= u) {
-      if (cum + p1 >= u) return k + 1;
-      if (cum + p1 + p2 >= u) return k + 2;
-      if (cum + p1 + p2 + p3 >= u) return k + 3;
-      return k + 4;
+      // The first of k + 1 .. k + 4 whose running sum reaches u, without
+      // jumps on the data: the sums only grow (p >= 0), so each test that
+      // holds makes the later ones hold, and counting them gives the answer.
+      const double s1 = cum + p1, s2 = s1 + p2, s3 = s2 + p3;
+      return k + static_cast<double>(4 - (s1 >= u) - (s2 >= u) - (s3 >= u));
     }
     cum = next;
     pmf = p4;

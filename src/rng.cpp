@@ -59,6 +59,7 @@ inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
   __m128i c2 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
   __m128i c3 = _mm_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
   std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+#pragma GCC unroll 10
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       k0 += 0x9E3779B9u;
@@ -84,12 +85,29 @@ inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
 #if defined(COUNTYSIM_AVX2_PHILOX)
 // The same with eight lanes (AVX2), compiled for AVX2 whatever the target and
 // called only when the CPU has it; converts the words to uniforms too.
+// hi, lo: the high and low words of the eight products m * x (blends rather
+// than masks and ors: two instructions fewer a product).
 __attribute__((target("avx2"))) inline __m256i mulhi_lo8(__m256i x, __m256i m, __m256i& lo) {
   const __m256i even = _mm256_mul_epu32(x, m);
   const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
-  const __m256i low_half = _mm256_set_epi32(0, -1, 0, -1, 0, -1, 0, -1);
-  lo = _mm256_or_si256(_mm256_and_si256(even, low_half), _mm256_slli_epi64(odd, 32));
-  return _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_andnot_si256(low_half, odd));
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa);
+  return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xaa);
+}
+
+// bits_to_open_unit of the 64-bit words lo | hi << 32 of four lanes (32-bit
+// halves lo, hi), in doubles: top = bits >> 11 = hi 2^21 + (lo >> 11), each
+// part converted exactly (hi through the signed conversion of hi - 2^31) and
+// their sum exact (below 2^53), so (top + 0.5) 2^-53 rounds as the scalar
+// code's does; min(x, c) is the scalar std::min for numbers.
+__attribute__((target("avx2"))) inline __m256d open_unit4(__m128i lo, __m128i hi) {
+  const __m128i flip = _mm_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256d hi_d =
+      _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128(hi, flip)), _mm256_set1_pd(2147483648.0));
+  const __m256d lo_d = _mm256_cvtepi32_pd(_mm_srli_epi32(lo, 11));
+  const __m256d top = _mm256_add_pd(_mm256_mul_pd(hi_d, _mm256_set1_pd(0x1.0p21)), lo_d);
+  const __m256d u =
+      _mm256_mul_pd(_mm256_add_pd(top, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1.0p-53));
+  return _mm256_min_pd(u, _mm256_set1_pd(0x1.fffffffffffffp-1));
 }
 
 __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, std::uint64_t hash,
@@ -99,36 +117,56 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, st
   const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
   const __m256i h0 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
   const __m256i h1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    alignas(32) std::uint32_t w0[8], w1[8];
-    for (int j = 0; j < 8; ++j) {
-      w0[j] = static_cast<std::uint32_t>(first + i + j);
-      w1[j] = static_cast<std::uint32_t>((first + i + j) >> 32);
-    }
-    __m256i c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w0));
-    __m256i c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
-    __m256i c2 = h0, c3 = h1;
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // The round keys, the same for every lane and block.
+  __m256i key0[10], key1[10];
+  {
     std::uint32_t k0 = static_cast<std::uint32_t>(seed),
                   k1 = static_cast<std::uint32_t>(seed >> 32);
+#pragma GCC unroll 10
     for (int round = 0; round < 10; ++round) {
       if (round > 0) {
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
       }
+      key0[round] = _mm256_set1_epi32(static_cast<int>(k0));
+      key1[round] = _mm256_set1_epi32(static_cast<int>(k1));
+    }
+  }
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t d = first + i;
+    __m256i c0, c1;
+    if (static_cast<std::uint32_t>(d) <= 0xfffffff8u) {  // no carry into the high word
+      c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(d))),
+                            lanes);
+      c1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(d >> 32)));
+    } else {
+      alignas(32) std::uint32_t w0[8], w1[8];
+      for (int j = 0; j < 8; ++j) {
+        w0[j] = static_cast<std::uint32_t>(d + j);
+        w1[j] = static_cast<std::uint32_t>((d + j) >> 32);
+      }
+      c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w0));
+      c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
+    }
+    __m256i c2 = h0, c3 = h1;
+    // The rounds unrolled (-O2 keeps the loop; -O3 would unroll it): the
+    // keys become register operands, no loop control.
+#pragma GCC unroll 10
+    for (int round = 0; round < 10; ++round) {
       __m256i lo0, lo1;
       const __m256i hi0 = mulhi_lo8(c0, m0, lo0);
       const __m256i hi1 = mulhi_lo8(c2, m1, lo1);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), key0[round]);
       c1 = lo1;
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), key1[round]);
       c3 = lo0;
     }
     // u from words 0 (low half) and 1 (high half) of each lane.
-    _mm256_store_si256(reinterpret_cast<__m256i*>(w0), c0);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(w1), c1);
-    for (int j = 0; j < 8; ++j)
-      out[i + j] = bits_to_open_unit(w0[j] | (static_cast<std::uint64_t>(w1[j]) << 32));
+    _mm256_storeu_pd(out + i, open_unit4(_mm256_castsi256_si128(c0), _mm256_castsi256_si128(c1)));
+    _mm256_storeu_pd(out + i + 4,
+                     open_unit4(_mm256_extracti128_si256(c0, 1), _mm256_extracti128_si256(c1, 1)));
   }
   return i;
 }

@@ -2,9 +2,79 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "countysim/rng.hpp"
 
 namespace countysim {
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// out[i] += l * z[i], four at a time (a multiply, then an add: target avx2
+// without fma, so the same roundings as the scalar loop). Returns how many
+// it did.
+__attribute__((target("avx2"))) std::size_t add_scaled_avx2(double* out, double l, const double* z,
+                                                            std::size_t n) {
+  const __m256d lv = _mm256_set1_pd(l);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(out + i),
+                                            _mm256_mul_pd(lv, _mm256_loadu_pd(z + i))));
+  return i;
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The 4 x 4 tiles of transpose() (below), with AVX2; returns how many slots
+// it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std::size_t slots,
+                                                           std::size_t n, double* out) {
+  std::size_t s = 0;
+  for (; s + 4 <= slots; s += 4) {
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const __m256d a0 = _mm256_loadu_pd(in + s * n + i);
+      const __m256d a1 = _mm256_loadu_pd(in + (s + 1) * n + i);
+      const __m256d a2 = _mm256_loadu_pd(in + (s + 2) * n + i);
+      const __m256d a3 = _mm256_loadu_pd(in + (s + 3) * n + i);
+      const __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+      const __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+      _mm256_storeu_pd(out + i * slots + s, _mm256_permute2f128_pd(t0, t2, 0x20));
+      _mm256_storeu_pd(out + (i + 1) * slots + s, _mm256_permute2f128_pd(t1, t3, 0x20));
+      _mm256_storeu_pd(out + (i + 2) * slots + s, _mm256_permute2f128_pd(t0, t2, 0x31));
+      _mm256_storeu_pd(out + (i + 3) * slots + s, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
+    for (; i < n; ++i)
+      for (std::size_t k = 0; k < 4; ++k) out[i * slots + s + k] = in[(s + k) * n + i];
+  }
+  return s;
+}
+#endif
+
+// out[i * slots + s] = in[s * n + i]: the block by draw instead of by slot.
+void transpose(const double* in, std::size_t slots, std::size_t n, double* out) {
+  std::size_t s = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) s = transpose_avx2(in, slots, n, out);
+#endif
+  for (; s < slots; ++s)
+    for (std::size_t i = 0; i < n; ++i) out[i * slots + s] = in[s * n + i];
+}
+
+void add_scaled(double* out, double l, const double* z, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) i = add_scaled_avx2(out, l, z, n);
+#endif
+  for (; i < n; ++i) out[i] += l * z[i];
+}
+
+}  // namespace
 
 void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
                          std::vector<double>& values, std::vector<double>& scratch) {
@@ -29,16 +99,12 @@ void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t fir
     double* zc = scratch.data() + m * n;  // [member][i] correlated scores
     for (std::size_t k = 0; k < m; ++k) {
       const double* u = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
-      for (std::size_t i = 0; i < n; ++i) z[k * n + i] = normal_quantile(u[i]);
+      normal_quantile(u, z + k * n, n);
     }
     for (std::size_t r = 0; r < m; ++r) {
       double* out = zc + r * n;
       std::fill_n(out, n, 0.0);  // sample_inputs starts each sum at +0
-      for (std::size_t k = 0; k <= r; ++k) {
-        const double l = g.lower(r, k);
-        const double* zk = z + k * n;
-        for (std::size_t i = 0; i < n; ++i) out[i] += l * zk[i];
-      }
+      for (std::size_t k = 0; k <= r; ++k) add_scaled(out, g.lower(r, k), z + k * n, n);
     }
     for (std::size_t k = 0; k < m; ++k) {
       const InputSlot& s = plan.slots[g.slots[k]];
@@ -66,10 +132,11 @@ void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw
     seed_ = seed;
     first_ = draw;
     n_ = capacity;
+    rows_.resize(values_.size());
+    transpose(values_.data(), plan.slots.size(), n_, rows_.data());
   }
   const std::size_t slots = plan.slots.size(), i = draw - first_;
-  values.resize(slots);
-  for (std::size_t s = 0; s < slots; ++s) values[s] = values_[s * n_ + i];
+  values.assign(rows_.begin() + i * slots, rows_.begin() + (i + 1) * slots);
 }
 
 }  // namespace countysim

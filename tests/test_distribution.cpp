@@ -8,7 +8,9 @@
 #include <boost/math/special_functions/erf.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -105,7 +107,123 @@ void check_throws(const std::function<Distribution()>& make, const std::string& 
   }
 }
 
+std::uint64_t bits_of(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+// Edge values of the uniforms an inverse CDF can see: the ends of (0, 1) and
+// beyond, the smallest normal and subnormal doubles, exact 0.5 and its
+// neighbours, and both sides of each boundary of normal_quantile's central
+// region (|u - 0.5| <= 0.425).
+std::vector<double> edge_uniforms() {
+  constexpr double kInfD = std::numeric_limits<double>::infinity();
+  std::vector<double> u = {0.0,
+                           -0.0,
+                           1.0,
+                           -0.5,
+                           1.5,
+                           kInfD,
+                           -kInfD,
+                           std::numeric_limits<double>::quiet_NaN(),
+                           std::numeric_limits<double>::denorm_min(),
+                           std::numeric_limits<double>::min(),
+                           0x1.0p-60,
+                           0x1.0p-53,
+                           1 - 0x1.0p-53,
+                           1 - 0x1.0p-54,
+                           0x1.fffffffffffffp-1,
+                           1e-300,
+                           0.5};
+  for (const double at : {0.5, 0.5 - 0.425, 0.5 + 0.425, 0.075, 0.925}) {
+    double lo = at, hi = at;
+    for (int k = 0; k < 4; ++k) {
+      lo = std::nextafter(lo, 0.0);
+      hi = std::nextafter(hi, 1.0);
+      u.push_back(lo);
+      u.push_back(hi);
+    }
+    u.push_back(at);
+  }
+  return u;
+}
+
 }  // namespace
+
+TEST_CASE("the array normal_quantile gives the scalar one's bits", "[dist]") {
+  // Stream uniforms with the edge values spread among them, so that edge
+  // values fall into every lane of a four-wide block and into the tail.
+  const std::uint64_t h = key_hash("test");
+  std::vector<double> u;
+  const std::vector<double> edges = edge_uniforms();
+  for (int i = 0; i < 20000; ++i) {
+    double v = stream_uniform(kSeed, h, i);
+    if (i % 7 == 3) v = edges[(i / 7) % edges.size()];
+    if (i % 11 == 5) v = std::ldexp(v, -(i % 80));      // lower tail
+    if (i % 13 == 6) v = 1 - std::ldexp(v, -(i % 54));  // upper tail
+    u.push_back(v);
+  }
+  u.insert(u.end(), edges.begin(), edges.end());
+  std::size_t mismatches = 0;
+  // Every offset and a few lengths, so that blocks end in scalar tails.
+  for (std::size_t first = 0; first < 5; ++first) {
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{4},
+                                std::size_t{7}, u.size() - first}) {
+      std::vector<double> z(n);
+      normal_quantile(u.data() + first, z.data(), n);
+      std::vector<double> in_place(u.begin() + first, u.begin() + first + n);  // z may be u
+      normal_quantile(in_place.data(), in_place.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double want = normal_quantile(u[first + i]);
+        if (bits_of(z[i]) == bits_of(want) && bits_of(in_place[i]) == bits_of(want)) continue;
+        if (mismatches++ < 5)
+          FAIL_CHECK("u = " << u[first + i] << ": array " << z[i] << ", in place " << in_place[i]
+                            << ", scalar " << want);
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("the array QuantileTable gives the scalar one's bits", "[dist]") {
+  // Shapes: symmetric (one table for both halves), skewed both ways, the
+  // default scenario's beta and PERT, U-shaped, and one whose tables do not
+  // converge (every quantile through Boost).
+  const double shapes[][2] = {{2, 2},     {8, 32}, {15, 85}, {85, 15},   {1.8, 3.2}, {3, 3},
+                              {0.5, 0.5}, {1, 1},  {40, 2},  {1.2, 0.8}, {0.05, 30}};
+  const std::uint64_t h = key_hash("table");
+  const std::vector<double> edges = edge_uniforms();
+  std::vector<double> u;
+  for (int i = 0; i < 3000; ++i) {
+    double v = stream_uniform(kSeed, h, i);
+    if (i % 7 == 3) v = edges[(i / 7) % edges.size()];
+    if (i % 11 == 5) v = std::ldexp(v, -(i % 70));      // lower tail, past the tables
+    if (i % 13 == 6) v = 1 - std::ldexp(v, -(i % 54));  // upper tail
+    u.push_back(v);
+  }
+  u.insert(u.end(), edges.begin(), edges.end());
+  for (const auto& ab : shapes) {
+    INFO("Beta(" << ab[0] << ", " << ab[1] << ")");
+    const QuantileTable table(ab[0], ab[1]);
+    std::size_t mismatches = 0;
+    for (std::size_t first = 0; first < 4; ++first) {
+      const std::size_t n = u.size() - first;
+      std::vector<double> x(n);
+      table(u.data() + first, x.data(), n);
+      std::vector<double> in_place(u.begin() + first, u.end());  // x may be u
+      table(in_place.data(), in_place.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double want = table(u[first + i]);
+        if (bits_of(x[i]) == bits_of(want) && bits_of(in_place[i]) == bits_of(want)) continue;
+        if (mismatches++ < 5)
+          FAIL_CHECK("u = " << u[first + i] << ": array " << x[i] << ", in place " << in_place[i]
+                            << ", scalar " << want);
+      }
+    }
+    CHECK(mismatches == 0);
+  }
+}
 
 TEST_CASE("normal_quantile has full double precision", "[dist]") {
   const std::uint64_t h = key_hash("test");
@@ -489,6 +607,7 @@ TEST_CASE("binomial_quantile is the smallest k with F(k) >= u", "[dist]") {
       if (i % 10 == 1) u = std::ldexp(u, -(i % 40));
       if (i % 10 == 2) u = 1 - std::ldexp(u, -(i % 40));
       const double k = binomial_quantile(c.n, c.p, u);
+      CHECK(binomial_quantile(c.n, c.p, u, std::log1p(-c.p)) == k);  // log1p(-p) given
       REQUIRE(k == std::floor(k));
       REQUIRE(k >= 0);
       REQUIRE(k <= double(c.n));

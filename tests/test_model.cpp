@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "countysim/engine.hpp"
 #include "countysim/model.hpp"
@@ -458,4 +460,69 @@ TEST_CASE("target counts do not depend on the thread count", "[model]") {
   CHECK(c1.all_met == c3.all_met);
   CHECK(c1.met[0] > 0);
   CHECK(c1.met[0] < 5000);
+}
+
+TEST_CASE("the scheduling order by sort keys is the order by comparison", "[model]") {
+  // project_timing sorts 64-bit keys (priority rank, ready, index) when the
+  // plan has the ranks, and compares the projects otherwise: the same order.
+  // The default scenario, with negative priorities and projects planned
+  // before the horizon (negative ready months) mixed in.
+  Scenario sc = load_scenario(std::string(COUNTYSIM_SOURCE_DIR) + "/scenarios/taojiang-2022.yaml");
+  for (std::size_t p = 0; p < sc.projects.size(); ++p) {
+    if (p % 3 == 0) sc.projects[p].planned_start_month -= 20;
+    if (p % 4 == 1) sc.projects[p].priority = -7;
+  }
+  const Plan keyed = compile_plan(sc);
+  REQUIRE(keyed.priority_rank.size() == sc.projects.size());
+  Plan compared = keyed;
+  compared.priority_rank.clear();
+  DrawWorkspace ws_keyed, ws_compared;
+  DrawOutput a, b;
+  a.resize(keyed);
+  b.resize(compared);
+  std::size_t mismatches = 0;
+  for (std::uint64_t d = 0; d < 3000; ++d) {
+    simulate_draw(keyed, sc.seed, d, ws_keyed, a);
+    simulate_draw(compared, sc.seed, d, ws_compared, b);
+    REQUIRE(ws_keyed.order == ws_compared.order);
+    const bool same = a.start_month == b.start_month && a.production_month == b.production_month &&
+                      std::memcmp(a.year_metrics.data(), b.year_metrics.data(),
+                                  a.year_metrics.size() * sizeof(double)) == 0;
+    if (!same && mismatches++ < 3) FAIL_CHECK("draw " << d << " differs");
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("round_half_away is std::lround", "[model]") {
+  std::vector<double> xs = {0.0,
+                            -0.0,
+                            0.49999999999999994,
+                            -0.49999999999999994,
+                            0x1.0p52,
+                            -0x1.0p52,
+                            0x1.0p52 - 0.5,
+                            -(0x1.0p52 - 0.5),
+                            0x1.0p53 + 2,
+                            1e18,
+                            -1e18,
+                            std::numeric_limits<double>::denorm_min(),
+                            -std::numeric_limits<double>::denorm_min()};
+  for (int k = -40; k <= 40; ++k) {
+    const double half = k + 0.5;
+    xs.push_back(half);
+    xs.push_back(std::nextafter(half, -1e9));
+    xs.push_back(std::nextafter(half, 1e9));
+    xs.push_back(k);
+    xs.push_back(k + 0.25);
+    xs.push_back(k * 1.7 - 0.3);
+  }
+  for (const double x : xs) {
+    INFO("x = " << x);
+    CHECK(round_half_away(x) == std::lround(x));
+  }
+  // Not finite: left to std::lround (whatever it returns there).
+  for (const double x :
+       {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        std::numeric_limits<double>::quiet_NaN()})
+    CHECK(round_half_away(x) == std::lround(x));
 }

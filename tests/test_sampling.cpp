@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -85,9 +86,12 @@ void check_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std:
 TEST_CASE("stream_uniform_block gives stream_uniform's bits", "[sampling]") {
   const std::uint64_t hash = key_hash("clusters.bamboo.growth@2023");
   for (const std::uint64_t seed : {0ULL, 20220401ULL, 0xfedcba9876543210ULL}) {
-    // Lengths around the four lanes; counters that carry into the high word.
-    for (const std::uint64_t first : {0ULL, 12345ULL, 0xfffffffdULL, ~0ULL - 40}) {
-      for (const std::size_t n : {0, 1, 3, 4, 5, 8, 37}) {
+    // Lengths around the four and eight lanes; counters whose eight lanes
+    // carry into the high word (or just do not: 0xfffffff8).
+    for (const std::uint64_t first :
+         {0ULL, 12345ULL, 0xfffffff0ULL, 0xfffffff7ULL, 0xfffffff8ULL, 0xfffffff9ULL, 0xfffffffdULL,
+          0x7fffffffffffffe0ULL, ~0ULL - 40}) {
+      for (const std::size_t n : {0, 1, 3, 4, 5, 8, 9, 16, 37, 1000}) {
         std::vector<double> u(n);
         stream_uniform_block(seed, hash, first, n, u.data());
         for (std::size_t i = 0; i < n; ++i)
@@ -104,7 +108,10 @@ TEST_CASE("the array quantile gives the scalar quantile's bits for every family"
       Distribution::normal(1, 0),
       Distribution::normal(15, 2, 5),
       Distribution::normal(15, 2, 17, 30),
+      Distribution::normal(0.04, 0.023, -0.05, 0.10),
+      Distribution::normal(0.02, 0.01, -0.5),
       Distribution::lognormal(0.04, 0.5),
+      Distribution::lognormal(2, 0),
       Distribution::uniform(0.2, 0.3),
       Distribution::uniform(1, 1),
       Distribution::triangular(100, 250, 300),
@@ -113,23 +120,57 @@ TEST_CASE("the array quantile gives the scalar quantile's bits for every family"
       Distribution::beta(8, 32),
       Distribution::beta(0.5, 0.5, -1, 2),
       Distribution::poisson(8),
+      Distribution::poisson(25),
+      Distribution::poisson(0.01),
+      Distribution::poisson(5000),
       Distribution::poisson(0),
       Distribution::discrete({0, 3, 9}, {0.5, 0.3, 0.2}),
+      Distribution::discrete({0, 1}, {0.25, 0.75}),
+      Distribution::discrete({5, 1, 5, 2, 7}, {0.2, 0, 0.3, 0.5, 0}),
+      Distribution::discrete({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+                             std::vector<double>(17, 1.0 / 17)),
   };
-  // Uniforms from a stream, the ends of (0, 1) and beyond, NaN.
-  std::vector<double> u(200);
-  stream_uniform_block(7, key_hash("u"), 0, u.size(), u.data());
-  for (const double e : {0.0, 1.0, -0.5, 1.5, 0x1.0p-60, 1 - 0x1.0p-54, 0.5,
-                         std::numeric_limits<double>::quiet_NaN()})
-    u.push_back(e);
+  // Uniforms from a stream with values near the ends of (0, 1), exact 0.5 and
+  // the boundaries of normal_quantile's central region among them (every lane
+  // of the vectorised paths; all inside (0, 1)), then the same with the ends
+  // of (0, 1) and beyond and NaN (which the array paths leave to quantile(u)).
+  std::vector<double> inside(203);
+  stream_uniform_block(7, key_hash("u"), 0, inside.size(), inside.data());
+  const double edges[] = {0x1.0p-60,
+                          1 - 0x1.0p-54,
+                          0.5,
+                          0x1.fffffffffffffp-1,
+                          std::numeric_limits<double>::denorm_min(),
+                          std::numeric_limits<double>::min(),
+                          std::nextafter(0.075, 0.0),
+                          0.075,
+                          std::nextafter(0.075, 1.0),
+                          std::nextafter(0.925, 0.0),
+                          0.925,
+                          std::nextafter(0.925, 1.0),
+                          std::nextafter(0.5, 0.0),
+                          std::nextafter(0.5, 1.0)};
+  for (std::size_t k = 0; k < std::size(edges); ++k) inside[k * 13 + k % 4] = edges[k];
+  std::vector<double> tail_bad = inside;  // one bad value past the last four-lane block
+  tail_bad.push_back(0.5);
+  tail_bad.push_back(std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> all = inside;
+  for (const double e : {0.0, 1.0, -0.5, 1.5, std::numeric_limits<double>::quiet_NaN()})
+    all.push_back(e);
   for (const auto& d : dists) {
     INFO(d.describe());
-    std::vector<double> x(u.size());
-    d.quantile(u.data(), x.data(), u.size());
-    for (std::size_t i = 0; i < u.size(); ++i) CHECK(bits(x[i]) == bits(d.quantile(u[i])));
-    std::vector<double> in_place = u;  // x may be u
-    d.quantile(in_place.data(), in_place.data(), in_place.size());
-    CHECK(in_place == x);
+    for (const auto* u : {&inside, &all, &tail_bad}) {
+      const std::size_t n = u->size();
+      std::vector<double> x(n);
+      d.quantile(u->data(), x.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        INFO("u = " << (*u)[i]);
+        CHECK(bits(x[i]) == bits(d.quantile((*u)[i])));
+      }
+      std::vector<double> in_place = *u;  // x may be u
+      d.quantile(in_place.data(), in_place.data(), n);
+      for (std::size_t i = 0; i < n; ++i) CHECK(bits(in_place[i]) == bits(x[i]));
+    }
   }
 }
 

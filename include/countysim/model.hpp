@@ -1,6 +1,7 @@
 // What one Monte-Carlo draw computes (model.md): from the sampled inputs to
 // every metric of every year, and the value each target compares.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -51,11 +52,25 @@ struct DrawWorkspace {
   std::vector<double> scratch, zt, yinc, d, x, rest;
   std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
   std::vector<double> opened;  // firm_counts: projects opening per year
+  std::vector<double> growth;  // employment: (1 + productivity growth)^y by cluster
   std::vector<int> order;
-  std::vector<char> wake;  // [month]: a waiting project becomes ready
+  std::vector<std::uint64_t> order_keys;  // project_timing: sort keys of `order`
+  std::vector<int> waiting;               // schedule_factors: projects not started yet
+  std::vector<char> wake;                 // [month]: a waiting project becomes ready
   std::vector<ProjectState> projects;
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
+
+// std::lround(x) without the call to libm for |x| < 2^52 (project delays and
+// construction months): the truncation i, then one step away from zero when
+// the rest x - i (exact) is at least a half; NaN, infinities and larger |x|
+// go to std::lround itself. The same value for every x (tests/test_model.cpp).
+inline long round_half_away(double x) {
+  if (!(std::abs(x) < 0x1.0p52)) return std::lround(x);
+  const long i = static_cast<long>(x);
+  const double rest = x - static_cast<double>(i);
+  return i + (rest >= 0.5) - (rest <= -0.5);
+}
 
 // Computes draw `draw`. Throws RunError if the draw is invalid (e.g. the
 // rest of the economy would be negative), naming the inputs.

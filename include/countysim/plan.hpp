@@ -46,6 +46,7 @@ struct FirmSlots {
   std::vector<int> entries;  // [t]
   std::vector<int> exits;    // [t]: uniform, replaced by the binomial exit count
   int exit_rate = -1;
+  std::vector<int> flagged;  // projects counted when they open (new_firm / high_tech)
 };
 
 // /inputs/<key>: the slots stored under one base key ([draw] or [draw, year]).
@@ -80,6 +81,9 @@ struct Plan {
 
   std::vector<std::vector<int>> target_group_clusters;  // clusters_at_least: members
   std::vector<int> project_cluster;                     // [project] cluster index
+  // [project] rank of its priority among the projects' (0: scheduled first),
+  // for the scheduling order's sort keys (model.cpp project_timing).
+  std::vector<int> priority_rank;
 
   Eigen::MatrixXd leontief;  // (I - A)^-1, clusters x clusters
   bool has_supply_chain = false;

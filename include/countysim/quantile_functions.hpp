@@ -4,6 +4,7 @@
 // bits with every standard library; Boost.Math gives the exact beta quantiles
 // the tables are built from.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -13,10 +14,18 @@ namespace countysim {
 double normal_cdf(double z);
 double normal_pdf(double z);
 double normal_quantile(double u);
+// z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX2 when
+// the CPU has it, the central region four at a time and the tails gathered
+// four at a time (same operations in the same order, no FMA; the tails' log
+// is libm's, one at a time). z may be u.
+void normal_quantile(const double* u, double* z, std::size_t n);
 
 // Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
 // to a few hundred; throws DistributionError for n < 0 or p outside [0, 1].
 double binomial_quantile(std::int64_t n, double p, double u);
+// The same with log1p(-p) given (std::log1p(-p), the same bits), for callers
+// that draw several counts with one p.
+double binomial_quantile(std::int64_t n, double p, double u, double log1m_p);
 
 class BetaHalf;  // piecewise-polynomial inverse CDF of one half (see .cpp)
 
@@ -25,6 +34,10 @@ class BetaHalf;  // piecewise-polynomial inverse CDF of one half (see .cpp)
 struct QuantileTable {
   QuantileTable(double a, double b);
   double operator()(double u) const;
+  // x[i] = (*this)(u[i]) for i in [0, n), the same bits: the Chebyshev sums of
+  // four u at a time with AVX2 when the CPU has it (same operations in the
+  // same order, no FMA). x may be u.
+  void operator()(const double* u, double* x, std::size_t n) const;
 
   double alpha, beta, median;
   std::shared_ptr<const BetaHalf> lower, upper;

@@ -38,6 +38,7 @@ class InputBlock {
   std::uint64_t plan_id_ = 0, seed_ = 0, first_ = 0;
   std::size_t n_ = 0;
   std::vector<double> values_, scratch_;
+  std::vector<double> rows_;  // values_ by draw: rows_[i * slots + s] (one copy a draw)
 };
 
 }  // namespace countysim
