@@ -153,6 +153,9 @@ struct ResultsWriter::Impl {
   std::uint64_t draws = 0, chunk_draws = 0;
   bool shrinkable = false;
   bool closed = false;
+  // [dataset][column * chunks() + chunk]: bytes of each chunk this writer
+  // wrote (0: none), so that reading back needs no lookup of the size.
+  std::vector<std::vector<std::uint32_t>> stored;
   // Destroyed in reverse order: datasets and groups close before the file.
   h5::Handle file;
   h5::Handle summary;
@@ -348,6 +351,7 @@ void ResultsWriter::shrink_draws(std::uint64_t draws) {
   }
   h5::overwrite_attribute(m.file, "draws", draws);
   m.draws = draws;
+  m.stored.clear();  // indexed by the old number of chunks; HDF5 says the sizes now
 }
 
 namespace {
@@ -383,6 +387,11 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index, 
   if (H5Dwrite_chunk(m.datasets[dataset], H5P_DEFAULT, 0, offset.data(), compressed.size(),
                      compressed.data()) < 0)
     h5::fail(fmt::format("cannot write chunk {} of", chunk_index), h5::where(m.datasets[dataset]));
+  if (m.stored.empty()) m.stored.resize(m.specs.size());
+  std::vector<std::uint32_t>& sizes = m.stored[dataset];
+  if (sizes.empty()) sizes.assign(s.row_elems() * m.chunks(), 0);
+  sizes[column * m.chunks() + chunk_index] =
+      compressed.size() <= 0xffffffffu ? static_cast<std::uint32_t>(compressed.size()) : 0;
 }
 
 namespace {
@@ -427,7 +436,7 @@ void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, floa
 // otherwise (the caller then takes HDF5's path).
 bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
                       std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
-                      float* out, int threads) {
+                      const std::vector<std::uint32_t>* stored, float* out, int threads) {
   const std::uint16_t one = 1;
   unsigned char little = 0;
   std::memcpy(&little, &one, 1);
@@ -440,7 +449,9 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
   for (std::size_t job = 0; job < jobs; ++job) {
     offsets[job] = chunk_offset(s, job % nchunks, chunk_draws, first_col + job / nchunks);
     hsize_t n = 0;
-    if (H5Dget_chunk_storage_size(ds, offsets[job].data(), &n) < 0 || n == 0) return false;
+    if (stored && !stored->empty()) n = (*stored)[first_col * nchunks + job];
+    if (n == 0 && (H5Dget_chunk_storage_size(ds, offsets[job].data(), &n) < 0 || n == 0))
+      return false;
     bytes[job] = n;
   }
   // Batches of about 8 MiB of stored chunks, back to back in one buffer kept
@@ -516,7 +527,10 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   out.resize(ncols * m.draws);  // every value is written below
   if (ncols == 0) return;
   const hid_t ds = m.datasets[dataset];
-  if (read_columns_raw(ds, s, m.draws, m.chunk_draws, first_col, ncols, out.data(), threads))
+  const std::vector<std::uint32_t>* stored =
+      dataset < m.stored.size() ? &m.stored[dataset] : nullptr;
+  if (read_columns_raw(ds, s, m.draws, m.chunk_draws, first_col, ncols, stored, out.data(),
+                       threads))
     return;
   // HDF5's own pipeline, one column at a time.
   const std::string at = h5::where(ds);

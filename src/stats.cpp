@@ -213,7 +213,11 @@ std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vecto
                                     int threads) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> out(qs.size(), nan);
-  if (n == 0 || std::any_of(data, data + n, [](float x) { return std::isnan(x); })) return out;
+  if (n == 0) return out;
+  // Any NaN: an OR over every value, which vectorises (any_of branches a value).
+  int nans = 0;
+  for (std::size_t i = 0; i < n; ++i) nans |= data[i] != data[i];
+  if (nans) return out;
   // Ranks needed: floor(h) and floor(h)+1 for each q.
   std::vector<std::size_t> ranks;
   for (double q : qs) {
