@@ -90,8 +90,7 @@ TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[st
   }
 }
 
-TEST_CASE("type-7 quantiles of a long column split between threads are the same bits",
-          "[stats]") {
+TEST_CASE("type-7 quantiles of a long column split between threads are the same bits", "[stats]") {
   Mix mix{9};
   const std::size_t n = (std::size_t{1} << 20) + 12345;  // long enough to be split
   std::vector<std::vector<float>> cols(3, std::vector<float>(n));
