@@ -50,20 +50,52 @@ std::vector<float> order_statistics_binned(const float* data, std::size_t n,
     below += hist[b];
   }
   slot_of_bin.assign(kBins, -1);
-  std::vector<std::vector<float>> kept;
+  std::vector<std::size_t> wanted;  // distinct bins of the ranks, ascending
   for (std::size_t r = 0; r < ranks.size(); ++r)
     if (slot_of_bin[bin[r]] < 0) {
-      slot_of_bin[bin[r]] = static_cast<std::int32_t>(kept.size());
-      kept.emplace_back();
-      kept.back().reserve(hist[bin[r]]);
+      slot_of_bin[bin[r]] = static_cast<std::int32_t>(wanted.size());
+      wanted.push_back(bin[r]);
     }
+  // A large bin that holds one value only (the zeros of a project not yet
+  // producing, say) gives that value for its ranks: one pass finds the
+  // extremes of the large bins, and such a bin is not kept (keeping it would
+  // grow with the draws).
+  constexpr std::size_t kLarge = 1u << 16;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> least(wanted.size(), inf), most(wanted.size(), -inf);
+  std::vector<char> single(wanted.size(), 0);
+  bool any_large = false;
+  for (std::size_t b : wanted) any_large = any_large || hist[b] > kLarge;
+  if (any_large) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int32_t s = slot_of_bin[float_order_key(data[i]) >> 16];
+      if (s >= 0) {
+        least[static_cast<std::size_t>(s)] = std::min(least[static_cast<std::size_t>(s)], data[i]);
+        most[static_cast<std::size_t>(s)] = std::max(most[static_cast<std::size_t>(s)], data[i]);
+      }
+    }
+    for (std::size_t k = 0; k < wanted.size(); ++k)
+      if (hist[wanted[k]] > kLarge && least[k] == most[k]) {
+        single[k] = 1;
+        slot_of_bin[wanted[k]] = -1;  // not kept
+      }
+  }
+  std::vector<std::vector<float>> kept(wanted.size());
+  for (std::size_t k = 0; k < wanted.size(); ++k)
+    if (!single[k]) kept[k].reserve(hist[wanted[k]]);
   for (std::size_t i = 0; i < n; ++i) {
     const std::int32_t s = slot_of_bin[float_order_key(data[i]) >> 16];
     if (s >= 0) kept[static_cast<std::size_t>(s)].push_back(data[i]);
   }
   std::vector<float> out(ranks.size());
   for (std::size_t r = 0; r < ranks.size(); ++r) {
-    std::vector<float>& v = kept[static_cast<std::size_t>(slot_of_bin[bin[r]])];
+    const std::size_t k0 = static_cast<std::size_t>(
+        std::lower_bound(wanted.begin(), wanted.end(), bin[r]) - wanted.begin());
+    if (single[k0]) {
+      out[r] = least[k0];
+      continue;
+    }
+    std::vector<float>& v = kept[k0];
     const std::size_t k = ranks[r] - before[r];
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     out[r] = v[k];

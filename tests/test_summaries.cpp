@@ -67,7 +67,7 @@ void same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
   Mix mix{42};
   const std::size_t n = 200003;
-  std::vector<std::vector<float>> cols(10, std::vector<float>(n));
+  std::vector<std::vector<float>> cols(11, std::vector<float>(n));
   for (std::size_t i = 0; i < n; ++i) {
     const double u = mix.uniform(), v = mix.uniform();
     const double z = std::sqrt(-2 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * v);
@@ -81,6 +81,7 @@ TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[st
     cols[7][i] = static_cast<float>(0.36 + 0.01 * z);            // a share
     cols[8][i] = static_cast<float>(std::exp(4 * z));            // heavy tail, finite
     cols[9][i] = static_cast<float>(i % 1000 == 0 ? 1e6 : z);    // far outliers
+    cols[10][i] = u < 0.9 ? 1.0f : static_cast<float>(1 + z);    // one value, 90%
   }
   cols[1][17] = std::numeric_limits<float>::infinity();
   for (std::size_t c = 0; c < cols.size(); ++c) {
