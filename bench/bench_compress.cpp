@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "countysim/chunk_codec.hpp"
 #include "countysim/h5.hpp"
 #include "countysim/results_io.hpp"
 

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "countysim/bounded_queue.hpp"
+#include "countysim/chunk_codec.hpp"
 #include "countysim/conditioning.hpp"
 #include "countysim/model.hpp"
 #include "countysim/output_file.hpp"

@@ -1,9 +1,7 @@
 // Results files, the writing half (layout in docs/results-format.md): the
-// writer the engine's writer thread owns, and chunk compression for the workers.
+// writer the engine's writer thread owns, and reading its columns back for
+// the summaries. The chunks' bytes are chunk_codec's.
 #include <fmt/format.h>
-#include <immintrin.h>
-#include <isa-l/igzip_lib.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +13,7 @@
 #include <memory>
 #include <numeric>
 
+#include "countysim/chunk_codec.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
 #include "countysim/results_io.hpp"
@@ -397,42 +396,9 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index, 
 
 namespace {
 
-// Element e of a chunk of n elements of `size` bytes, after HDF5's shuffle:
-// byte k at k * n + e. Converted to float as H5Dread would.
-void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, float* dst) {
-  switch (t) {
-    case DType::f32:
-      for (std::size_t e = 0; e < n; ++e) {
-        const unsigned char b[4] = {plain[e], plain[n + e], plain[2 * n + e], plain[3 * n + e]};
-        std::memcpy(dst + e, b, 4);
-      }
-      break;
-    case DType::i32:
-      for (std::size_t e = 0; e < n; ++e) {
-        const unsigned char b[4] = {plain[e], plain[n + e], plain[2 * n + e], plain[3 * n + e]};
-        std::int32_t v;
-        std::memcpy(&v, b, 4);
-        dst[e] = static_cast<float>(v);
-      }
-      break;
-    case DType::u8:
-      for (std::size_t e = 0; e < n; ++e) dst[e] = plain[e];
-      break;
-    case DType::f64:
-      for (std::size_t e = 0; e < n; ++e) {
-        unsigned char b[8];
-        for (std::size_t k = 0; k < 8; ++k) b[k] = plain[k * n + e];
-        double v;
-        std::memcpy(&v, b, 8);
-        dst[e] = static_cast<float>(v);
-      }
-      break;
-  }
-}
-
 // read_columns' fast path: the column chunks as this writer stored them
 // (shuffle + zlib-format deflate, filter mask 0), read by this thread (HDF5
-// is not reentrant), then inflated by libdeflate, chunks shared among the
+// is not reentrant), then inflated (ChunkInflater), chunks shared among the
 // threads in one parallel region. False before anything is read when a chunk is stored
 // otherwise (the caller then takes HDF5's path).
 bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
@@ -442,7 +408,6 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
   unsigned char little = 0;
   std::memcpy(&little, &one, 1);
   if (!little) return false;
-  const std::size_t size = dtype_size(s.dtype);
   const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
   const std::size_t jobs = ncols * nchunks;  // [column][chunk]
   std::vector<std::vector<hsize_t>> offsets(jobs);
@@ -477,35 +442,15 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
     }
 #pragma omp parallel num_threads(threads)
     {
-      struct Freer {
-        void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-      };
-      std::unique_ptr<libdeflate_decompressor, Freer> dec(libdeflate_alloc_decompressor());
-      std::vector<unsigned char> plain(chunk_draws * size);
-      std::vector<float> values(chunk_draws);
+      ChunkInflater inflater;
 #pragma omp for schedule(dynamic, 4)
       for (std::size_t job = j0; job < j1; ++job) {
         const std::size_t c = job / nchunks;
-        const std::uint64_t k = job % nchunks;
-        std::size_t got = 0;
-        if (!dec ||
-            libdeflate_zlib_decompress(dec.get(), raw.data() + at[job], bytes[job], plain.data(),
-                                       plain.size(), &got) != LIBDEFLATE_SUCCESS ||
-            got != plain.size()) {
-          ok = false;
-          continue;
-        }
-        // The last chunk holds padding past the last draw: unshuffle all of
-        // it (the byte planes are chunk_draws long), keep the draws.
-        const std::uint64_t d0 = k * chunk_draws;
+        const std::uint64_t d0 = job % nchunks * chunk_draws;
         const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
-        if (nd == chunk_draws) {
-          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, out + c * draws + d0);
-        } else {
-          unshuffle_to_float(plain.data(), chunk_draws, s.dtype, values.data());
-          std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nd),
-                    out + c * draws + d0);
-        }
+        if (!inflater.inflate(raw.data() + at[job], bytes[job], chunk_draws, s.dtype, nd,
+                              out + c * draws + d0))
+          ok = false;
       }
     }
   }
@@ -723,174 +668,6 @@ void ResultsWriter::close() {
   for (auto& d : m.datasets) d.close(m.path);
   m.summary.close(m.path);
   m.file.close(m.path);
-}
-
-// ---------------------------------------------------------------------------
-// Chunk compression
-
-namespace {
-
-// HDF5's shuffle of 4-byte elements, eight at a time: the bytes of each
-// element gathered by plane within 128-bit lanes, the lanes' 4-byte groups
-// interleaved, then 8 bytes stored to each plane. Returns how many elements
-// it did; the caller does the rest.
-__attribute__((target("avx2"))) std::size_t shuffle4_avx2(const unsigned char* src, std::size_t n,
-                                                          unsigned char* dst) {
-  const __m256i by_plane = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0,
-                                            4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  const __m256i lanes = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  std::size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 4 * j));
-    v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, by_plane), lanes);
-    for (int k = 0; k < 4; ++k) {
-      const std::uint64_t w = static_cast<std::uint64_t>(_mm256_extract_epi64(v, 0));
-      std::memcpy(dst + k * n + j, &w, 8);
-      v = _mm256_permute4x64_epi64(v, 0x39);  // next 8 bytes down
-    }
-  }
-  return j;
-}
-
-// True when the n bytes at p look like noise, so that deflate would not
-// shrink them: their counts are no more concentrated than about 0.1 bit below
-// what uniform random bytes give (Rényi entropy, one log-free test).
-bool looks_random(const unsigned char* p, std::size_t n) {
-  if (n < 1024) return false;
-  n = std::min<std::size_t>(n, 4096);  // the draws are in no order: a prefix is a sample
-  std::uint32_t c[4][256] = {};
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    ++c[0][p[i]];
-    ++c[1][p[i + 1]];
-    ++c[2][p[i + 2]];
-    ++c[3][p[i + 3]];
-  }
-  for (; i < n; ++i) ++c[0][p[i]];
-  double sum_sq = 0;
-  for (int v = 0; v < 256; ++v) {
-    const double t = static_cast<double>(c[0][v]) + c[1][v] + c[2][v] + c[3][v];
-    sum_sq += t * t;
-  }
-  const double nn = static_cast<double>(n);
-  const double uniform = nn * nn / 256 + nn * (1 - 1.0 / 256);  // E[sum of squared counts]
-  return sum_sq <= uniform * 1.0718;                            // 2^0.1
-}
-
-// Appends stored deflate blocks (RFC 1951 §3.2.4) holding p[0, n), none final;
-// the output is at a byte boundary before and after.
-void put_stored(std::vector<unsigned char>& out, const unsigned char* p, std::size_t n) {
-  while (n > 0) {
-    const std::size_t len = std::min<std::size_t>(n, 65535);
-    const unsigned nlen = ~static_cast<unsigned>(len) & 0xffffu;
-    const unsigned char head[5] = {
-        0x00,  // BFINAL 0, BTYPE 00, padding
-        static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8),
-        static_cast<unsigned char>(nlen & 0xff), static_cast<unsigned char>(nlen >> 8)};
-    out.insert(out.end(), head, head + 5);
-    out.insert(out.end(), p, p + len);
-    p += len;
-    n -= len;
-  }
-}
-
-// ISA-L level 1 over src[0, bytes) into out (appended): a zlib stream, or with
-// `raw` a raw deflate stream ending in a final block. False if it did not fit.
-bool isal_level1(const unsigned char* src, std::size_t bytes, bool raw,
-                 std::vector<unsigned char>& out) {
-  thread_local std::vector<std::uint8_t> level_buf(ISAL_DEF_LVL1_DEFAULT);
-  if (bytes > 0xfffffff0u) return false;
-  const std::size_t at = out.size();
-  // Stored blocks need 5 bytes per 64 KiB; the rest is header and trailer.
-  out.resize(at + bytes + bytes / 4096 + 64 + ISAL_DEF_MAX_HDR_SIZE);
-  isal_zstream z;
-  isal_deflate_stateless_init(&z);
-  z.level = 1;
-  z.level_buf = level_buf.data();
-  z.level_buf_size = static_cast<std::uint32_t>(level_buf.size());
-  z.gzip_flag = raw ? IGZIP_DEFLATE : IGZIP_ZLIB;
-  z.end_of_stream = 1;
-  z.flush = NO_FLUSH;
-  z.next_in = const_cast<std::uint8_t*>(src);
-  z.avail_in = static_cast<std::uint32_t>(bytes);
-  z.next_out = out.data() + at;
-  z.avail_out = static_cast<std::uint32_t>(out.size() - at);
-  const bool ok = isal_deflate_stateless(&z) == COMP_OK;
-  out.resize(ok ? at + z.total_out : at);
-  return ok;
-}
-
-}  // namespace
-
-std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
-                                          std::size_t elem_size, int level) {
-  if (level < 0 || level > 9)
-    throw RunError(fmt::format("compress_chunk: deflate level {} is not in 0..9", level));
-  const auto* src = static_cast<const unsigned char*>(data);
-  // HDF5's shuffle filter: byte k of every element together, for k = 0, 1, ...;
-  // bytes past the last whole element stay at the end. Nothing for 1-byte types.
-  thread_local std::vector<unsigned char> shuffled;
-  const std::size_t n = elem_size ? bytes / elem_size : 0;
-  if (elem_size > 1 && n > 1) {
-    shuffled.resize(bytes);
-    unsigned char* dst = shuffled.data();
-    if (elem_size == 4) {
-      static const bool avx2 = __builtin_cpu_supports("avx2");
-      for (std::size_t j = avx2 ? shuffle4_avx2(src, n, dst) : 0; j < n; ++j) {
-        dst[j] = src[4 * j];
-        dst[n + j] = src[4 * j + 1];
-        dst[2 * n + j] = src[4 * j + 2];
-        dst[3 * n + j] = src[4 * j + 3];
-      }
-    } else {
-      for (std::size_t j = 0; j < n; ++j)
-        for (std::size_t k = 0; k < elem_size; ++k) dst[k * n + j] = src[elem_size * j + k];
-    }
-    std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
-    src = shuffled.data();
-  }
-  // Every path writes the zlib format HDF5's deflate filter reads (zlib
-  // header, deflate blocks, Adler-32 of the shuffled bytes). Level 1, the
-  // default, is ISA-L's level 1 (about three times libdeflate's speed on this
-  // data, as small); the other levels are libdeflate's.
-  if (level == 1) {
-    std::vector<unsigned char> out;
-    // The low bytes of float values are noise: those leading byte planes
-    // go into stored blocks (no time spent on them, now or when read back,
-    // and no larger), the rest through ISA-L.
-    std::size_t planes = 0;
-    if (elem_size > 1 && n > 1)
-      while (planes + 1 < elem_size && looks_random(src + planes * n, n)) ++planes;
-    if (planes == 0) {
-      if (isal_level1(src, bytes, false, out)) return out;
-    } else {
-      out = {0x78, 0x01};  // deflate, 32 KiB window, no dictionary
-      put_stored(out, src, planes * n);
-      if (isal_level1(src + planes * n, bytes - planes * n, true, out)) {
-        const std::uint32_t a = libdeflate_adler32(1, src, bytes);
-        const unsigned char tail[4] = {
-            static_cast<unsigned char>(a >> 24), static_cast<unsigned char>(a >> 16),
-            static_cast<unsigned char>(a >> 8), static_cast<unsigned char>(a)};
-        out.insert(out.end(), tail, tail + 4);
-        return out;
-      }
-    }
-    // Not expected (the buffer holds stored blocks); libdeflate then.
-  }
-  struct Freer {
-    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
-  };
-  thread_local std::unique_ptr<libdeflate_compressor, Freer> compressors[10];
-  auto& c = compressors[level];
-  if (!c) {
-    c.reset(libdeflate_alloc_compressor(level));
-    if (!c) throw RunError("libdeflate: cannot allocate a compressor (out of memory)");
-  }
-  std::vector<unsigned char> out(libdeflate_zlib_compress_bound(c.get(), bytes));
-  const std::size_t out_len = libdeflate_zlib_compress(c.get(), src, bytes, out.data(), out.size());
-  if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk");
-  out.resize(out_len);
-  return out;
 }
 
 }  // namespace countysim

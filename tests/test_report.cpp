@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "../src/report_chart.hpp"
+#include "countysim/chunk_codec.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/report.hpp"
 #include "countysim/results_io.hpp"

@@ -17,6 +17,7 @@
 
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
+#include "countysim/chunk_codec.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/version.hpp"
 #include "temp_dir.hpp"

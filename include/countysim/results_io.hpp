@@ -44,7 +44,8 @@ class ResultsWriter {
   const std::vector<DatasetSpec>& specs() const;
   // Writes chunk `chunk_index` (draws chunk_index*chunk_draws ...) of column
   // `column` (row-major index into the row shape) of dataset `dataset`,
-  // already compressed by compress_chunk() from chunk_draws values.
+  // already compressed by compress_chunk() (chunk_codec.hpp) from
+  // chunk_draws values.
   void write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
                    const std::vector<unsigned char>& compressed);
   // Cuts every per-draw dataset, the draw dimensions and the `draws`
@@ -64,13 +65,6 @@ class ResultsWriter {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Byte-shuffle by element size, then deflate in the zlib format at `level`
-// (1: ISA-L's level 1; 0 and 2-9: libdeflate's): a stream HDF5's shuffle+deflate filter pipeline
-// decodes, so any reader decodes them (the compressed bytes differ from zlib's, the data not). Runs
-// in worker threads; touches no HDF5 state.
-std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
-                                          std::size_t elem_size, int level);
 
 class ResultsReader {
  public:
