@@ -27,6 +27,26 @@ Proportion proportion(std::uint64_t successes, std::uint64_t n) {
 
 namespace {
 
+// Where each of `ranks` (ascending) falls among bins 0 .. nbins-1 that hold
+// count(b) values each, in value order: its bin, and how many values lie in
+// the bins below.
+template <class Count>
+void locate_ranks(const std::vector<std::size_t>& ranks, std::size_t nbins, Count count,
+                  std::vector<std::size_t>& bin, std::vector<std::size_t>& before) {
+  bin.assign(ranks.size(), 0);
+  before.assign(ranks.size(), 0);
+  std::size_t below = 0, j = 0;
+  for (std::size_t b = 0; b < nbins && j < ranks.size(); ++b) {
+    const std::size_t c = count(b);
+    while (j < ranks.size() && ranks[j] < below + c) {
+      bin[j] = b;
+      before[j] = below;
+      ++j;
+    }
+    below += c;
+  }
+}
+
 // The order statistics `ranks` (ascending, distinct) of data[0, n): one pass
 // counts the values in 65,536 bins of their order keys (the sign, exponent
 // and 7 bits of mantissa), a second keeps only the values in the bins that
@@ -39,16 +59,9 @@ std::vector<float> order_statistics_binned(const float* data, std::size_t n,
   thread_local std::vector<std::int32_t> slot_of_bin;
   hist.assign(kBins, 0);
   for (std::size_t i = 0; i < n; ++i) ++hist[float_order_key(data[i]) >> 16];
-  std::vector<std::size_t> bin(ranks.size()), before(ranks.size());
-  std::size_t below = 0, j = 0;
-  for (std::size_t b = 0; b < kBins && j < ranks.size(); ++b) {
-    while (j < ranks.size() && ranks[j] < below + hist[b]) {
-      bin[j] = b;
-      before[j] = below;
-      ++j;
-    }
-    below += hist[b];
-  }
+  std::vector<std::size_t> bin, before;
+  locate_ranks(
+      ranks, kBins, [&](std::size_t b) { return std::size_t{hist[b]}; }, bin, before);
   slot_of_bin.assign(kBins, -1);
   std::vector<std::size_t> wanted;  // distinct bins of the ranks, ascending
   for (std::size_t r = 0; r < ranks.size(); ++r)
@@ -171,20 +184,16 @@ bool order_statistics_linear(const float* data, std::size_t n,
     }
     for (; i < m; ++i) ++c[bin_of(x[i])];
   }
-  std::vector<std::size_t> bin(ranks.size()), before(ranks.size());
-  std::size_t below = 0, j = 0;
-  for (std::size_t b = 0; b < kBins && j < ranks.size(); ++b) {
+  auto count = [&](std::size_t b) {
     std::size_t c = 0;
     for (std::size_t k = 0; k < 4 * parts; ++k) c += counts[k * kBins + b];
-    // Too many values to select among cheaply, if a rank falls here.
-    if (c > n / 16 + 4096 && j < ranks.size() && ranks[j] < below + c) return false;
-    while (j < ranks.size() && ranks[j] < below + c) {
-      bin[j] = b;
-      before[j] = below;
-      ++j;
-    }
-    below += c;
-  }
+    return c;
+  };
+  std::vector<std::size_t> bin, before;
+  locate_ranks(ranks, kBins, count, bin, before);
+  // Too many values to select among cheaply where a rank falls.
+  for (std::size_t b : bin)
+    if (count(b) > n / 16 + 4096) return false;
   // The wanted bins are few and ascending: keep their values, a list a bin.
   std::vector<std::size_t> wanted(bin);
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());

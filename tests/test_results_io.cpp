@@ -15,11 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "countysim/chunk_codec.hpp"
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
-#include "countysim/chunk_codec.hpp"
 #include "countysim/results_io.hpp"
 #include "countysim/version.hpp"
+#include "splitmix.hpp"
 #include "temp_dir.hpp"
 
 using namespace countysim;
@@ -434,20 +435,13 @@ TEST_CASE("level 1 stores noise byte planes as stored blocks that HDF5 reads bac
   // Values whose low bytes are noise (the model's floats are like this),
   // over 65,535 elements so a plane needs two stored blocks; and the same
   // column as counts, whose planes are not noise.
-  std::uint64_t z = 7;
-  auto next = [&z] {
-    z += 0x9e3779b97f4a7c15ull;
-    std::uint64_t x = z;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-  };
+  testing::SplitMix mix{7};
   const std::size_t n = 70001;
   std::vector<float> f32(n);
   std::vector<double> f64(n);
   std::vector<std::int32_t> i32(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double u = static_cast<double>(next() >> 11) * 0x1.0p-53;
+    const double u = mix.uniform();
     f32[i] = static_cast<float>(400 + 40 * u);
     f64[i] = -std::exp(3 * u);  // every mantissa bit in play
     i32[i] = static_cast<std::int32_t>(u * 20);

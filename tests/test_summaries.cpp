@@ -14,22 +14,14 @@
 #include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/stats.hpp"
+#include "splitmix.hpp"
 #include "temp_dir.hpp"
 
 using namespace countysim;
 
 namespace {
 
-// A fixed, library-independent stream of test values (splitmix64).
-struct Mix {
-  std::uint64_t s;
-  double uniform() {
-    std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
-};
+using Mix = testing::SplitMix;
 
 // Sort, then type 7 by its formula; NaN anywhere gives NaN.
 std::vector<double> plain_type7(std::vector<float> x) {
