@@ -67,7 +67,7 @@ bool looks_random(const unsigned char* p, std::size_t n) {
 
 // Appends stored deflate blocks (RFC 1951 §3.2.4) holding p[0, n), none final;
 // the output is at a byte boundary before and after.
-void put_stored(std::vector<unsigned char>& out, const unsigned char* p, std::size_t n) {
+void put_stored(ByteBuffer& out, const unsigned char* p, std::size_t n) {
   while (n > 0) {
     const std::size_t len = std::min<std::size_t>(n, 65535);
     const unsigned nlen = ~static_cast<unsigned>(len) & 0xffffu;
@@ -84,8 +84,7 @@ void put_stored(std::vector<unsigned char>& out, const unsigned char* p, std::si
 
 // ISA-L level 1 over src[0, bytes) into out (appended): a zlib stream, or with
 // `raw` a raw deflate stream ending in a final block. False if it did not fit.
-bool isal_level1(const unsigned char* src, std::size_t bytes, bool raw,
-                 std::vector<unsigned char>& out) {
+bool isal_level1(const unsigned char* src, std::size_t bytes, bool raw, ByteBuffer& out) {
   thread_local std::vector<std::uint8_t> level_buf(ISAL_DEF_LVL1_DEFAULT);
   if (bytes > 0xfffffff0u) return false;
   const std::size_t at = out.size();
@@ -143,8 +142,21 @@ void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, floa
 
 }  // namespace
 
+std::size_t compress_chunk_bound(std::size_t bytes) {
+  // ISA-L's path: stored blocks (5 bytes a 64 KiB) and Huffman headers;
+  // libdeflate's: 5 bytes per block of at least 5,000 bytes. Both are below.
+  return bytes + bytes / 512 + 1024 + ISAL_DEF_MAX_HDR_SIZE;
+}
+
 std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
                                           std::size_t elem_size, int level) {
+  ByteBuffer out;
+  compress_chunk_append(data, bytes, elem_size, level, out);
+  return std::vector<unsigned char>(out.begin(), out.end());
+}
+
+void compress_chunk_append(const void* data, std::size_t bytes, std::size_t elem_size, int level,
+                           ByteBuffer& out) {
   if (level < 0 || level > 9)
     throw RunError(fmt::format("compress_chunk: deflate level {} is not in 0..9", level));
   const auto* src = static_cast<const unsigned char*>(data);
@@ -174,8 +186,8 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
   // header, deflate blocks, Adler-32 of the shuffled bytes). Level 1, the
   // default, is ISA-L's level 1 (about three times libdeflate's speed on this
   // data, as small); the other levels are libdeflate's.
+  const std::size_t at = out.size();
   if (level == 1) {
-    std::vector<unsigned char> out;
     // The low bytes of float values are noise: those leading byte planes
     // go into stored blocks (no time spent on them, now or when read back,
     // and no larger), the rest through ISA-L.
@@ -183,9 +195,10 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
     if (elem_size > 1 && n > 1)
       while (planes + 1 < elem_size && looks_random(src + planes * n, n)) ++planes;
     if (planes == 0) {
-      if (isal_level1(src, bytes, false, out)) return out;
+      if (isal_level1(src, bytes, false, out)) return;
     } else {
-      out = {0x78, 0x01};  // deflate, 32 KiB window, no dictionary
+      const unsigned char head[2] = {0x78, 0x01};  // deflate, 32 KiB window, no dictionary
+      out.insert(out.end(), head, head + 2);
       put_stored(out, src, planes * n);
       if (isal_level1(src + planes * n, bytes - planes * n, true, out)) {
         const std::uint32_t a = libdeflate_adler32(1, src, bytes);
@@ -193,10 +206,11 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
             static_cast<unsigned char>(a >> 24), static_cast<unsigned char>(a >> 16),
             static_cast<unsigned char>(a >> 8), static_cast<unsigned char>(a)};
         out.insert(out.end(), tail, tail + 4);
-        return out;
+        return;
       }
     }
     // Not expected (the buffer holds stored blocks); libdeflate then.
+    out.resize(at);
   }
   struct Freer {
     void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
@@ -207,11 +221,11 @@ std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
     c.reset(libdeflate_alloc_compressor(level));
     if (!c) throw RunError("libdeflate: cannot allocate a compressor (out of memory)");
   }
-  std::vector<unsigned char> out(libdeflate_zlib_compress_bound(c.get(), bytes));
-  const std::size_t out_len = libdeflate_zlib_compress(c.get(), src, bytes, out.data(), out.size());
+  out.resize(at + libdeflate_zlib_compress_bound(c.get(), bytes));
+  const std::size_t out_len =
+      libdeflate_zlib_compress(c.get(), src, bytes, out.data() + at, out.size() - at);
   if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk");
-  out.resize(out_len);
-  return out;
+  out.resize(at + out_len);
 }
 
 struct ChunkInflater::Decompressor {

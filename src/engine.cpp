@@ -33,12 +33,38 @@ namespace fs = std::filesystem;
 
 struct BlockResult {
   std::uint64_t index = 0;
-  std::uint64_t draws = 0;                                      // draws in the block
-  std::vector<std::uint64_t> met;                               // [target] draws meeting it
-  std::uint64_t all_met = 0;                                    // draws meeting every target
-  std::vector<std::vector<std::vector<unsigned char>>> chunks;  // compressed, [dataset][column]
-  std::vector<Moments> granules;                                // [granule][summary column]
+  std::uint64_t draws = 0;         // draws in the block
+  std::vector<std::uint64_t> met;  // [target] draws meeting it
+  std::uint64_t all_met = 0;       // draws meeting every target
+  // The compressed chunks back to back, [dataset][column] in layout order:
+  // chunk j is bytes[ends[j], ends[j + 1]). One buffer a block, recycled
+  // through a ChunkPool, so steady state allocates and faults nothing.
+  ByteBuffer bytes;
+  std::vector<std::size_t> ends;
+  std::vector<Moments> granules;  // [granule][summary column]
   std::size_t granule_count = 0;
+};
+
+// Blocks' chunk buffers, handed back by the writer thread once written and
+// taken again by the workers.
+class ChunkPool {
+ public:
+  ByteBuffer take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.empty()) return {};
+    ByteBuffer b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(ByteBuffer&& b) {
+    b.clear();
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<ByteBuffer> free_;
 };
 
 std::string iso_now() {
@@ -187,6 +213,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   FirstError worker_error, writer_error;
   std::atomic<bool> abort{false}, enough{false};
   BoundedQueue<BlockResult> queue(2 * static_cast<std::size_t>(bk.threads) + 2);
+  ChunkPool pool;
 
   // The only user of the HDF5 file while the loop runs.
   auto write_blocks = [&] {
@@ -200,11 +227,12 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         const std::uint64_t index = r->index;
         pending.emplace(index, std::move(*r));
         for (auto it = pending.find(next); it != pending.end(); it = pending.find(next)) {
-          const BlockResult& b = it->second;
+          BlockResult& b = it->second;
           if (!enough) {
-            for (std::size_t k = 0; k < b.chunks.size(); ++k)
-              for (std::size_t c = 0; c < b.chunks[k].size(); ++c)
-                writer.write_chunk(k, b.index, c, b.chunks[k][c]);
+            for (std::size_t k = 0, j = 0; k < layout.specs.size(); ++k)
+              for (std::size_t c = 0; c < layout.elems[k]; ++c, ++j)
+                writer.write_chunk(k, b.index, c, b.bytes.data() + b.ends[j],
+                                   b.ends[j + 1] - b.ends[j]);
             for (std::size_t g = 0; g < b.granule_count; ++g)
               for (std::size_t c = 0; c < ncols; ++c)
                 totals.moments[c].merge(b.granules[g * ncols + c]);
@@ -229,6 +257,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
               if (precise) enough = true;
             }
           }
+          pool.give(std::move(b.bytes));
           pending.erase(it);
           ++next;
         }
@@ -301,15 +330,24 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           }
           r.all_met += all;
         }
-        r.chunks.resize(bufs.size());
+        r.bytes = pool.take();
+        std::size_t bound = 0, nchunks = 0;
         for (std::size_t k = 0; k < bufs.size(); ++k) {
           const std::size_t size = dtype_size(layout.specs[k].dtype);
-          const std::size_t cols = layout.elems[k];
+          bound += layout.elems[k] * compress_chunk_bound(bk.chunk_rows * size);
+          nchunks += layout.elems[k];
+        }
+        r.bytes.reserve(bound);  // no copy while appending
+        r.ends.reserve(nchunks + 1);
+        r.ends.push_back(0);
+        for (std::size_t k = 0; k < bufs.size(); ++k) {
+          const std::size_t size = dtype_size(layout.specs[k].dtype);
           const std::size_t stride = column_stride(bk.chunk_rows, size);
-          r.chunks[k].reserve(cols);
-          for (std::size_t c = 0; c < cols; ++c)
-            r.chunks[k].push_back(compress_chunk(bufs[k].data() + c * stride, bk.chunk_rows * size,
-                                                 size, opt.compression_level));
+          for (std::size_t c = 0; c < layout.elems[k]; ++c) {
+            compress_chunk_append(bufs[k].data() + c * stride, bk.chunk_rows * size, size,
+                                  opt.compression_level, r.bytes);
+            r.ends.push_back(r.bytes.size());
+          }
         }
         queue.push(std::move(r));
       } catch (...) {

@@ -372,7 +372,7 @@ std::vector<hsize_t> chunk_offset(const DatasetSpec& s, std::uint64_t chunk_inde
 }  // namespace
 
 void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
-                                const std::vector<unsigned char>& compressed) {
+                                const unsigned char* compressed, std::size_t bytes) {
   h5::quiet();
   Impl& m = *impl_;
   m.check_open();
@@ -384,14 +384,13 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index, 
     throw RunError(fmt::format("results: column {} of /{}/{} is past its {} columns", column,
                                s.group, s.name, s.row_elems()));
   const std::vector<hsize_t> offset = chunk_offset(s, chunk_index, m.chunk_draws, column);
-  if (H5Dwrite_chunk(m.datasets[dataset], H5P_DEFAULT, 0, offset.data(), compressed.size(),
-                     compressed.data()) < 0)
+  if (H5Dwrite_chunk(m.datasets[dataset], H5P_DEFAULT, 0, offset.data(), bytes, compressed) < 0)
     h5::fail(fmt::format("cannot write chunk {} of", chunk_index), h5::where(m.datasets[dataset]));
   if (m.stored.empty()) m.stored.resize(m.specs.size());
   std::vector<std::uint32_t>& sizes = m.stored[dataset];
   if (sizes.empty()) sizes.assign(s.row_elems() * m.chunks(), 0);
   sizes[column * m.chunks() + chunk_index] =
-      compressed.size() <= 0xffffffffu ? static_cast<std::uint32_t>(compressed.size()) : 0;
+      bytes <= 0xffffffffu ? static_cast<std::uint32_t>(bytes) : 0;
 }
 
 namespace {

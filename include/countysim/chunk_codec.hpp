@@ -4,11 +4,36 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "countysim/results_io.hpp"
 
 namespace countysim {
+
+// An allocator whose resize() leaves new bytes uninitialised: chunk buffers
+// are written in full by the compressor, and zero-filling them first cost a
+// memset and a page fault per fresh page of every block's chunks.
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ByteBuffer = std::vector<unsigned char, UninitAllocator<unsigned char>>;
 
 // Byte-shuffle by element size, then deflate in the zlib format at `level`
 // (1: ISA-L's level 1, noise byte planes in stored blocks; 0 and 2-9:
@@ -17,6 +42,12 @@ namespace countysim {
 // not).
 std::vector<unsigned char> compress_chunk(const void* data, std::size_t bytes,
                                           std::size_t elem_size, int level);
+// The same stream appended to `out`: the engine's workers put a block's
+// chunks back to back in one reused buffer.
+void compress_chunk_append(const void* data, std::size_t bytes, std::size_t elem_size, int level,
+                           ByteBuffer& out);
+// The most bytes compress_chunk_append may append for `bytes` input bytes.
+std::size_t compress_chunk_bound(std::size_t bytes);
 
 // The reverse for one thread: a chunk of n elements of type t, inflated and
 // unshuffled, its first `keep` values written to dst as float (as H5Dread

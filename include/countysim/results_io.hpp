@@ -47,7 +47,11 @@ class ResultsWriter {
   // already compressed by compress_chunk() (chunk_codec.hpp) from
   // chunk_draws values.
   void write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
-                   const std::vector<unsigned char>& compressed);
+                   const unsigned char* compressed, std::size_t bytes);
+  void write_chunk(std::size_t dataset, std::uint64_t chunk_index, std::size_t column,
+                   const std::vector<unsigned char>& compressed) {
+    write_chunk(dataset, chunk_index, column, compressed.data(), compressed.size());
+  }
   // Cuts every per-draw dataset, the draw dimensions and the `draws`
   // attribute to `draws` (--until-se, which stops before the draws it made
   // room for). No chunk past `draws` may have been written.
