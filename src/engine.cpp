@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -23,6 +25,7 @@
 #include "countysim/output_file.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/stats.hpp"
+#include "countysim/streaming_quantiles.hpp"
 #include "countysim/version.hpp"
 
 namespace countysim {
@@ -43,7 +46,34 @@ struct BlockResult {
   std::vector<std::size_t> ends;
   std::vector<Moments> granules;  // [granule][summary column]
   std::size_t granule_count = 0;
+  StreamingQuantiles::Part part;  // the summarised columns' values near each quantile
 };
+
+// A stored column of n values as float, as H5Dread converts them.
+void column_as_float(DType t, const unsigned char* src, std::size_t n, float* dst) {
+  switch (t) {
+    case DType::f32:
+      std::memcpy(dst, src, n * sizeof(float));
+      break;
+    case DType::f64:
+      for (std::size_t i = 0; i < n; ++i) {
+        double v;
+        std::memcpy(&v, src + i * 8, 8);
+        dst[i] = static_cast<float>(v);
+      }
+      break;
+    case DType::i32:
+      for (std::size_t i = 0; i < n; ++i) {
+        std::int32_t v;
+        std::memcpy(&v, src + i * 4, 4);
+        dst[i] = static_cast<float>(v);
+      }
+      break;
+    case DType::u8:
+      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+      break;
+  }
+}
 
 // Blocks' chunk buffers, handed back by the writer thread once written and
 // taken again by the workers.
@@ -185,6 +215,8 @@ struct LoopTotals {
   std::vector<double> log_weight;  // [draw] ℓ_d
   std::vector<double> observed_x;  // [observation][draw] the draw's value
   std::vector<std::uint8_t> met;   // [draw][target]
+  // Unconditioned runs: the summaries' quantiles, kept while drawing.
+  std::unique_ptr<StreamingQuantiles> quantiles;
 };
 
 // Simulates the blocks: workers fill, summarise and compress a block and
@@ -214,6 +246,9 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   std::atomic<bool> abort{false}, enough{false};
   BoundedQueue<BlockResult> queue(2 * static_cast<std::size_t>(bk.threads) + 2);
   ChunkPool pool;
+  if (nobs == 0 && ncols > 0 && opt.stream_quantiles)
+    totals.quantiles = std::make_unique<StreamingQuantiles>(ncols, summary_quantiles());
+  StreamingQuantiles* const streamed = totals.quantiles.get();
 
   // The only user of the HDF5 file while the loop runs.
   auto write_blocks = [&] {
@@ -236,6 +271,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
             for (std::size_t g = 0; g < b.granule_count; ++g)
               for (std::size_t c = 0; c < ncols; ++c)
                 totals.moments[c].merge(b.granules[g * ncols + c]);
+            if (streamed) streamed->merge(std::move(b.part));
             for (std::size_t k = 0; k < nt; ++k) totals.counts.met[k] += b.met[k];  // integers
             totals.counts.all_met += b.all_met;
             const std::uint64_t first = b.index * bk.block;
@@ -280,6 +316,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
     DrawWorkspace ws;
     DrawOutput out;
     std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
+    std::vector<float> column;  // a summarised column as float
     bool ready = false;
     try {
       out.resize(plan);
@@ -330,6 +367,20 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           }
           r.all_met += all;
         }
+        if (streamed) {
+          streamed->begin_part(r.part, n);
+          column.resize(n);
+          std::size_t col = 0;
+          for (std::size_t k : layout.summarised) {
+            const std::size_t size = dtype_size(layout.specs[k].dtype);
+            const std::size_t stride = column_stride(bk.chunk_rows, size);
+            for (std::size_t c = 0; c < layout.elems[k]; ++c, ++col) {
+              column_as_float(layout.specs[k].dtype, bufs[k].data() + c * stride, n, column.data());
+              StreamingQuantiles::add_column(r.part, summary_quantiles().size(), col, column.data(),
+                                             n);
+            }
+          }
+        }
         r.bytes = pool.take();
         std::size_t bound = 0, nchunks = 0;
         for (std::size_t k = 0; k < bufs.size(); ++k) {
@@ -370,8 +421,9 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
 // from the stored values read back, each column summed in draw order.
 std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter& writer,
                                      const std::vector<Moments>& moments, const Blocking& bk,
-                                     const CancelToken* cancel,
-                                     const std::vector<double>* weights = nullptr) {
+                                     const CancelToken* cancel, RunSummary& counts,
+                                     const std::vector<double>* weights = nullptr,
+                                     StreamingQuantiles* streamed = nullptr) {
   const auto& qs = summary_quantiles();
   const std::uint64_t draws = bk.draws;
   std::vector<MetricSummary> out;
@@ -408,7 +460,11 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       if (!weights && mo.m2 == 0 && mo.n == static_cast<double>(draws)) {
         const double v = static_cast<float>(mo.mean);
         std::fill_n(ms.quantiles.begin() + c * qs.size(), qs.size(), v);
+      } else if (!weights && streamed &&
+                 streamed->quantiles(col + c, &ms.quantiles[c * qs.size()])) {
+        ++counts.columns_streamed;
       } else {
+        ++counts.columns_read;
         wanted.push_back(c);
       }
     }
@@ -504,13 +560,14 @@ RunSummary run_to_file(const Plan& plan, const RunOptions& opt) {
   summary.seed = bk.seed;
   summary.seconds_simulation = clock.seconds();
   if (sc.observed.empty()) {
-    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel);
+    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel, summary, nullptr,
+                                  totals.quantiles.get());
     summary.targets = make_target_table(sc, totals.counts);
   } else {
     // Conditioned: weights from the exact max over all draws, then every
     // weighted sum in draw order.
     const std::vector<double> w = normalised_weights(totals.log_weight);
-    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel, &w);
+    summary.summaries = summarise(layout, *writer, totals.moments, bk, opt.cancel, summary, &w);
     TargetFlags flags;
     flags.draws = bk.draws;
     flags.targets = sc.targets.size();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/stats.hpp"
+#include "countysim/streaming_quantiles.hpp"
 #include "splitmix.hpp"
 #include "temp_dir.hpp"
 
@@ -127,6 +129,7 @@ TEST_CASE("summaries read one column at a time equal summaries read many at a ti
   opt.draws = 5000;
   opt.threads = 2;
   opt.block_draws = 2048;
+  opt.stream_quantiles = false;  // every column read back
   opt.output = tmp.file("many.h5");
   const RunSummary a = run_to_file(plan, opt);
   opt.output = tmp.file("one.h5");
@@ -139,4 +142,132 @@ TEST_CASE("summaries read one column at a time equal summaries read many at a ti
     same_bits(b.summaries[k].quantiles, a.summaries[k].quantiles);
     same_bits(b.summaries[k].mean, a.summaries[k].mean);
   }
+}
+
+TEST_CASE("summaries from windows kept while drawing equal summaries read back", "[engine]") {
+  testing::TempDir tmp("countysim-streamed");
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  RunOptions opt;
+  opt.draws = 30000;
+  opt.threads = 3;
+  opt.block_draws = 1024;  // many blocks: windows published, stale, narrowed
+  opt.stream_quantiles = false;
+  opt.output = tmp.file("read.h5");
+  const RunSummary a = run_to_file(plan, opt);
+  for (int threads : {1, 3}) {
+    opt.stream_quantiles = true;
+    opt.threads = threads;
+    opt.output = tmp.file("streamed" + std::to_string(threads) + ".h5");
+    const RunSummary b = run_to_file(plan, opt);
+    CHECK(a.columns_streamed == 0);
+    CHECK(b.columns_streamed > 0);
+    CHECK(b.columns_streamed + b.columns_read == a.columns_read);
+    CHECK(b.columns_read == 0);  // 30,000 draws: every window holds its ranks
+    REQUIRE(a.summaries.size() == b.summaries.size());
+    for (std::size_t k = 0; k < a.summaries.size(); ++k) {
+      INFO(a.summaries[k].metric << ", threads " << threads);
+      same_bits(b.summaries[k].quantiles, a.summaries[k].quantiles);
+      same_bits(b.summaries[k].mean, a.summaries[k].mean);
+    }
+  }
+}
+
+namespace {
+
+// Columns of every kind, fed to StreamingQuantiles a block at a time with
+// `lag` parts begun before the oldest is merged (workers running ahead of
+// the writer, on stale windows). Returns, per column, whether it settled.
+std::vector<bool> stream_columns(const std::vector<std::vector<float>>& cols, std::size_t block,
+                                 std::size_t lag, std::size_t budget_bytes) {
+  const std::size_t n = cols[0].size(), nq = summary_quantiles().size();
+  StreamingQuantiles sq(cols.size(), summary_quantiles(), 5.0, budget_bytes);
+  std::deque<StreamingQuantiles::Part> parts;
+  for (std::size_t d0 = 0; d0 < n; d0 += block) {
+    const std::size_t m = std::min(block, n - d0);
+    parts.emplace_back();
+    sq.begin_part(parts.back(), m);
+    for (std::size_t c = 0; c < cols.size(); ++c)
+      StreamingQuantiles::add_column(parts.back(), nq, c, cols[c].data() + d0, m);
+    while (parts.size() > lag) {
+      sq.merge(std::move(parts.front()));
+      parts.pop_front();
+    }
+  }
+  for (; !parts.empty(); parts.pop_front()) sq.merge(std::move(parts.front()));
+  std::vector<bool> settled;
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    INFO("column " << c << ", block " << block << ", lag " << lag);
+    std::vector<double> q(nq);
+    settled.push_back(sq.quantiles(c, q.data()));
+    if (settled.back()) same_bits(q, plain_type7(cols[c]));
+  }
+  return settled;
+}
+
+std::vector<std::vector<float>> every_kind(std::size_t n, std::uint64_t seed) {
+  Mix mix{seed};
+  std::vector<std::vector<float>> cols(11, std::vector<float>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = mix.uniform(), v = mix.uniform();
+    const double z = std::sqrt(-2 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * v);
+    cols[0][i] = static_cast<float>(600 + 40 * z);             // concentrated
+    cols[1][i] = static_cast<float>(std::exp(3 * z));          // heavy tail
+    cols[2][i] = u < 0.7 ? 0.0f : static_cast<float>(v * 10);  // mass at zero
+    cols[3][i] = static_cast<float>(-5 + z);                   // negative
+    cols[4][i] = 3.25f;                                        // constant
+    cols[5][i] = static_cast<float>(std::floor(u * 4));        // four values
+    cols[6][i] = v < 0.3 ? 1.0f : 0.0f;                        // a target met or not
+    cols[7][i] = static_cast<float>(0.36 + 0.01 * z);          // a share
+    cols[8][i] = static_cast<float>(i % 1000 == 0 ? 1e6 : z);  // far outliers
+    cols[9][i] = u < 0.9 ? 1.0f : static_cast<float>(1 + z);   // one value, 90%
+    cols[10][i] = static_cast<float>(z);
+  }
+  cols[1][17] = std::numeric_limits<float>::infinity();
+  cols[10][n / 2] = std::numeric_limits<float>::quiet_NaN();  // every quantile NaN
+  return cols;
+}
+
+}  // namespace
+
+TEST_CASE("quantiles from streamed windows equal sort-and-interpolate bit for bit", "[stats]") {
+  const auto cols = every_kind(100003, 5);
+  for (std::size_t block : {1024u, 8192u, 200000u})
+    for (std::size_t lag : {1u, 3u}) {
+      const std::vector<bool> settled = stream_columns(cols, block, lag, std::size_t{64} << 20);
+      for (std::size_t c = 0; c < cols.size(); ++c) {
+        INFO("column " << c << ", block " << block << ", lag " << lag);
+        CHECK(settled[c]);  // 5 standard errors of rank, and NaN as NaN
+      }
+    }
+}
+
+TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the budget",
+          "[stats]") {
+  const std::size_t n = 400000, nq = summary_quantiles().size();
+  Mix mix{77};
+  std::vector<float> x(n);
+  for (float& v : x) v = static_cast<float>(mix.uniform());
+  StreamingQuantiles sq(1, summary_quantiles());
+  for (std::size_t d0 = 0; d0 < n; d0 += 8192) {
+    StreamingQuantiles::Part p;
+    const std::size_t m = std::min<std::size_t>(8192, n - d0);
+    sq.begin_part(p, m);
+    StreamingQuantiles::add_column(p, nq, 0, x.data() + d0, m);
+    sq.merge(std::move(p));
+  }
+  // Each window spans 2 * 5 * sqrt(q(1-q)n) ranks when narrowed and gains
+  // at most half as much again before the next narrowing.
+  double bound = 0;
+  for (double q : summary_quantiles()) bound += 1.5 * (10 * std::sqrt(q * (1 - q) * n) + 8);
+  CHECK(sq.kept_values() <= static_cast<std::size_t>(bound));
+  CHECK(sq.kept_values() > 0);
+
+  // A budget that holds about one column's windows: the others are dropped
+  // (read back by the engine) and the kept ones still give exact bits.
+  const auto cols = every_kind(50000, 6);
+  const std::vector<bool> settled = stream_columns(cols, 4096, 2, 60000);
+  const auto kept = static_cast<std::size_t>(std::count(settled.begin(), settled.end(), true));
+  CHECK(kept >= 2);  // the NaN column, and at least one other
+  CHECK(kept < cols.size() - 1);
 }

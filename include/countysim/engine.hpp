@@ -45,6 +45,10 @@ struct RunOptions {
   // Datasets that need more than three such reads get their quantiles by
   // selection over whole-row passes instead (same bits); tests set it small.
   std::size_t summary_read_floats = 0;
+  // Unconditioned runs take the summaries' quantiles from windows kept while
+  // drawing (streaming_quantiles.hpp) and read back only the columns those
+  // could not settle; false reads every column back. The same bits either way.
+  bool stream_quantiles = true;
 };
 
 struct RunSummary {
@@ -54,6 +58,9 @@ struct RunSummary {
   std::vector<MetricSummary> summaries;
   double seconds_simulation = 0, seconds_summary = 0;
   std::uint64_t bytes_written = 0;
+  // Summary columns whose quantiles came from the windows kept while drawing,
+  // and those read back from the file (constant columns are in neither).
+  std::size_t columns_streamed = 0, columns_read = 0;
 };
 
 // Runs the scenario and writes the results file (temporary name, renamed when

@@ -1,0 +1,93 @@
+// Exact type-7 quantiles of many columns that arrive a block of draws at a
+// time, without keeping the columns: the summaries of a run, computed while
+// the draws are made instead of from the file read back afterwards.
+//
+// For every column and quantile q a window [lo, hi] of values is kept: how
+// many values fell below lo, how many equal lo and hi, and the values
+// strictly between. After the first block the windows sit around the
+// block's q-quantile, c standard errors of rank either side; they narrow
+// (never widen) as draws accumulate, so what is kept grows like the square
+// root of the draws. At the end a quantile whose two order statistics lie
+// in its window is exact (the same bits as quantiles_type7 over the whole
+// column, NaN if any value is NaN); a column for which that fails, or whose
+// windows were dropped to keep within the memory budget, is reported as not
+// done and the caller reads it back. The windows only decide speed:
+// which values are found in them never changes a result.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace countysim {
+
+class StreamingQuantiles {
+ public:
+  // The windows workers sort a block's values against: [column * nq + q].
+  struct Windows {
+    std::vector<float> lo, hi;
+  };
+  // One block's values as a worker sorted them (add_column), for merge().
+  struct Part {
+    std::shared_ptr<const Windows> windows;  // null: whole columns in `values`
+    std::uint64_t draws = 0;
+    std::vector<std::uint64_t> below, eq_lo, eq_hi;  // [column * nq + q]
+    std::vector<float> values;                       // slot j (column, or column * nq + q) ...
+    std::vector<std::size_t> ends;                   // ... is values[ends[j], ends[j + 1])
+    std::vector<std::uint8_t> nan;                   // [column]: a NaN was seen
+  };
+
+  // `band` standard errors of rank either side of each quantile;
+  // `budget_bytes` bounds the values kept between blocks (columns beyond it
+  // are dropped, to be read back).
+  StreamingQuantiles(std::size_t columns, std::vector<double> qs, double band = 5.0,
+                     std::size_t budget_bytes = std::size_t{64} << 20);
+
+  std::size_t columns() const { return columns_; }
+  std::size_t quantile_count() const { return qs_.size(); }
+
+  // Worker side, any thread: start a part for a block of `draws` draws with
+  // the current windows, then add columns 0, 1, ... in order.
+  void begin_part(Part& p, std::uint64_t draws) const;
+  static void add_column(Part& p, std::size_t nq, std::size_t column, const float* x,
+                         std::size_t n);
+
+  // Writer side, one thread, blocks in draw order.
+  void merge(Part&& p);
+
+  // Column c's quantiles (qs order) into out, if every order statistic they
+  // need was kept; false: the caller computes them from the whole column.
+  // (Reorders the values kept.)
+  bool quantiles(std::size_t c, double* out);
+
+  // Values kept now, all windows together (for tests and the bench).
+  std::size_t kept_values() const;
+
+ private:
+  struct Window {
+    float lo = 0, hi = 0;
+    std::uint64_t below = 0, eq_lo = 0, eq_hi = 0;  // eq_hi is 0 when lo == hi
+    std::vector<float> inner;                       // lo < v < hi
+    void add(float v, std::uint64_t count);
+    bool order_statistic(std::uint64_t rank, float& v);  // reorders inner
+    void narrow(float new_lo, float new_hi);
+  };
+  void narrow_one(std::size_t c, std::size_t q);
+  void publish();
+  void enforce_budget();
+
+  std::size_t columns_;
+  std::vector<double> qs_;
+  double band_;
+  std::size_t budget_values_;
+  std::uint64_t draws_ = 0, narrowed_at_ = 0;
+  bool started_ = false;
+  std::vector<Window> windows_;        // [column * nq + q]
+  std::vector<std::uint8_t> dropped_;  // [column]: NaN seen, or over budget
+  std::vector<std::uint8_t> nan_;      // [column]: NaN seen (every quantile NaN)
+  mutable std::mutex mutex_;           // guards published_
+  std::shared_ptr<const Windows> published_;
+};
+
+}  // namespace countysim

@@ -1,0 +1,298 @@
+// Exact quantiles from windows kept while the draws are made
+// (streaming_quantiles.hpp).
+#include "countysim/streaming_quantiles.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+namespace countysim {
+
+namespace {
+
+constexpr float inf = std::numeric_limits<float>::infinity();
+
+struct Sorted {
+  std::uint64_t below = 0, eq_lo = 0, eq_hi = 0;
+};
+
+// Counts x[0, n) below lo, equal to lo and (when hi != lo) equal to hi, and
+// appends the values strictly between lo and hi to `inner`.
+Sorted sort_scalar(const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
+  Sorted s;
+  const bool two = hi != lo;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    s.below += v < lo;
+    s.eq_lo += v == lo;
+    s.eq_hi += two && v == hi;
+    if (lo < v && v < hi) inner.push_back(v);
+  }
+  return s;
+}
+
+__attribute__((target("avx2"))) std::uint64_t lane_sum(__m256i a) {
+  alignas(32) std::uint32_t l[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), a);
+  std::uint64_t t = 0;
+  for (std::uint32_t c : l) t += c;
+  return t;
+}
+
+__attribute__((target("avx2"))) Sorted sort_avx2(const float* x, std::size_t n, float lo, float hi,
+                                                 std::vector<float>& inner) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  // Lanes count up to 2^31 each: a block is far smaller.
+  __m256i below = _mm256_setzero_si256(), eq_lo = below, eq_hi = below;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    below = _mm256_sub_epi32(below, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_LT_OQ)));
+    eq_lo = _mm256_sub_epi32(eq_lo, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_EQ_OQ)));
+    eq_hi = _mm256_sub_epi32(eq_hi, _mm256_castps_si256(_mm256_cmp_ps(v, vhi, _CMP_EQ_OQ)));
+    const __m256 in =
+        _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
+    for (unsigned m = static_cast<unsigned>(_mm256_movemask_ps(in)); m != 0; m &= m - 1)
+      inner.push_back(x[i + static_cast<std::size_t>(__builtin_ctz(m))]);
+  }
+  Sorted s = sort_scalar(x + i, n - i, lo, hi, inner);
+  s.below += lane_sum(below);
+  s.eq_lo += lane_sum(eq_lo);
+  if (hi != lo) s.eq_hi += lane_sum(eq_hi);
+  return s;
+}
+
+}  // namespace
+
+void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
+  if (count == 0) return;
+  if (v < lo) {
+    below += count;
+  } else if (v == lo) {
+    eq_lo += count;
+  } else if (v < hi) {
+    inner.insert(inner.end(), count, v);
+  } else if (v == hi) {
+    eq_hi += count;
+  }  // above hi, or NaN: not needed
+}
+
+bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v) {
+  if (rank < below) return false;
+  rank -= below;
+  if (rank < eq_lo) {
+    v = lo;
+    return true;
+  }
+  rank -= eq_lo;
+  if (rank < inner.size()) {
+    const auto at = inner.begin() + static_cast<std::ptrdiff_t>(rank);
+    std::nth_element(inner.begin(), at, inner.end());
+    v = *at;
+    return true;
+  }
+  rank -= inner.size();
+  if (rank < eq_hi) {
+    v = hi;
+    return true;
+  }
+  return false;
+}
+
+// [new_lo, new_hi] lies within [lo, hi]: every value kept is sorted again.
+void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
+  Window w;
+  w.lo = new_lo;
+  w.hi = new_hi;
+  w.below = below;
+  w.add(lo, eq_lo);
+  w.add(hi, eq_hi);
+  for (float v : inner) w.add(v, 1);
+  w.inner.shrink_to_fit();
+  *this = std::move(w);
+}
+
+StreamingQuantiles::StreamingQuantiles(std::size_t columns, std::vector<double> qs, double band,
+                                       std::size_t budget_bytes)
+    : columns_(columns),
+      qs_(std::move(qs)),
+      band_(band),
+      budget_values_(budget_bytes / sizeof(float)),
+      windows_(columns * qs_.size()),
+      dropped_(columns, 0),
+      nan_(columns, 0) {}
+
+void StreamingQuantiles::begin_part(Part& p, std::uint64_t draws) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    p.windows = published_;
+  }
+  const std::size_t slots = columns_ * qs_.size();
+  p.draws = draws;
+  p.below.assign(slots, 0);
+  p.eq_lo.assign(slots, 0);
+  p.eq_hi.assign(slots, 0);
+  p.values.clear();
+  p.ends.assign(1, 0);
+  p.nan.assign(columns_, 0);
+}
+
+void StreamingQuantiles::add_column(Part& p, std::size_t nq, std::size_t c, const float* x,
+                                    std::size_t n) {
+  int nans = 0;
+  for (std::size_t i = 0; i < n; ++i) nans |= x[i] != x[i];
+  p.nan[c] = static_cast<std::uint8_t>(nans);
+  if (!p.windows) {  // no windows yet: the whole column
+    if (!nans) p.values.insert(p.values.end(), x, x + n);
+    p.ends.push_back(p.values.size());
+    return;
+  }
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  const Windows& w = *p.windows;
+  for (std::size_t q = 0; q < nq; ++q) {
+    const std::size_t j = c * nq + q;
+    // A column dropped by the writer has lo > hi: nothing to do.
+    if (!nans && w.lo[j] <= w.hi[j]) {  // (NaN: the column's quantiles are NaN)
+      const Sorted s = avx2 ? sort_avx2(x, n, w.lo[j], w.hi[j], p.values)
+                            : sort_scalar(x, n, w.lo[j], w.hi[j], p.values);
+      p.below[j] = s.below;
+      p.eq_lo[j] = s.eq_lo;
+      p.eq_hi[j] = s.eq_hi;
+    }
+    p.ends.push_back(p.values.size());
+  }
+}
+
+void StreamingQuantiles::merge(Part&& p) {
+  const std::size_t nq = qs_.size();
+  for (std::size_t c = 0; c < columns_; ++c)
+    if (p.nan[c] && !dropped_[c]) {
+      nan_[c] = dropped_[c] = 1;  // every quantile is NaN: nothing more to keep
+      for (std::size_t q = 0; q < nq; ++q) windows_[c * nq + q] = Window{};
+    }
+  draws_ += p.draws;
+  if (!p.windows) {
+    // Whole columns: the first part opens every window on its own values;
+    // later ones (made before any windows were published) go into them.
+    for (std::size_t c = 0; c < columns_; ++c) {
+      if (dropped_[c]) continue;
+      const float* x = p.values.data() + p.ends[c];
+      const std::size_t n = p.ends[c + 1] - p.ends[c];
+      for (std::size_t q = 0; q < nq; ++q) {
+        Window& w = windows_[c * nq + q];
+        if (!started_) {
+          w.lo = -inf;
+          w.hi = inf;
+        }
+        for (std::size_t i = 0; i < n; ++i) w.add(x[i], 1);
+      }
+      if (!started_) {
+        for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
+      }
+    }
+    if (!started_) narrowed_at_ = draws_;
+    started_ = true;
+  } else {
+    const Windows& stale = *p.windows;  // each within-or-equal the current
+    for (std::size_t j = 0; j < columns_ * nq; ++j) {
+      if (dropped_[j / nq]) continue;
+      Window& w = windows_[j];
+      w.below += p.below[j];
+      w.add(stale.lo[j], p.eq_lo[j]);
+      w.add(stale.hi[j], p.eq_hi[j]);
+      for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.add(p.values[i], 1);
+    }
+  }
+  if (draws_ >= narrowed_at_ + narrowed_at_ / 2) {
+    for (std::size_t c = 0; c < columns_; ++c)
+      if (!dropped_[c])
+        for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
+    narrowed_at_ = draws_;
+  }
+  enforce_budget();
+  publish();
+}
+
+// The window of column c, quantile q, cut to `band_` standard errors of
+// rank either side of the q-quantile of the draws so far, where those ranks'
+// values are known (elsewhere the window keeps its edge).
+void StreamingQuantiles::narrow_one(std::size_t c, std::size_t q) {
+  Window& w = windows_[c * qs_.size() + q];
+  const double n = static_cast<double>(draws_), p = qs_[q];
+  const double h = (n - 1) * p, spread = band_ * std::sqrt(p * (1 - p) * n) + 2;
+  const double r_lo = std::max(0.0, std::floor(h - spread));
+  const double r_hi = std::min(n - 1, std::ceil(h + spread) + 1);
+  float lo = w.lo, hi = w.hi, v;
+  if (w.order_statistic(static_cast<std::uint64_t>(r_lo), v)) lo = v;
+  if (w.order_statistic(static_cast<std::uint64_t>(r_hi), v)) hi = v;
+  if (lo != w.lo || hi != w.hi) w.narrow(lo, hi);
+}
+
+void StreamingQuantiles::enforce_budget() {
+  const std::size_t nq = qs_.size();
+  std::vector<std::size_t> held(columns_, 0);
+  std::size_t total = 0;
+  for (std::size_t j = 0; j < windows_.size(); ++j) {
+    held[j / nq] += windows_[j].inner.size();
+    total += windows_[j].inner.size();
+  }
+  while (total > budget_values_) {
+    const std::size_t c =
+        static_cast<std::size_t>(std::max_element(held.begin(), held.end()) - held.begin());
+    dropped_[c] = 1;
+    for (std::size_t q = 0; q < nq; ++q) windows_[c * nq + q] = Window{};
+    total -= held[c];
+    held[c] = 0;
+  }
+}
+
+void StreamingQuantiles::publish() {
+  auto w = std::make_shared<Windows>();
+  w->lo.resize(windows_.size());
+  w->hi.resize(windows_.size());
+  for (std::size_t j = 0; j < windows_.size(); ++j) {
+    const bool off = dropped_[j / qs_.size()];
+    w->lo[j] = off ? inf : windows_[j].lo;
+    w->hi[j] = off ? -inf : windows_[j].hi;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  published_ = std::move(w);
+}
+
+bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
+  const std::size_t nq = qs_.size();
+  if (nan_[c]) {  // as quantiles_type7: NaN if any value is
+    std::fill_n(out, nq, std::numeric_limits<double>::quiet_NaN());
+    return true;
+  }
+  if (!started_ || dropped_[c] || draws_ == 0) return false;
+  std::vector<double> q_out(nq);
+  for (std::size_t q = 0; q < nq; ++q) {
+    Window& w = windows_[c * nq + q];
+    // As quantiles_type7 computes it.
+    const double h = (static_cast<double>(draws_) - 1) * qs_[q];
+    const auto lo = static_cast<std::uint64_t>(std::floor(h));
+    float a = 0, b = 0;
+    if (!w.order_statistic(lo, a)) return false;
+    if (lo + 1 < draws_) {
+      if (!w.order_statistic(lo + 1, b)) return false;
+    } else {
+      b = a;
+    }
+    const double da = a, db = b;
+    q_out[q] = da + (h - static_cast<double>(lo)) * (db - da);
+  }
+  std::copy(q_out.begin(), q_out.end(), out);
+  return true;
+}
+
+std::size_t StreamingQuantiles::kept_values() const {
+  std::size_t total = 0;
+  for (const Window& w : windows_) total += w.inner.size();
+  return total;
+}
+
+}  // namespace countysim
