@@ -42,23 +42,38 @@ __attribute__((target("avx2"))) std::uint64_t lane_sum(__m256i a) {
   return t;
 }
 
+// Two passes, so that the counts stay in registers (a call inside the loop
+// spilled them): the counts, then the values between lo and hi, written
+// straight into room made for them.
 __attribute__((target("avx2"))) Sorted sort_avx2(const float* x, std::size_t n, float lo, float hi,
                                                  std::vector<float>& inner) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   // Lanes count up to 2^31 each: a block is far smaller.
-  __m256i below = _mm256_setzero_si256(), eq_lo = below, eq_hi = below;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  __m256i below = _mm256_setzero_si256(), eq_lo = below, eq_hi = below, in = below;
+  const std::size_t whole = n / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     below = _mm256_sub_epi32(below, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_LT_OQ)));
     eq_lo = _mm256_sub_epi32(eq_lo, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_EQ_OQ)));
     eq_hi = _mm256_sub_epi32(eq_hi, _mm256_castps_si256(_mm256_cmp_ps(v, vhi, _CMP_EQ_OQ)));
-    const __m256 in =
+    const __m256 inside =
         _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
-    for (unsigned m = static_cast<unsigned>(_mm256_movemask_ps(in)); m != 0; m &= m - 1)
-      inner.push_back(x[i + static_cast<std::size_t>(__builtin_ctz(m))]);
+    in = _mm256_sub_epi32(in, _mm256_castps_si256(inside));
   }
-  Sorted s = sort_scalar(x + i, n - i, lo, hi, inner);
+  const std::size_t count = lane_sum(in);
+  if (count > 0) {
+    const std::size_t at = inner.size();
+    inner.resize(at + count);
+    float* out = inner.data() + at;
+    for (std::size_t i = 0; i < whole; i += 8) {
+      const __m256 v = _mm256_loadu_ps(x + i);
+      const __m256 inside =
+          _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
+      for (unsigned m = static_cast<unsigned>(_mm256_movemask_ps(inside)); m != 0; m &= m - 1)
+        *out++ = x[i + static_cast<std::size_t>(__builtin_ctz(m))];
+    }
+  }
+  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
   s.below += lane_sum(below);
   s.eq_lo += lane_sum(eq_lo);
   if (hi != lo) s.eq_hi += lane_sum(eq_hi);
@@ -74,13 +89,16 @@ void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
   } else if (v == lo) {
     eq_lo += count;
   } else if (v < hi) {
-    inner.insert(inner.end(), count, v);
+    if (count == 1)
+      inner.push_back(v);
+    else
+      inner.insert(inner.end(), count, v);
   } else if (v == hi) {
     eq_hi += count;
   }  // above hi, or NaN: not needed
 }
 
-bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v) {
+bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, std::size_t& from) {
   if (rank < below) return false;
   rank -= below;
   if (rank < eq_lo) {
@@ -90,8 +108,10 @@ bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v) {
   rank -= eq_lo;
   if (rank < inner.size()) {
     const auto at = inner.begin() + static_cast<std::ptrdiff_t>(rank);
-    std::nth_element(inner.begin(), at, inner.end());
+    std::nth_element(inner.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(from, rank)),
+                     at, inner.end());
     v = *at;
+    from = static_cast<std::size_t>(rank) + 1;  // what follows is at least v
     return true;
   }
   rank -= inner.size();
@@ -111,7 +131,12 @@ void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
   w.add(lo, eq_lo);
   w.add(hi, eq_hi);
   for (float v : inner) w.add(v, 1);
-  w.inner.shrink_to_fit();
+  // Room for what the next blocks add before the next narrowing (about half
+  // as much again), so that the budget counts what is really held.
+  std::vector<float> kept;
+  kept.reserve(w.inner.size() + w.inner.size() / 2 + 16);
+  kept.assign(w.inner.begin(), w.inner.end());
+  w.inner.swap(kept);
   *this = std::move(w);
 }
 
@@ -226,8 +251,9 @@ void StreamingQuantiles::narrow_one(std::size_t c, std::size_t q) {
   const double r_lo = std::max(0.0, std::floor(h - spread));
   const double r_hi = std::min(n - 1, std::ceil(h + spread) + 1);
   float lo = w.lo, hi = w.hi, v;
-  if (w.order_statistic(static_cast<std::uint64_t>(r_lo), v)) lo = v;
-  if (w.order_statistic(static_cast<std::uint64_t>(r_hi), v)) hi = v;
+  std::size_t from = 0;  // past the first selection only the values above it are sorted
+  if (w.order_statistic(static_cast<std::uint64_t>(r_lo), v, from)) lo = v;
+  if (w.order_statistic(static_cast<std::uint64_t>(r_hi), v, from)) hi = v;
   if (lo != w.lo || hi != w.hi) w.narrow(lo, hi);
 }
 
@@ -236,8 +262,8 @@ void StreamingQuantiles::enforce_budget() {
   std::vector<std::size_t> held(columns_, 0);
   std::size_t total = 0;
   for (std::size_t j = 0; j < windows_.size(); ++j) {
-    held[j / nq] += windows_[j].inner.size();
-    total += windows_[j].inner.size();
+    held[j / nq] += windows_[j].inner.capacity();
+    total += windows_[j].inner.capacity();
   }
   while (total > budget_values_) {
     const std::size_t c =
@@ -276,9 +302,10 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
     const double h = (static_cast<double>(draws_) - 1) * qs_[q];
     const auto lo = static_cast<std::uint64_t>(std::floor(h));
     float a = 0, b = 0;
-    if (!w.order_statistic(lo, a)) return false;
+    std::size_t from = 0;
+    if (!w.order_statistic(lo, a, from)) return false;
     if (lo + 1 < draws_) {
-      if (!w.order_statistic(lo + 1, b)) return false;
+      if (!w.order_statistic(lo + 1, b, from)) return false;
     } else {
       b = a;
     }
@@ -291,7 +318,7 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
 
 std::size_t StreamingQuantiles::kept_values() const {
   std::size_t total = 0;
-  for (const Window& w : windows_) total += w.inner.size();
+  for (const Window& w : windows_) total += w.inner.capacity();
   return total;
 }
 

@@ -5,7 +5,7 @@
 // For every column and quantile q a window [lo, hi] of values is kept: how
 // many values fell below lo, how many equal lo and hi, and the values
 // strictly between. After the first block the windows sit around the
-// block's q-quantile, c standard errors of rank either side; they narrow
+// block's q-quantile, `band` standard errors of rank either side; they narrow
 // (never widen) as draws accumulate, so what is kept grows like the square
 // root of the draws. At the end a quantile whose two order statistics lie
 // in its window is exact (the same bits as quantiles_type7 over the whole
@@ -41,8 +41,8 @@ class StreamingQuantiles {
   // `band` standard errors of rank either side of each quantile;
   // `budget_bytes` bounds the values kept between blocks (columns beyond it
   // are dropped, to be read back).
-  StreamingQuantiles(std::size_t columns, std::vector<double> qs, double band = 5.0,
-                     std::size_t budget_bytes = std::size_t{64} << 20);
+  StreamingQuantiles(std::size_t columns, std::vector<double> qs, double band = 4.0,
+                     std::size_t budget_bytes = std::size_t{48} << 20);
 
   std::size_t columns() const { return columns_; }
   std::size_t quantile_count() const { return qs_.size(); }
@@ -61,7 +61,7 @@ class StreamingQuantiles {
   // (Reorders the values kept.)
   bool quantiles(std::size_t c, double* out);
 
-  // Values kept now, all windows together (for tests and the bench).
+  // Room for values held now (capacity), all windows together.
   std::size_t kept_values() const;
 
  private:
@@ -70,7 +70,10 @@ class StreamingQuantiles {
     std::uint64_t below = 0, eq_lo = 0, eq_hi = 0;  // eq_hi is 0 when lo == hi
     std::vector<float> inner;                       // lo < v < hi
     void add(float v, std::uint64_t count);
-    bool order_statistic(std::uint64_t rank, float& v);  // reorders inner
+    // The value of rank `rank`, if kept. Reorders inner from index `from`
+    // on (0, or where the previous call left it: inner values from there on
+    // are at least the previous value, so a higher rank sorts only those).
+    bool order_statistic(std::uint64_t rank, float& v, std::size_t& from);
     void narrow(float new_lo, float new_hi);
   };
   void narrow_one(std::size_t c, std::size_t q);
