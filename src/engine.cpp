@@ -44,7 +44,7 @@ struct BlockResult {
   // through a ChunkPool, so steady state allocates and faults nothing.
   ByteBuffer bytes;
   std::vector<std::size_t> ends;
-  std::vector<Moments> granules;  // [granule][summary column]
+  std::vector<GranuleMoments> granules;
   std::size_t granule_count = 0;
   StreamingQuantiles::Part part;  // the summarised columns' values near each quantile
 };
@@ -270,7 +270,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
                                    b.ends[j + 1] - b.ends[j]);
             for (std::size_t g = 0; g < b.granule_count; ++g)
               for (std::size_t c = 0; c < ncols; ++c)
-                totals.moments[c].merge(b.granules[g * ncols + c]);
+                totals.moments[c].merge(b.granules[g].column(c));
             if (streamed) streamed->merge(std::move(b.part));
             for (std::size_t k = 0; k < nt; ++k) totals.counts.met[k] += b.met[k];  // integers
             totals.counts.all_met += b.all_met;
@@ -342,7 +342,8 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         BlockResult r;
         r.index = b;
         r.granule_count = (n + granule_draws - 1) / granule_draws;
-        r.granules.assign(r.granule_count * ncols, Moments{});
+        r.granules.resize(r.granule_count);
+        for (GranuleMoments& g : r.granules) g.reset(ncols);
         r.draws = n;
         r.met.assign(nt, 0);
         for (std::uint64_t i = 0; i < n; ++i) {
@@ -359,7 +360,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
             std::copy(out.target_met.begin(), out.target_met.end(), totals.met.begin() + d * nt);
           }
           fill_row(layout, plan, out, i, bk.chunk_rows, bufs, lw);
-          add_moments(layout, out, &r.granules[(i / granule_draws) * ncols]);
+          add_moments(layout, out, r.granules[i / granule_draws]);
           bool all = true;
           for (std::size_t k = 0; k < nt; ++k) {
             r.met[k] += out.target_met[k];

@@ -1,5 +1,7 @@
 #include "countysim/results_layout.hpp"
 
+#include <immintrin.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -232,7 +234,42 @@ void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, s
   }
 }
 
-void add_moments(const ResultsLayout& l, const DrawOutput& out, Moments* m) {
+namespace {
+
+// Moments::add for columns [0, k) at once, four at a time, the same
+// operations in the same order (no FMA: the bits of the scalar code).
+// Returns how many columns it did.
+__attribute__((target("avx2"))) std::size_t welford_avx2(const double* x, double* mean, double* m2,
+                                                         std::size_t k, double n) {
+  const __m256d vn = _mm256_set1_pd(n);
+  std::size_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const __m256d xv = _mm256_loadu_pd(x + i);
+    __m256d mv = _mm256_loadu_pd(mean + i);
+    const __m256d d = _mm256_sub_pd(xv, mv);
+    mv = _mm256_add_pd(mv, _mm256_div_pd(d, vn));
+    const __m256d m2v =
+        _mm256_add_pd(_mm256_loadu_pd(m2 + i), _mm256_mul_pd(d, _mm256_sub_pd(xv, mv)));
+    _mm256_storeu_pd(mean + i, mv);
+    _mm256_storeu_pd(m2 + i, m2v);
+  }
+  return i;
+}
+
+}  // namespace
+
+void welford_add(const double* x, double* mean, double* m2, std::size_t k, double n) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  std::size_t i = avx2 ? welford_avx2(x, mean, m2, k, n) : 0;
+  for (; i < k; ++i) {  // as Moments::add
+    const double d = x[i] - mean[i];
+    mean[i] += d / n;
+    m2[i] += d * (x[i] - mean[i]);
+  }
+}
+
+void add_moments(const ResultsLayout& l, const DrawOutput& out, GranuleMoments& g) {
+  g.n += 1;
   std::size_t col = 0;
   for (std::size_t k : l.summarised) {
     const auto [src, index] = l.sources[k];
@@ -254,7 +291,7 @@ void add_moments(const ResultsLayout& l, const DrawOutput& out, Moments* m) {
       default:
         break;
     }
-    for (std::size_t i = 0; i < n; ++i) m[col + i].add(x[i]);
+    welford_add(x, g.mean.data() + col, g.m2.data() + col, n, g.n);
     col += n;
   }
 }

@@ -13,6 +13,7 @@
 
 #include "countysim/engine.hpp"
 #include "countysim/plan.hpp"
+#include "countysim/results_layout.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/streaming_quantiles.hpp"
@@ -271,4 +272,25 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
   const auto kept = static_cast<std::size_t>(std::count(settled.begin(), settled.end(), true));
   CHECK(kept >= 2);  // the NaN column, and at least one other
   CHECK(kept < cols.size() - 1);
+}
+
+TEST_CASE("welford_add over columns gives Moments::add's bits", "[stats]") {
+  Mix mix{31};
+  const std::size_t k = 23;  // five AVX2 steps and a scalar tail
+  std::vector<double> mean(k, 0.0), m2(k, 0.0), x(k);
+  std::vector<Moments> one(k);
+  const double edge[] = {0.0, -0.0, 1e300, -1e300, 5e-324, 1e-10, 3.0, -7.5};
+  for (int d = 1; d <= 300; ++d) {
+    for (std::size_t c = 0; c < k; ++c) {
+      const double u = mix.uniform();
+      x[c] = c < 8 && d % 7 == 0 ? edge[c] : (u - 0.3) * std::pow(10.0, static_cast<double>(c % 9));
+      one[c].add(x[c]);
+    }
+    welford_add(x.data(), mean.data(), m2.data(), k, static_cast<double>(d));
+  }
+  for (std::size_t c = 0; c < k; ++c) {
+    INFO("column " << c);
+    CHECK(std::memcmp(&mean[c], &one[c].mean, sizeof(double)) == 0);
+    CHECK(std::memcmp(&m2[c], &one[c].m2, sizeof(double)) == 0);
+  }
 }

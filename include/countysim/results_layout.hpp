@@ -52,7 +52,26 @@ void fill_row(const ResultsLayout& layout, const Plan& plan, const DrawOutput& o
               std::size_t rows, std::vector<std::vector<unsigned char>>& buffers,
               double log_weight = 0);
 
-// Adds one draw's summarised values (float64, summary-column order) to m[0..].
-void add_moments(const ResultsLayout& layout, const DrawOutput& out, Moments* m);
+// Welford's running mean and sum of squared deviations of one granule's
+// draws for every summary column, as arrays (so the divisions run four at a
+// time): every column has seen the same n draws. Column c equals a Moments
+// fed the same values one by one, bit for bit.
+struct GranuleMoments {
+  double n = 0;
+  std::vector<double> mean, m2;  // [summary column]
+  void reset(std::size_t columns) {
+    n = 0;
+    mean.assign(columns, 0.0);
+    m2.assign(columns, 0.0);
+  }
+  Moments column(std::size_t c) const { return Moments{n, mean[c], m2[c]}; }
+};
+
+// Moments::add of x[c] to column c's (mean, m2), c < k, each having seen n
+// values with this one: AVX2 where there is, the same bits.
+void welford_add(const double* x, double* mean, double* m2, std::size_t k, double n);
+
+// Adds one draw's summarised values (float64, summary-column order) to g.
+void add_moments(const ResultsLayout& layout, const DrawOutput& out, GranuleMoments& g);
 
 }  // namespace countysim
