@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -314,12 +315,13 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
 #pragma omp parallel num_threads(bk.threads)
   {
     DrawWorkspace ws;
-    DrawOutput out;
+    std::vector<DrawOutput> outs(row_group);
+    std::array<double, row_group> lws{};
     std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
     std::vector<float> column;  // a summarised column as float
     bool ready = false;
     try {
-      out.resize(plan);
+      for (DrawOutput& o : outs) o.resize(plan);
       ready = true;
     } catch (...) {
       worker_error.record(0);
@@ -346,27 +348,36 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         for (GranuleMoments& g : r.granules) g.reset(ncols);
         r.draws = n;
         r.met.assign(nt, 0);
-        for (std::uint64_t i = 0; i < n; ++i) {
-          simulate_draw(plan, bk.seed, first + i, ws, out);
-          double lw = 0;  // ℓ_d, summed in scenario order as log_likelihood() does
-          if (nobs > 0) {
-            const std::uint64_t d = first + i;
-            for (std::size_t o = 0; o < nobs; ++o) {
-              const double x = observed_value(observed[o], out, base_year);
-              totals.observed_x[o * bk.draws + d] = x;
-              lw += log_likelihood_term(observed[o], x);
+        // Draws a group at a time, so that fill_rows writes each column's
+        // values of the group together; everything else goes draw by draw.
+        for (std::uint64_t i0 = 0; i0 < n; i0 += row_group) {
+          const std::size_t g =
+              static_cast<std::size_t>(std::min<std::uint64_t>(row_group, n - i0));
+          for (std::size_t j = 0; j < g; ++j) {
+            const std::uint64_t i = i0 + j;
+            DrawOutput& out = outs[j];
+            simulate_draw(plan, bk.seed, first + i, ws, out);
+            double lw = 0;  // ℓ_d, summed in scenario order as log_likelihood() does
+            if (nobs > 0) {
+              const std::uint64_t d = first + i;
+              for (std::size_t o = 0; o < nobs; ++o) {
+                const double x = observed_value(observed[o], out, base_year);
+                totals.observed_x[o * bk.draws + d] = x;
+                lw += log_likelihood_term(observed[o], x);
+              }
+              totals.log_weight[d] = lw;
+              std::copy(out.target_met.begin(), out.target_met.end(), totals.met.begin() + d * nt);
             }
-            totals.log_weight[d] = lw;
-            std::copy(out.target_met.begin(), out.target_met.end(), totals.met.begin() + d * nt);
+            lws[j] = lw;
+            add_moments(layout, out, r.granules[i / granule_draws]);
+            bool all = true;
+            for (std::size_t k = 0; k < nt; ++k) {
+              r.met[k] += out.target_met[k];
+              all = all && out.target_met[k];
+            }
+            r.all_met += all;
           }
-          fill_row(layout, plan, out, i, bk.chunk_rows, bufs, lw);
-          add_moments(layout, out, r.granules[i / granule_draws]);
-          bool all = true;
-          for (std::size_t k = 0; k < nt; ++k) {
-            r.met[k] += out.target_met[k];
-            all = all && out.target_met[k];
-          }
-          r.all_met += all;
+          fill_rows(layout, plan, outs.data(), lws.data(), g, i0, bk.chunk_rows, bufs);
         }
         if (streamed) {
           streamed->begin_part(r.part, n);

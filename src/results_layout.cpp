@@ -2,9 +2,11 @@
 
 #include <immintrin.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 
 #include "countysim/metrics.hpp"
@@ -150,84 +152,117 @@ std::size_t column_stride(std::size_t rows, std::size_t size) {
 
 namespace {
 
-// Column i of the row at dst + i * stride, converted to T as the file stores it.
+// Rows [0, g) of every column i, at dst + i * stride + j * size, converted
+// to T as the file stores it: column by column, so each column's run gets
+// its g values at once (whole cache lines) rather than one a draw.
 template <class T, class Get>
-void put_row(unsigned char* dst, std::size_t stride, std::size_t n, Get get) {
+void put_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t g, Get get) {
   for (std::size_t i = 0; i < n; ++i) {
-    const double x = get(i);
-    T v;
-    if constexpr (std::is_same_v<T, std::int32_t>)
-      v = static_cast<std::int32_t>(std::lround(x));
-    else
-      v = static_cast<T>(x);
-    std::memcpy(dst + stride * i, &v, sizeof(T));
+    unsigned char* run = dst + stride * i;
+    for (std::size_t j = 0; j < g; ++j) {
+      const double x = get(j, i);
+      T v;
+      if constexpr (std::is_same_v<T, std::int32_t>)
+        v = static_cast<std::int32_t>(std::lround(x));
+      else
+        v = static_cast<T>(x);
+      std::memcpy(run + j * sizeof(T), &v, sizeof(T));
+    }
   }
 }
 
 template <class Get>
-void put_row(DType t, unsigned char* dst, std::size_t stride, std::size_t n, Get get) {
+void put_rows(DType t, unsigned char* dst, std::size_t stride, std::size_t n, std::size_t g,
+              Get get) {
   switch (t) {
     case DType::f32:
-      put_row<float>(dst, stride, n, get);
+      put_rows<float>(dst, stride, n, g, get);
       break;
     case DType::i32:
-      put_row<std::int32_t>(dst, stride, n, get);
+      put_rows<std::int32_t>(dst, stride, n, g, get);
       break;
     case DType::u8:
-      put_row<std::uint8_t>(dst, stride, n, get);
+      put_rows<std::uint8_t>(dst, stride, n, g, get);
       break;
     case DType::f64:
-      put_row<double>(dst, stride, n, get);
+      put_rows<double>(dst, stride, n, g, get);
       break;
   }
 }
 
 }  // namespace
 
-void fill_row(const ResultsLayout& l, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::size_t rows, std::vector<std::vector<unsigned char>>& bufs, double log_weight) {
+void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
+               const double* log_weights, std::size_t g, std::size_t row, std::size_t rows,
+               std::vector<std::vector<unsigned char>>& bufs) {
+  if (g > row_group)
+    throw std::logic_error("fill_rows: more draws than row_group");  // a caller's bug
   for (std::size_t k = 0; k < l.specs.size(); ++k) {
     const DatasetSpec& s = l.specs[k];
     const std::size_t n = l.elems[k];
     const std::size_t size = dtype_size(s.dtype);
-    // Element i of this row goes to column i's run of `rows` values.
+    // Element i of draw j goes to column i's run of `rows` values, row `row + j`.
     unsigned char* dst = bufs[k].data() + row * size;
     const std::size_t stride = column_stride(rows, size);
     const auto [src, index] = l.sources[k];
-    auto put = [&](auto get) { put_row(s.dtype, dst, stride, n, get); };
+    auto put = [&](auto get) { put_rows(s.dtype, dst, stride, n, g, get); };
+    // Each draw's array of this source, so the loops index without reloading.
+    auto each = [&](auto field) {
+      using P = decltype(field(outs[0]));
+      std::array<P, row_group> p;  // only [0, g) is read: no zeroing
+      for (std::size_t j = 0; j < g; ++j) p[j] = field(outs[j]);
+      return p;
+    };
     switch (src) {
       case RowSource::year_metric: {
-        const double* x = out.year_metrics.data() + index * n;
-        put([x](std::size_t i) { return x[i]; });
+        const auto x = each([&](const DrawOutput& o) { return o.year_metrics.data() + index * n; });
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
         break;
       }
-      case RowSource::cluster_output:
-        put([&](std::size_t i) { return static_cast<double>(out.cluster_output[i]); });
+      case RowSource::cluster_output: {
+        const auto x = each([](const DrawOutput& o) { return o.cluster_output.data(); });
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
         break;
-      case RowSource::cluster_employment:
-        put([&](std::size_t i) { return static_cast<double>(out.cluster_employment[i]); });
+      }
+      case RowSource::cluster_employment: {
+        const auto x = each([](const DrawOutput& o) { return o.cluster_employment.data(); });
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
         break;
-      case RowSource::project_output:
-        put([&](std::size_t i) { return static_cast<double>(out.project_output[i]); });
+      }
+      case RowSource::project_output: {
+        const auto x = each([](const DrawOutput& o) { return o.project_output.data(); });
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
         break;
-      case RowSource::start_month:
-        put([&](std::size_t i) { return static_cast<double>(out.start_month[i]); });
+      }
+      case RowSource::start_month: {
+        const auto x = each([](const DrawOutput& o) { return o.start_month.data(); });
+        put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
-      case RowSource::production_month:
-        put([&](std::size_t i) { return static_cast<double>(out.production_month[i]); });
+      }
+      case RowSource::production_month: {
+        const auto x = each([](const DrawOutput& o) { return o.production_month.data(); });
+        put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
-      case RowSource::target_met:
-        put([&](std::size_t i) { return static_cast<double>(out.target_met[i]); });
+      }
+      case RowSource::target_met: {
+        const auto x = each([](const DrawOutput& o) { return o.target_met.data(); });
+        put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
-      case RowSource::target_value:
-        put([&](std::size_t i) { return static_cast<double>(out.target_value[i]); });
+      }
+      case RowSource::target_value: {
+        const auto x = each([](const DrawOutput& o) { return o.target_value.data(); });
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
         break;
+      }
       case RowSource::log_weight:
-        put([log_weight](std::size_t) { return log_weight; });
+        put([log_weights](std::size_t j, std::size_t) { return log_weights[j]; });
         break;
       case RowSource::input: {
-        const auto& slots = plan.input_datasets[index].slots;
-        put([&](std::size_t i) { return static_cast<double>(out.inputs[slots[i]]); });
+        const int* slots = plan.input_datasets[index].slots.data();
+        const auto x = each([](const DrawOutput& o) { return o.inputs.data(); });
+        put([&x, slots](std::size_t j, std::size_t i) {
+          return x[j][static_cast<std::size_t>(slots[i])];
+        });
         break;
       }
     }

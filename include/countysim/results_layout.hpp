@@ -44,13 +44,17 @@ Coordinates make_coordinates(const Scenario& scenario);
 // runs.
 std::size_t column_stride(std::size_t rows, std::size_t size);
 
-// Writes one draw's values as row `row` of every dataset buffer, in the
-// dataset's file type, column by column as the chunks store them: element i
-// of the row at byte i * column_stride(rows, size) + row * size. `log_weight`
-// is the draw's ℓ_d (stored only when the scenario has observations).
-void fill_row(const ResultsLayout& layout, const Plan& plan, const DrawOutput& out, std::size_t row,
-              std::size_t rows, std::vector<std::vector<unsigned char>>& buffers,
-              double log_weight = 0);
+// The most draws fill_rows takes at once: 16 float32 values, a cache line.
+inline constexpr std::size_t row_group = 16;
+
+// Writes draws outs[0, g) (g <= row_group) as rows row .. row + g - 1 of
+// every dataset buffer, in the dataset's file type, column by column as the
+// chunks store them: element i of draw j at byte i * column_stride(rows, size)
+// + (row + j) * size. log_weights[j] is draw j's ℓ_d (stored only when the
+// scenario has observations).
+void fill_rows(const ResultsLayout& layout, const Plan& plan, const DrawOutput* outs,
+               const double* log_weights, std::size_t g, std::size_t row, std::size_t rows,
+               std::vector<std::vector<unsigned char>>& buffers);
 
 // Welford's running mean and sum of squared deviations of one granule's
 // draws for every summary column, as arrays (so the divisions run four at a
