@@ -40,10 +40,10 @@ stages = [
                  r"__log1p|__ieee754_exp|__ieee754_pow|__cos|__sin|stream_uniform"),
     ("model", r"simulate_draw|project_timing|firm_counts|leontief|__insertion_sort|"
               r"__introsort|lower_bound|model|llround|lround"),
-    ("rows + moments", r"fill_row|add_moments|put_row"),
+    ("rows + moments", r"fill_row|add_moments|put_row|welford"),
     ("compression", r"libisal|compress_chunk|looks_random|adler32|isal_|encode_deflate|build_huff|"
                     r"create_hufftables"),
-    ("summaries", r"quantiles_type7|order_statistics|read_columns|unshuffle|libdeflate|"
+    ("summaries", r"quantiles_type7|order_statistics|read_columns|unshuffle|libdeflate|StreamingQuantiles|sort_avx2|"
                   r"introselect|nth_element|summarise|weighted_quantiles|weighted_moments"),
     ("writing", r"libhdf5|H5|copy_folio|ext4|pwrite|generic_perform_write|folio|"
                 r"filemap|iomap|jbd2|block_"),

@@ -6,6 +6,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <omp.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <array>
 #include <chrono>
@@ -380,6 +383,9 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           fill_rows(layout, plan, outs.data(), lws.data(), g, i0, bk.chunk_rows, bufs);
         }
         if (streamed) {
+          // Only block 0 carries its columns whole; the others wait (once,
+          // for about a block) for the windows the writer makes of it.
+          if (b > 0) streamed->wait_for_windows([&] { return abort || cancelled(); });
           streamed->begin_part(r.part, n);
           column.resize(n);
           std::size_t col = 0;
@@ -427,6 +433,16 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   return totals;
 }
 
+// Hands memory freed by the draw loop (the workers' blocks, the chunk pool,
+// the windows) back to the system, so the summaries' reading adds to what
+// the run holds then rather than to its peak (glibc keeps freed blocks in
+// per-thread arenas otherwise).
+void give_back_free_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 // Summaries: mean and sd from the float64 moments; quantiles as exact order
 // statistics of the stored values, read back a few columns at a time.
 // With `weights` (a conditioned run) mean, sd and quantiles are weighted,
@@ -445,7 +461,9 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   // columns than threads share out each column's quantiles instead.
   const std::size_t budget_floats = std::max<std::size_t>(
       draws, bk.summary_read_floats ? bk.summary_read_floats : (64u << 20) / sizeof(float));
-  std::vector<float> columns;
+  // First what needs no reading (constant columns, the streamed windows),
+  // then, with the windows' memory given back, the columns to read.
+  std::vector<std::vector<std::size_t>> wanted_by_dataset;
   for (std::size_t k : layout.summarised) {
     const DatasetSpec& s = layout.specs[k];
     const std::size_t n = s.row_elems();
@@ -480,6 +498,17 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
         wanted.push_back(c);
       }
     }
+    col += n;
+    out.push_back(std::move(ms));
+    wanted_by_dataset.push_back(std::move(wanted));
+  }
+  if (streamed) streamed->release();
+  give_back_free_memory();
+  std::vector<float> columns;
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    const std::size_t k = layout.summarised[j];
+    MetricSummary& ms = out[j];
+    const std::vector<std::size_t>& wanted = wanted_by_dataset[j];
     const std::size_t per_read = std::max<std::size_t>(1, budget_floats / draws);
     for (std::size_t i0 = 0; i0 < wanted.size();) {
       if (cancel && cancel->cancelled()) throw Interrupted();
@@ -506,9 +535,7 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
       }
       i0 = i1;
     }
-    col += n;
     writer.write_summary(ms);
-    out.push_back(std::move(ms));
   }
   return out;
 }

@@ -284,8 +284,16 @@ void StreamingQuantiles::publish() {
     w->lo[j] = off ? inf : windows_[j].lo;
     w->hi[j] = off ? -inf : windows_[j].hi;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  published_ = std::move(w);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    published_ = std::move(w);
+  }
+  published_cv_.notify_all();
+}
+
+void StreamingQuantiles::wait_for_windows(const std::function<bool()>& stop) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!published_ && !stop()) published_cv_.wait_for(lock, std::chrono::milliseconds(10));
 }
 
 bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
@@ -314,6 +322,13 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
   }
   std::copy(q_out.begin(), q_out.end(), out);
   return true;
+}
+
+void StreamingQuantiles::release() {
+  std::vector<Window>().swap(windows_);
+  std::fill(dropped_.begin(), dropped_.end(), 1);
+  std::lock_guard<std::mutex> lock(mutex_);
+  published_.reset();
 }
 
 std::size_t StreamingQuantiles::kept_values() const {

@@ -14,8 +14,11 @@
 // done and the caller reads it back. The windows only decide speed:
 // which values are found in them never changes a result.
 #pragma once
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -47,8 +50,13 @@ class StreamingQuantiles {
   std::size_t columns() const { return columns_; }
   std::size_t quantile_count() const { return qs_.size(); }
 
-  // Worker side, any thread: start a part for a block of `draws` draws with
-  // the current windows, then add columns 0, 1, ... in order.
+  // Worker side, any thread: waits until the first part has been merged and
+  // windows exist, or stop() is true (checked every few milliseconds). A
+  // worker calls it for every block but the first, so that only the first
+  // block carries its columns whole.
+  void wait_for_windows(const std::function<bool()>& stop) const;
+  // Start a part for a block of `draws` draws with the current windows,
+  // then add columns 0, 1, ... in order.
   void begin_part(Part& p, std::uint64_t draws) const;
   static void add_column(Part& p, std::size_t nq, std::size_t column, const float* x,
                          std::size_t n);
@@ -60,6 +68,9 @@ class StreamingQuantiles {
   // need was kept; false: the caller computes them from the whole column.
   // (Reorders the values kept.)
   bool quantiles(std::size_t c, double* out);
+
+  // Frees the windows (after the last quantiles() call).
+  void release();
 
   // Room for values held now (capacity), all windows together.
   std::size_t kept_values() const;
@@ -90,6 +101,7 @@ class StreamingQuantiles {
   std::vector<std::uint8_t> dropped_;  // [column]: NaN seen, or over budget
   std::vector<std::uint8_t> nan_;      // [column]: NaN seen (every quantile NaN)
   mutable std::mutex mutex_;           // guards published_
+  mutable std::condition_variable published_cv_;
   std::shared_ptr<const Windows> published_;
 };
 
