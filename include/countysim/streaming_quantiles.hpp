@@ -45,7 +45,7 @@ class StreamingQuantiles {
   // `budget_bytes` bounds the values kept between blocks (columns beyond it
   // are dropped, to be read back).
   StreamingQuantiles(std::size_t columns, std::vector<double> qs, double band = 4.0,
-                     std::size_t budget_bytes = std::size_t{48} << 20);
+                     std::size_t budget_bytes = std::size_t{24} << 20);
 
   std::size_t columns() const { return columns_; }
   std::size_t quantile_count() const { return qs_.size(); }
