@@ -57,11 +57,9 @@ void same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
-  Mix mix{42};
-  const std::size_t n = 200003;
+// Columns of every kind the summaries meet, n values each.
+std::vector<std::vector<float>> every_kind(std::size_t n, std::uint64_t seed) {
+  Mix mix{seed};
   std::vector<std::vector<float>> cols(11, std::vector<float>(n));
   for (std::size_t i = 0; i < n; ++i) {
     const double u = mix.uniform(), v = mix.uniform();
@@ -79,6 +77,14 @@ TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[st
     cols[10][i] = u < 0.9 ? 1.0f : static_cast<float>(1 + z);    // one value, 90%
   }
   cols[1][17] = std::numeric_limits<float>::infinity();
+  return cols;
+}
+
+}  // namespace
+
+TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
+  const std::size_t n = 200003;
+  const std::vector<std::vector<float>> cols = every_kind(n, 42);
   for (std::size_t c = 0; c < cols.size(); ++c) {
     INFO("column " << c);
     std::vector<float> copy = cols[c];
@@ -206,33 +212,15 @@ std::vector<bool> stream_columns(const std::vector<std::vector<float>>& cols, st
   return settled;
 }
 
-std::vector<std::vector<float>> every_kind(std::size_t n, std::uint64_t seed) {
-  Mix mix{seed};
-  std::vector<std::vector<float>> cols(11, std::vector<float>(n));
-  for (std::size_t i = 0; i < n; ++i) {
-    const double u = mix.uniform(), v = mix.uniform();
-    const double z = std::sqrt(-2 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * v);
-    cols[0][i] = static_cast<float>(600 + 40 * z);             // concentrated
-    cols[1][i] = static_cast<float>(std::exp(3 * z));          // heavy tail
-    cols[2][i] = u < 0.7 ? 0.0f : static_cast<float>(v * 10);  // mass at zero
-    cols[3][i] = static_cast<float>(-5 + z);                   // negative
-    cols[4][i] = 3.25f;                                        // constant
-    cols[5][i] = static_cast<float>(std::floor(u * 4));        // four values
-    cols[6][i] = v < 0.3 ? 1.0f : 0.0f;                        // a target met or not
-    cols[7][i] = static_cast<float>(0.36 + 0.01 * z);          // a share
-    cols[8][i] = static_cast<float>(i % 1000 == 0 ? 1e6 : z);  // far outliers
-    cols[9][i] = u < 0.9 ? 1.0f : static_cast<float>(1 + z);   // one value, 90%
-    cols[10][i] = static_cast<float>(z);
-  }
-  cols[1][17] = std::numeric_limits<float>::infinity();
-  cols[10][n / 2] = std::numeric_limits<float>::quiet_NaN();  // every quantile NaN
-  return cols;
-}
-
 }  // namespace
 
 TEST_CASE("quantiles from streamed windows equal sort-and-interpolate bit for bit", "[stats]") {
-  const auto cols = every_kind(100003, 5);
+  auto cols = every_kind(100003, 5);
+  Mix mix{6};
+  cols.emplace_back(cols[0].size());  // a target met or not
+  for (float& x : cols.back()) x = mix.uniform() < 0.3 ? 1.0f : 0.0f;
+  cols.push_back(cols[3]);
+  cols.back()[cols[3].size() / 2] = std::numeric_limits<float>::quiet_NaN();  // every quantile NaN
   for (std::size_t block : {1024u, 8192u, 200000u})
     for (std::size_t lag : {1u, 3u}) {
       const std::vector<bool> settled = stream_columns(cols, block, lag, std::size_t{64} << 20);
