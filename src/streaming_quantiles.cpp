@@ -177,6 +177,22 @@ void StreamingQuantiles::add_column(Part& p, std::size_t nq, std::size_t c, cons
   }
   static const bool avx2 = __builtin_cpu_supports("avx2");
   const Windows& w = *p.windows;
+  // Every window one value v (every draw so far gave it, e.g. a base year):
+  // one comparison pass, instead of one a quantile, when the block agrees.
+  const float v = w.lo[c * nq];
+  bool one = !nans;
+  for (std::size_t q = 0; q < nq; ++q) one = one && w.lo[c * nq + q] == v && w.hi[c * nq + q] == v;
+  if (one) {
+    int same = 1;
+    for (std::size_t i = 0; i < n; ++i) same &= x[i] == v;
+    if (same) {
+      for (std::size_t q = 0; q < nq; ++q) {
+        p.eq_lo[c * nq + q] = n;
+        p.ends.push_back(p.values.size());
+      }
+      return;
+    }
+  }
   for (std::size_t q = 0; q < nq; ++q) {
     const std::size_t j = c * nq + q;
     // A column dropped by the writer has lo > hi: nothing to do.
