@@ -353,7 +353,8 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   // year 0 has price 1.
   std::memset(po, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
   bool prices_positive = true;
-  for (int i = C; i < NY * C; ++i) prices_positive &= price[i] > 0 && price[i] < inf;
+  const int levels = NY * (static_cast<int>(plan.price_change.size()) + 1);
+  for (int i = 0; i < levels; ++i) prices_positive &= (ws.levels[i] > 0) & (ws.levels[i] < inf);
   // Counts of projects started and producing, by the year they begin to
   // count (then summed up the years).
   int* started = ws.counts.data();
@@ -436,8 +437,15 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       // the same sum; after ramp months the additions round, one by one.
       if (sum == 0.0 && m < end)
         sum = end - m;
-      else
+      else {
+        for (; m + 4 <= end; m += 4) {
+          sum += 1.0;
+          sum += 1.0;
+          sum += 1.0;
+          sum += 1.0;
+        }
         for (; m < end; ++m) sum += 1.0;
+      }
       const double y = capacity * sum / 12.0;
       yproj[t * P + p] = y;
       d[t * C + c] += y;
@@ -458,7 +466,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
 void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
   double* xs = ws.x.data();
-  std::memset(xs, 0, static_cast<std::size_t>(C) * sizeof(double));
+  std::memset(xs, 0, static_cast<std::size_t>(NY) * C * sizeof(double));
   for (int t = 1; t <= T; ++t) {
     double* x = xs + static_cast<std::size_t>(t) * C;
     const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
@@ -469,7 +477,6 @@ void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       // its terms are zeros, which leave a sum that starts at +0 unchanged
       // (it cannot become -0).
       const double* l = plan.leontief.data();
-      std::memset(x, 0, static_cast<std::size_t>(C) * sizeof(double));
       for (int j = 0; j < C; ++j) {
         const double dj = d[j];
         if (dj == 0.0) continue;
@@ -616,13 +623,25 @@ void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& w
     const double* yreal = ws.yreal.data() + y * C;
     const double* d = ws.d.data() + y * C;
     double* emp = out.cluster_employment.data() + y * C;
-    for (int c = 0; c < C; ++c) {
-      factor[c] = y == 0 ? 1.0 : factor[c] * productivity[c];
+    if (y == 0)
+      for (int c = 0; c < C; ++c) factor[c] = 1.0;
+    else
+      for (int c = 0; c < C; ++c) factor[c] *= productivity[c];
+    // Element by element, two clusters at a time: the same operations.
+    int i = 0;
+#if defined(__SSE2__)
+    const __m128d scale = _mm_set1_pd(1e4);
+    for (; i + 2 <= C; i += 2) {
+      const __m128d incumbent_and_induced =
+          _mm_sub_pd(_mm_loadu_pd(yreal + i), _mm_loadu_pd(d + i));
+      const __m128d w = _mm_mul_pd(_mm_loadu_pd(per_worker + i), _mm_loadu_pd(factor + i));
+      _mm_storeu_pd(emp + i, _mm_div_pd(_mm_mul_pd(scale, incumbent_and_induced), w));
     }
-    for (int c = 0; c < C; ++c) {
-      const double incumbent_and_induced = yreal[c] - d[c];
-      const double w = per_worker[c] * factor[c];
-      emp[c] = 1e4 * incumbent_and_induced / w;
+#endif
+    for (; i < C; ++i) {
+      const double incumbent_and_induced = yreal[i] - d[i];
+      const double w = per_worker[i] * factor[i];
+      emp[i] = 1e4 * incumbent_and_induced / w;
     }
     if (y > 0) {
       const double* yproj = ws.yproj.data() + y * P;
@@ -710,6 +729,29 @@ void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t dr
                 const DrawWorkspace& ws, const DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
+  // The conditions below, all at once and without branches (a NaN fails
+  // every comparison); only a draw that fails one goes on to find the first.
+  bool ok = true;
+  const double* co = out.cluster_output.data();
+  int i = 0;
+#if defined(__SSE2__)
+  {
+    const __m128d zero = _mm_setzero_pd(), big = _mm_set1_pd(inf);
+    __m128d good = _mm_castsi128_pd(_mm_set1_epi32(-1));
+    for (; i + 2 <= (T + 1) * C; i += 2) {
+      const __m128d y = _mm_loadu_pd(co + i);
+      good = _mm_and_pd(good, _mm_and_pd(_mm_cmpge_pd(y, zero), _mm_cmplt_pd(y, big)));
+    }
+    ok = _mm_movemask_pd(good) == 3;
+  }
+#endif
+  for (; i < (T + 1) * C; ++i) ok &= (co[i] >= 0) & (co[i] < inf);
+  for (int t = 0; t <= T; ++t) {
+    const double gdp = out.metric(Metric::gdp, t), gdp_real = out.metric(Metric::gdp_real, t);
+    const double jobs = out.metric(Metric::employment, t);
+    ok &= (gdp > 0) & (gdp < inf) & (gdp_real > 0) & (gdp_real < inf) & (jobs >= 0) & (jobs < inf);
+  }
+  if (ok) return;
   const char* fix =
       "check the spreads of the growth rates and macro.common_shock.sd (fractions: 0.02 for 2%)";
   for (int t = 0; t <= T; ++t) {
