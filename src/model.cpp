@@ -48,6 +48,17 @@ inline bool covers(double pool, double need) {
   return pool >= need - 1e-9 * (1.0 + need);
 }
 
+// x != 0 ? a : b, as a mask rather than a branch (NaN is not zero).
+inline double select_nonzero(double x, double a, double b) {
+#if defined(__SSE2__)
+  const __m128d keep = _mm_cmpneq_sd(_mm_set_sd(x), _mm_setzero_pd());
+  return _mm_cvtsd_f64(
+      _mm_or_pd(_mm_and_pd(keep, _mm_set_sd(a)), _mm_andnot_pd(keep, _mm_set_sd(b))));
+#else
+  return x != 0.0 ? a : b;
+#endif
+}
+
 // The stages of model.md "One draw", in order. Each reads the sampled inputs
 // `v` (slot values) and what earlier stages left in the workspace or output.
 
@@ -600,8 +611,12 @@ void industrial_tax(const Plan& plan, const DrawWorkspace& ws, DrawOutput& out) 
     if (y > 0) {
       // The other projects' output is zero.
       const double* po = out.project_output.data() + y * P;
-      for (const int p : ws.producing)
-        if (po[p] != 0.0) tax += project_rate[p] * po[p];
+      for (const int p : ws.producing) {
+        // Without a branch (whether a year has output varies from draw to
+        // draw): the sum with the term, kept where the output is not zero.
+        const double with = tax + project_rate[p] * po[p];
+        tax = select_nonzero(po[p], with, tax);
+      }
     }
     out.metric(Metric::industrial_tax, y) = tax;
   }
