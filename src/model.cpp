@@ -68,6 +68,15 @@ inline double select_nonzero(double x, double a, double b) {
 void prepare(const Plan& plan, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  ws.manufacturing.resize(C);
+  ws.digital_share.resize(C);
+  ws.sei_share.resize(C);
+  for (int c = 0; c < C; ++c) {
+    const Cluster& cl = sc.clusters[c];
+    ws.manufacturing[c] = cl.manufacturing;
+    ws.digital_share[c] = cl.digital_share;
+    ws.sei_share[c] = cl.strategic_emerging_share;
+  }
   ws.land_mu.resize(P);
   ws.need_credit.resize(P);
   for (int p = 0; p < P; ++p) {
@@ -374,32 +383,39 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   double* q = ws.ramp.data();
   const double* months = ws.months.data();
   ws.producing.clear();
+  int* start_month = out.start_month.data();
+  int* production_month = out.production_month.data();
   for (int p = 0; p < P; ++p) {
     ProjectState& st = ps[p];
     const int c = plan.project_cluster[p];
-    out.start_month[p] = st.start;
-    out.production_month[p] = -1;
+    start_month[p] = st.start;
+    production_month[p] = -1;
     if (st.start < 0) {
       if (!prices_positive)
         for (int t = 1; t <= T; ++t) po[t * P + p] = price[t * C + c] * 0.0;
       continue;
     }
     const int o = st.production = st.start + st.construction;
-    out.production_month[p] = o;
+    production_month[p] = o;
     // start <= 12 t - 1 from the year of the start on; 12 t - 1 >= O from
     // the year of O on.
     ++started[st.start / 12 + 1];
     ++producing[std::min(o / 12 + 1, NY)];
     const double capacity = st.capacity;
-    if (o >= M) {
-      // Nothing in the horizon: K x 0 / 12 each year.
-      const double y = capacity * 0.0 / 12.0;
-      if (y != 0.0) ws.producing.push_back(p);  // a NaN capacity
-      for (int t = 1; t <= T; ++t) {
-        yproj[t * P + p] = y;
-        d[t * C + c] += y;
-        po[t * P + p] = price[t * C + c] * y;
+    // The years before the first month of production: K x 0 / 12. When that
+    // is +0 (a capacity that is not negative) it leaves the zero filled
+    // output as it is and the cluster's sum too (which starts at +0, so is
+    // never -0), and so do the nominal +0 of positive prices.
+    const double y0 = capacity * 0.0 / 12.0;
+    const int first = o >= M ? NY : o / 12 + 1;
+    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive))
+      for (int t = 1; t < first; ++t) {
+        yproj[t * P + p] = y0;
+        d[t * C + c] += y0;
+        po[t * P + p] = price[t * C + c] * y0;
       }
+    if (o >= M) {
+      if (y0 != 0.0) ws.producing.push_back(p);  // a NaN capacity
       continue;
     }
     ws.producing.push_back(p);
@@ -423,7 +439,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
 #endif
       for (; i < n; ++i) q[i] = months[i] / ramp;
     }
-    for (int t = 1; t <= T; ++t) {
+    for (int t = first; t <= T; ++t) {
       // The sum of min(1, (m - O + 1) / R) over the producing months of year
       // t, as model.md writes it: for k < R the quotient itself (at most 1),
       // then whole months. The additions stay one after the other.
@@ -539,105 +555,72 @@ void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64
   for (int t = 0; t <= T; ++t) ws.rest[t] = ws.rest_price[t] * rest_real[t];
 }
 
+// The sums over clusters and projects of each year, in one pass over them
+// (each sum adds its terms in the order it always did):
 // Value added VA_c = v_c Y_c, GDP = R + sum VA, and the three shares, in
 // current prices; the same at base-year prices (single deflation: VA*_c =
 // VA_c / P_c = v_c Y*_c; GDP* = R* + sum VA*) with the real growth rates (NaN
 // in the base year, which has no previous year); the credit inputs are
 // reported as metrics too.
-void value_added_and_shares(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
-                            DrawOutput& out) {
-  const Scenario& sc = *plan.scenario;
-  const int C = plan.clusters, NY = plan.years + 1;
-  const double digital_rest = v[plan.digital_share_of_rest];
-  const double* ratio = ws.ratio.data();
-  for (int y = 0; y < NY; ++y) {
-    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, output_real = 0, va_real = 0;
-    const double* co = out.cluster_output.data() + y * C;
-    const double* yreal = ws.yreal.data() + y * C;
-    for (int c = 0; c < C; ++c) {
-      const Cluster& cl = sc.clusters[c];
-      const double yc = co[c];
-      const double vac = ratio[c] * yc;
-      output += yc;
-      va += vac;
-      output_real += yreal[c];
-      va_real += ratio[c] * yreal[c];
-      if (cl.manufacturing) mva += vac;
-      digital += cl.digital_share * vac;
-      sei += cl.strategic_emerging_share * yc;
-    }
-    const double gdp = ws.rest[y] + va;
-    out.metric(Metric::industrial_output, y) = output;
-    out.metric(Metric::industrial_value_added, y) = va;
-    out.metric(Metric::manufacturing_value_added, y) = mva;
-    out.metric(Metric::gdp, y) = gdp;
-    out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
-    out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
-    out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
-    const double gdp_real = ws.rest_real[y] + va_real;
-    out.metric(Metric::industrial_output_real, y) = output_real;
-    out.metric(Metric::industrial_value_added_real, y) = va_real;
-    out.metric(Metric::gdp_real, y) = gdp_real;
-    out.metric(Metric::industrial_va_real_growth, y) =
-        y == 0 ? nan : va_real / out.metric(Metric::industrial_value_added_real, y - 1) - 1.0;
-    out.metric(Metric::gdp_real_growth, y) =
-        y == 0 ? nan : gdp_real / out.metric(Metric::gdp_real, y - 1) - 1.0;
-    if (y == 0) {
-      out.metric(Metric::new_loans, 0) = nan;
-      out.metric(Metric::manufacturing_loan_share, 0) = nan;
-    } else {
-      out.metric(Metric::new_loans, y) = v[plan.new_loans[y - 1]];
-      out.metric(Metric::manufacturing_loan_share, y) = v[plan.loan_share[y - 1]];
-    }
-  }
-}
-
 // Tax: incumbent and induced output at the cluster's rate, direct project
 // output at the project's (default: its cluster's).
-void industrial_tax(const Plan& plan, const DrawWorkspace& ws, DrawOutput& out) {
-  const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
-  const double* rate = ws.tax.data();
-  const double* project_rate = ws.project_tax.data();
-  for (int y = 0; y < NY; ++y) {
-    const double* price = ws.price.data() + y * C;
-    const double* yreal = ws.yreal.data() + y * C;
-    const double* d = ws.d.data() + y * C;
-    double tax = 0;
-    for (int c = 0; c < C; ++c) {
-      // Nominal: P (Y* - D*); the project's own output is taxed below.
-      const double incumbent_and_induced = price[c] * (yreal[c] - d[c]);
-      tax += rate[c] * incumbent_and_induced;
-    }
-    if (y > 0) {
-      // The other projects' output is zero.
-      const double* po = out.project_output.data() + y * P;
-      for (const int p : ws.producing) {
-        // Without a branch (whether a year has output varies from draw to
-        // draw): the sum with the term, kept where the output is not zero.
-        const double with = tax + project_rate[p] * po[p];
-        tax = select_nonzero(po[p], with, tax);
-      }
-    }
-    out.metric(Metric::industrial_tax, y) = tax;
-  }
-}
-
 // Employment, on real output (output per worker is in base-year prices):
 // (Y* - D*) / w_{c,t} for incumbents and induced output, plus each project's
 // jobs (jobs x Yproj* / K, or Yproj* / w without `jobs`).
-void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
-                DrawOutput& out) {
+void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws, DrawOutput& out) {
   const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
+  const double digital_rest = v[plan.digital_share_of_rest];
+  const double* ratio = ws.ratio.data();
+  const double* rate = ws.tax.data();
+  const double* project_rate = ws.project_tax.data();
+  const char* manufacturing = ws.manufacturing.data();
+  const double* digital_share = ws.digital_share.data();
+  const double* sei_share = ws.sei_share.data();
   const ProjectState* ps = ws.projects.data();
   // Output per worker w_{c,y} = w_c (1 + g_c)^y, the power without pow():
   // 1, then one more factor (1 + g_c) a year.
   double* factor = ws.growth.data();
   const double* per_worker = ws.per_worker.data();
   const double* productivity = ws.productivity.data();
+  double* metrics = out.year_metrics.data();
+  const auto row = [&](Metric m) { return metrics + static_cast<int>(m) * NY; };
+  double* m_output = row(Metric::industrial_output);
+  double* m_va = row(Metric::industrial_value_added);
+  double* m_mva = row(Metric::manufacturing_value_added);
+  double* m_gdp = row(Metric::gdp);
+  double* m_mva_share = row(Metric::manufacturing_va_share);
+  double* m_digital = row(Metric::digital_core_va_share);
+  double* m_sei = row(Metric::strategic_emerging_share);
+  double* m_output_real = row(Metric::industrial_output_real);
+  double* m_va_real = row(Metric::industrial_value_added_real);
+  double* m_gdp_real = row(Metric::gdp_real);
+  double* m_va_growth = row(Metric::industrial_va_real_growth);
+  double* m_gdp_growth = row(Metric::gdp_real_growth);
+  double* m_loans = row(Metric::new_loans);
+  double* m_loan_share = row(Metric::manufacturing_loan_share);
+  double* m_tax = row(Metric::industrial_tax);
+  double* m_employment = row(Metric::employment);
   for (int y = 0; y < NY; ++y) {
+    const double* co = out.cluster_output.data() + y * C;
     const double* yreal = ws.yreal.data() + y * C;
+    const double* price = ws.price.data() + y * C;
     const double* d = ws.d.data() + y * C;
     double* emp = out.cluster_employment.data() + y * C;
+    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, output_real = 0, va_real = 0;
+    double tax = 0;
+    for (int c = 0; c < C; ++c) {
+      const double yc = co[c];
+      const double vac = ratio[c] * yc;
+      output += yc;
+      va += vac;
+      output_real += yreal[c];
+      va_real += ratio[c] * yreal[c];
+      if (manufacturing[c]) mva += vac;
+      digital += digital_share[c] * vac;
+      sei += sei_share[c] * yc;
+      // Nominal: P (Y* - D*); the project's own output is taxed below.
+      tax += rate[c] * (price[c] * (yreal[c] - d[c]));
+    }
     if (y == 0)
       for (int c = 0; c < C; ++c) factor[c] = 1.0;
     else
@@ -659,8 +642,13 @@ void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& w
       emp[i] = 1e4 * incumbent_and_induced / w;
     }
     if (y > 0) {
+      // Projects: the others' output is zero (and adds nothing).
+      const double* po = out.project_output.data() + y * P;
       const double* yproj = ws.yproj.data() + y * P;
       for (const int p : ws.producing) {
+        // Without a branch (whether a year has output varies from draw to
+        // draw): the sum with the term, kept where the output is not zero.
+        tax = select_nonzero(po[p], tax + project_rate[p] * po[p], tax);
         const double yp = yproj[p];
         if (yp == 0.0) continue;
         const int c = plan.project_cluster[p];
@@ -675,7 +663,32 @@ void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& w
     }
     double total = 0;
     for (int c = 0; c < C; ++c) total += emp[c];
-    out.metric(Metric::employment, y) = total;
+    m_employment[y] = total;
+    m_tax[y] = tax;
+
+    const double gdp = ws.rest[y] + va;
+    m_output[y] = output;
+    m_va[y] = va;
+    m_mva[y] = mva;
+    m_gdp[y] = gdp;
+    m_mva_share[y] = mva / gdp;
+    m_digital[y] = (digital + digital_rest * ws.rest[y]) / gdp;
+    m_sei[y] = output > 0 ? sei / output : 0.0;
+    const double gdp_real = ws.rest_real[y] + va_real;
+    m_output_real[y] = output_real;
+    m_va_real[y] = va_real;
+    m_gdp_real[y] = gdp_real;
+    if (y == 0) {
+      m_va_growth[0] = nan;
+      m_gdp_growth[0] = nan;
+      m_loans[0] = nan;
+      m_loan_share[0] = nan;
+    } else {
+      m_va_growth[y] = va_real / m_va_real[y - 1] - 1.0;
+      m_gdp_growth[y] = gdp_real / m_gdp_real[y - 1] - 1.0;
+      m_loans[y] = v[plan.new_loans[y - 1]];
+      m_loan_share[y] = v[plan.loan_share[y - 1]];
+    }
   }
 }
 
@@ -830,9 +843,7 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   project_production(plan, ws, out);
   supply_chain(plan, ws, out);
   rest_of_economy(plan, v, draw, ws);
-  value_added_and_shares(plan, v, ws, out);
-  industrial_tax(plan, ws, out);
-  employment(plan, v, ws, out);
+  year_sums(plan, v, ws, out);
   firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws, out);
   firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, out);
   check_draw(plan, v, draw, ws, out);
