@@ -59,6 +59,26 @@ inline double select_nonzero(double x, double a, double b) {
 #endif
 }
 
+// Whether every x[0 .. n) is finite and at least 0 (positive: above 0);
+// a NaN is neither. Two at a time with SSE2, without branches.
+template <bool positive>
+bool all_finite_nonnegative(const double* x, int n) {
+  bool ok = true;
+  int i = 0;
+#if defined(__SSE2__)
+  const __m128d zero = _mm_setzero_pd(), big = _mm_set1_pd(inf);
+  __m128d good = _mm_castsi128_pd(_mm_set1_epi32(-1));
+  for (; i + 2 <= n; i += 2) {
+    const __m128d y = _mm_loadu_pd(x + i);
+    const __m128d low = positive ? _mm_cmpgt_pd(y, zero) : _mm_cmpge_pd(y, zero);
+    good = _mm_and_pd(good, _mm_and_pd(low, _mm_cmplt_pd(y, big)));
+  }
+  ok = _mm_movemask_pd(good) == 3;
+#endif
+  for (; i < n; ++i) ok &= (positive ? x[i] > 0 : x[i] >= 0) & (x[i] < inf);
+  return ok;
+}
+
 // The stages of model.md "One draw", in order. Each reads the sampled inputs
 // `v` (slot values) and what earlier stages left in the workspace or output.
 
@@ -68,6 +88,20 @@ inline double select_nonzero(double x, double a, double b) {
 void prepare(const Plan& plan, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  // Slots by [year][cluster] and [year][index], cluster constants by cluster.
+  const int I = static_cast<int>(plan.price_change.size());
+  ws.growth_slot.resize(static_cast<std::size_t>(T) * C);
+  ws.price_slot.resize(static_cast<std::size_t>(T) * I);
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < C; ++c) ws.growth_slot[t * C + c] = plan.cluster[c].growth[t];
+    for (int i = 0; i < I; ++i) ws.price_slot[t * I + i] = plan.price_change[i][t];
+  }
+  ws.shock_loading.resize(C);
+  ws.credit_elasticity.resize(C);
+  for (int c = 0; c < C; ++c) {
+    ws.shock_loading[c] = sc.clusters[c].shock_loading;
+    ws.credit_elasticity[c] = sc.clusters[c].credit_elasticity;
+  }
   ws.manufacturing.resize(C);
   ws.digital_share.resize(C);
   ws.sei_share.resize(C);
@@ -160,14 +194,15 @@ void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorksp
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
   double* yinc = ws.yinc.data();
+  const double* shock_loading = ws.shock_loading.data();
+  const double* credit_elasticity = ws.credit_elasticity.data();
   for (int c = 0; c < C; ++c) yinc[c] = sc.clusters[c].base_output;
   for (int t = 1; t <= T; ++t) {
     const double credit = v[plan.loan_share[t - 1]] - sc.finance.reference_share;
     const double z = ws.zt[t];
+    const int* growth = ws.growth_slot.data() + (t - 1) * C;
     for (int c = 0; c < C; ++c) {
-      const Cluster& cl = sc.clusters[c];
-      const double g =
-          v[plan.cluster[c].growth[t - 1]] + cl.shock_loading * z + cl.credit_elasticity * credit;
+      const double g = v[growth[c]] + shock_loading[c] * z + credit_elasticity[c] * credit;
       yinc[t * C + c] = yinc[(t - 1) * C + c] * (1.0 + g);
     }
   }
@@ -342,8 +377,8 @@ void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
   for (int t = 1; t <= T; ++t) {
     double* row = levels + t * (I + 1);
     row[0] = 1.0;
-    for (int i = 0; i < I; ++i)
-      row[1 + i] = row[1 + i - (I + 1)] * (1.0 + v[plan.price_change[i][t - 1]]);
+    const int* slot = ws.price_slot.data() + (t - 1) * I;
+    for (int i = 0; i < I; ++i) row[1 + i] = row[1 + i - (I + 1)] * (1.0 + v[slot[i]]);
   }
   double* price = ws.price.data();
   const int* cluster_price = plan.cluster_price.data();
@@ -372,9 +407,8 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   // price level is positive and finite (always, but for nonsense inputs);
   // year 0 has price 1.
   std::memset(po, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
-  bool prices_positive = true;
-  const int levels = NY * (static_cast<int>(plan.price_change.size()) + 1);
-  for (int i = 0; i < levels; ++i) prices_positive &= (ws.levels[i] > 0) & (ws.levels[i] < inf);
+  const bool prices_positive = all_finite_nonnegative<true>(
+      ws.levels.data(), NY * (static_cast<int>(plan.price_change.size()) + 1));
   // Counts of projects started and producing, by the year they begin to
   // count (then summed up the years).
   int* started = ws.counts.data();
@@ -525,7 +559,15 @@ void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const double* price = ws.price.data();
   double* yreal = ws.yreal.data();
   double* co = out.cluster_output.data();
-  for (int i = 0; i < NY * C; ++i) {
+  int i = 0;
+#if defined(__SSE2__)
+  for (; i + 2 <= NY * C; i += 2) {
+    const __m128d y = _mm_add_pd(_mm_loadu_pd(yinc + i), _mm_loadu_pd(xs + i));
+    _mm_storeu_pd(yreal + i, y);
+    _mm_storeu_pd(co + i, _mm_mul_pd(_mm_loadu_pd(price + i), y));
+  }
+#endif
+  for (; i < NY * C; ++i) {
     yreal[i] = yinc[i] + xs[i];
     co[i] = price[i] * yreal[i];
   }
@@ -759,21 +801,7 @@ void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t dr
   const int T = plan.years, C = plan.clusters;
   // The conditions below, all at once and without branches (a NaN fails
   // every comparison); only a draw that fails one goes on to find the first.
-  bool ok = true;
-  const double* co = out.cluster_output.data();
-  int i = 0;
-#if defined(__SSE2__)
-  {
-    const __m128d zero = _mm_setzero_pd(), big = _mm_set1_pd(inf);
-    __m128d good = _mm_castsi128_pd(_mm_set1_epi32(-1));
-    for (; i + 2 <= (T + 1) * C; i += 2) {
-      const __m128d y = _mm_loadu_pd(co + i);
-      good = _mm_and_pd(good, _mm_and_pd(_mm_cmpge_pd(y, zero), _mm_cmplt_pd(y, big)));
-    }
-    ok = _mm_movemask_pd(good) == 3;
-  }
-#endif
-  for (; i < (T + 1) * C; ++i) ok &= (co[i] >= 0) & (co[i] < inf);
+  bool ok = all_finite_nonnegative<false>(out.cluster_output.data(), (T + 1) * C);
   for (int t = 0; t <= T; ++t) {
     const double gdp = out.metric(Metric::gdp, t), gdp_real = out.metric(Metric::gdp_real, t);
     const double jobs = out.metric(Metric::employment, t);

@@ -70,11 +70,13 @@ struct DrawWorkspace {
   // What the draws take from the plan, laid out flat once (prepared_for: the
   // plan's id) so that the hot loop does not walk the scenario's structs.
   std::uint64_t prepared_for = 0;
-  std::vector<double> land_mu, need_credit;      // [project]
-  std::vector<char> manufacturing;               // [cluster]
-  std::vector<double> digital_share, sei_share;  // [cluster]
-  std::vector<std::uint64_t> static_keys;        // [project] (priority rank, planned, p) in order
-  std::vector<double> months;                    // 1, 2, ..., 12 T
+  std::vector<double> land_mu, need_credit;              // [project]
+  std::vector<int> growth_slot, price_slot;              // [year - 1][cluster], [year - 1][index]
+  std::vector<double> shock_loading, credit_elasticity;  // [cluster]
+  std::vector<char> manufacturing;                       // [cluster]
+  std::vector<double> digital_share, sei_share;          // [cluster]
+  std::vector<std::uint64_t> static_keys;  // [project] (priority rank, planned, p) in order
+  std::vector<double> months;              // 1, 2, ..., 12 T
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
 
