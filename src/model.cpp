@@ -469,15 +469,28 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       int i = 0;
 #if defined(__SSE2__)
       const __m128d r = _mm_set1_pd(ramp);
+      for (; i + 4 <= n; i += 4) {
+        _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
+        _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
+      }
       for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
 #endif
       for (; i < n; ++i) q[i] = months[i] / ramp;
     }
+    // From the first whole year after the ramp on (k >= R in January): 12
+    // whole months, whose sum from +0 is 12.
+    const double y12 = capacity * 12.0 / 12.0;
     for (int t = first; t <= T; ++t) {
+      const int end = 12 * t;
+      if (end - 12 >= o + n) {
+        yproj[t * P + p] = y12;
+        d[t * C + c] += y12;
+        po[t * P + p] = price[t * C + c] * y12;
+        continue;
+      }
       // The sum of min(1, (m - O + 1) / R) over the producing months of year
       // t, as model.md writes it: for k < R the quotient itself (at most 1),
       // then whole months. The additions stay one after the other.
-      const int end = 12 * t;
       int m = std::max(end - 12, o);
       double sum = 0.0;
       const int stop = std::min(end, o + n);

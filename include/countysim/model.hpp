@@ -56,7 +56,7 @@ struct DrawWorkspace {
   std::vector<double> growth;             // employment: (1 + productivity growth)^y by cluster
   std::vector<int> order;                 // the successful projects in scheduling order
   std::vector<std::uint64_t> order_keys;  // project_timing: sort keys of `order`
-  std::vector<int> waiting;               // schedule_factors: projects not started yet
+  std::vector<int> waiting;               // schedule_factors (over 64 projects): not started yet
   std::vector<std::uint64_t> wake;        // [month] bits: a waiting project becomes ready
   std::vector<std::uint64_t> ready_at;    // [month]: bits of `order` positions that become ready
   std::vector<double> ramp;               // project_production: k / R, k = 1, 2, ...
@@ -68,7 +68,8 @@ struct DrawWorkspace {
   std::vector<double> ratio, tax, per_worker, productivity, project_tax;
 
   // What the draws take from the plan, laid out flat once (prepared_for: the
-  // plan's id) so that the hot loop does not walk the scenario's structs.
+  // plan's id; a plan is not changed after compile_plan, as for `block`) so
+  // that the hot loop does not walk the scenario's structs.
   std::uint64_t prepared_for = 0;
   std::vector<double> land_mu, need_credit;              // [project]
   std::vector<int> growth_slot, price_slot;              // [year - 1][cluster], [year - 1][index]
