@@ -111,6 +111,8 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
     ws.digital_share[c] = cl.digital_share;
     ws.sei_share[c] = cl.strategic_emerging_share;
   }
+  ws.planned.resize(P);
+  for (int p = 0; p < P; ++p) ws.planned[p] = sc.projects[p].planned_start_month;
   ws.land_mu.resize(P);
   ws.need_credit.resize(P);
   for (int p = 0; p < P; ++p) {
@@ -159,7 +161,7 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.levels.resize(static_cast<std::size_t>(NY) * (plan.price_change.size() + 1));
   ws.producing.reserve(P);
   ws.order.reserve(P);
-  ws.order_keys.reserve(P);
+  ws.order_keys.resize(P);
   ws.waiting.reserve(P);
   ws.prepared_for = plan.id;
 }
@@ -214,40 +216,45 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
   const Scenario& sc = *plan.scenario;
   const int P = plan.projects;
   ProjectState* ps = ws.projects.data();
+  const int* planned = ws.planned.data();
   for (int p = 0; p < P; ++p) {
     const ProjectSlots& s = plan.project[p];
     ProjectState& st = ps[p];
     st.success = v[s.success] > 0.5;
     const int delay = std::max(0, static_cast<int>(round_half_away(v[s.delay])));
-    st.ready = sc.projects[p].planned_start_month + delay;
+    st.ready = planned[p] + delay;
     st.construction = std::max(0, static_cast<int>(round_half_away(v[s.construction])));
     st.ramp = std::max(0.0, v[s.ramp]);
     st.capacity = v[s.capacity];
     st.start = st.production = -1;
   }
-  ws.order.clear();
   if (!ws.static_keys.empty()) {
     // One 64-bit key a project, (priority rank, ready, p) from the high bits
     // down (ready offset by 2^31 to sort as unsigned): the same order as the
     // comparison below (the keys are distinct), without its indirections.
-    // Taken in the prepared order, the keys need few moves of an insertion
-    // sort.
-    std::vector<std::uint64_t>& keys = ws.order_keys;
-    keys.clear();
+    // The successful projects' keys, taken in the prepared order (each one
+    // written, kept if the project goes ahead: no branch on chance), need few
+    // moves of an insertion sort.
+    std::uint64_t* keys = ws.order_keys.data();
+    int n = 0;
     for (const std::uint64_t k0 : ws.static_keys) {
       const int p = static_cast<int>(k0 & 0xffff);
-      if (!ps[p].success) continue;
-      const std::uint64_t key =
-          (k0 & 0xffff00000000ffffULL) |
-          static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u) << 16;
-      std::size_t i = keys.size();
-      keys.push_back(key);
-      for (; i > 0 && keys[i - 1] > key; --i) keys[i] = keys[i - 1];
-      keys[i] = key;
+      keys[n] = (k0 & 0xffff00000000ffffULL) |
+                static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u)
+                    << 16;
+      n += ps[p].success;
     }
-    for (const std::uint64_t k : keys) ws.order.push_back(static_cast<int>(k & 0xffff));
+    for (int i = 1; i < n; ++i) {
+      const std::uint64_t key = keys[i];
+      int j = i;
+      for (; j > 0 && keys[j - 1] > key; --j) keys[j] = keys[j - 1];
+      keys[j] = key;
+    }
+    ws.order.resize(n);
+    for (int i = 0; i < n; ++i) ws.order[i] = static_cast<int>(keys[i] & 0xffff);
     return;
   }
+  ws.order.clear();
   for (int p = 0; p < P; ++p)
     if (ps[p].success) ws.order.push_back(p);
   std::sort(ws.order.begin(), ws.order.end(), [&](int a, int b) {

@@ -72,6 +72,7 @@ struct DrawWorkspace {
   // that the hot loop does not walk the scenario's structs.
   std::uint64_t prepared_for = 0;
   std::vector<double> land_mu, need_credit;              // [project]
+  std::vector<int> planned;                              // [project] planned start month
   std::vector<int> growth_slot, price_slot;              // [year - 1][cluster], [year - 1][index]
   std::vector<double> shock_loading, credit_elasticity;  // [cluster]
   std::vector<char> manufacturing;                       // [cluster]
