@@ -79,6 +79,20 @@ bool all_finite_nonnegative(const double* x, int n) {
   return ok;
 }
 
+// 0 + x[0] + x[1] + ... + x[n - 1], one addition after the other (unrolled).
+inline double sum_in_order(const double* x, int n) {
+  double sum = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    sum += x[i];
+    sum += x[i + 1];
+    sum += x[i + 2];
+    sum += x[i + 3];
+  }
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
 // The stages of model.md "One draw", in order. Each reads the sampled inputs
 // `v` (slot values) and what earlier stages left in the workspace or output.
 
@@ -516,16 +530,18 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       }
       // Whole months: from +0 each 1.0 is added exactly, so their count is
       // the same sum; after ramp months the additions round, one by one.
-      if (sum == 0.0 && m < end)
-        sum = end - m;
-      else {
-        for (; m + 4 <= end; m += 4) {
-          sum += 1.0;
-          sum += 1.0;
-          sum += 1.0;
-          sum += 1.0;
+      if (m < end) {
+        if (sum == 0.0) {
+          sum = end - m;
+        } else {
+          for (; m + 4 <= end; m += 4) {
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+          }
+          for (; m < end; ++m) sum += 1.0;
         }
-        for (; m < end; ++m) sum += 1.0;
       }
       const double y = capacity * sum / 12.0;
       yproj[t * P + p] = y;
@@ -683,14 +699,20 @@ void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws
       // Nominal: P (Y* - D*); the project's own output is taxed below.
       tax += rate[c] * (price[c] * (yreal[c] - d[c]));
     }
-    if (y == 0)
-      for (int c = 0; c < C; ++c) factor[c] = 1.0;
-    else
-      for (int c = 0; c < C; ++c) factor[c] *= productivity[c];
     // Element by element, two clusters at a time: the same operations.
     int i = 0;
 #if defined(__SSE2__)
     const __m128d scale = _mm_set1_pd(1e4);
+    if (y == 0)
+      for (; i + 2 <= C; i += 2) _mm_storeu_pd(factor + i, _mm_set1_pd(1.0));
+    else
+      for (; i + 2 <= C; i += 2)
+        _mm_storeu_pd(factor + i,
+                      _mm_mul_pd(_mm_loadu_pd(factor + i), _mm_loadu_pd(productivity + i)));
+#endif
+    for (; i < C; ++i) factor[i] = y == 0 ? 1.0 : factor[i] * productivity[i];
+    i = 0;
+#if defined(__SSE2__)
     for (; i + 2 <= C; i += 2) {
       const __m128d incumbent_and_induced =
           _mm_sub_pd(_mm_loadu_pd(yreal + i), _mm_loadu_pd(d + i));
@@ -723,9 +745,7 @@ void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws
         emp[c] += jobs;
       }
     }
-    double total = 0;
-    for (int c = 0; c < C; ++c) total += emp[c];
-    m_employment[y] = total;
+    m_employment[y] = sum_in_order(emp, C);
     m_tax[y] = tax;
 
     const double gdp = ws.rest[y] + va;
