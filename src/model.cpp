@@ -457,11 +457,13 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     ++started[st.start / 12 + 1];
     ++producing[std::min(o / 12 + 1, NY)];
     const double capacity = st.capacity;
-    // The years before the first month of production: K x 0 / 12. When that
-    // is +0 (a capacity that is not negative) it leaves the zero filled
-    // output as it is and the cluster's sum too (which starts at +0, so is
-    // never -0), and so do the nominal +0 of positive prices.
-    const double y0 = capacity * 0.0 / 12.0;
+    // The years before the first month of production: K x 0 / 12, which is
+    // K x 0 itself (a zero divided by 12 keeps its sign; a NaN stays the
+    // same NaN), without the division. When that is +0 (a capacity that is
+    // not negative) it leaves the zero filled output as it is and the
+    // cluster's sum too (which starts at +0, so is never -0), and so do the
+    // nominal +0 of positive prices.
+    const double y0 = capacity * 0.0;
     const int first = o >= M ? NY : o / 12 + 1;
     if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive))
       for (int t = 1; t < first; ++t) {
@@ -500,7 +502,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     // From the first whole year after the ramp on (k >= R in January): 12
     // whole months, whose sum from +0 is 12.
-    const double y12 = capacity * 12.0 / 12.0;
+    const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
     for (int t = first; t <= T; ++t) {
       const int end = 12 * t;
       if (end - 12 >= o + n) {

@@ -833,3 +833,18 @@ TEST_CASE("simulate_draw gives the reference model's bits with mixed priorities 
   }
   CHECK(compare_models(sc, 0, 3000) == 0);
 }
+
+TEST_CASE("a capacity times zero, divided by 12, is the product itself, bit for bit",
+          "[model][reference]") {
+  // project_production writes K x 0 for the years before production where
+  // model.md has K x 0 / 12.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double k :
+       {0.0, -0.0, 1.0, -1.0, 60.0, 1e-310, -1e-310, 1e308, -1e308, inf, -inf,
+        std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN()}) {
+    volatile double twelve = 12.0;  // the division at run time, as in the model
+    const double a = k * 0.0, b = k * 0.0 / twelve;
+    INFO("k = " << k);
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+  }
+}
