@@ -33,6 +33,7 @@ void DrawOutput::resize(const Plan& plan) {
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr double inf = std::numeric_limits<double>::infinity();
 
 // v = n copies of +0.0, whose bytes are all zero: one memset, where
 // vector::assign fills element by element out of line.
@@ -47,30 +48,178 @@ inline bool covers(double pool, double need) {
   return pool >= need - 1e-9 * (1.0 + need);
 }
 
+// x != 0 ? a : b, as a mask rather than a branch (NaN is not zero).
+inline double select_nonzero(double x, double a, double b) {
+#if defined(__SSE2__)
+  const __m128d keep = _mm_cmpneq_sd(_mm_set_sd(x), _mm_setzero_pd());
+  return _mm_cvtsd_f64(
+      _mm_or_pd(_mm_and_pd(keep, _mm_set_sd(a)), _mm_andnot_pd(keep, _mm_set_sd(b))));
+#else
+  return x != 0.0 ? a : b;
+#endif
+}
+
+// Whether every x[0 .. n) is finite and at least 0 (positive: above 0);
+// a NaN is neither. Two at a time with SSE2, without branches.
+template <bool positive>
+bool all_finite_nonnegative(const double* x, int n) {
+  bool ok = true;
+  int i = 0;
+#if defined(__SSE2__)
+  const __m128d zero = _mm_setzero_pd(), big = _mm_set1_pd(inf);
+  __m128d good = _mm_castsi128_pd(_mm_set1_epi32(-1));
+  for (; i + 2 <= n; i += 2) {
+    const __m128d y = _mm_loadu_pd(x + i);
+    const __m128d low = positive ? _mm_cmpgt_pd(y, zero) : _mm_cmpge_pd(y, zero);
+    good = _mm_and_pd(good, _mm_and_pd(low, _mm_cmplt_pd(y, big)));
+  }
+  ok = _mm_movemask_pd(good) == 3;
+#endif
+  for (; i < n; ++i) ok &= (positive ? x[i] > 0 : x[i] >= 0) & (x[i] < inf);
+  return ok;
+}
+
+// 0 + x[0] + x[1] + ... + x[n - 1], one addition after the other (unrolled).
+inline double sum_in_order(const double* x, int n) {
+  double sum = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    sum += x[i];
+    sum += x[i + 1];
+    sum += x[i + 2];
+    sum += x[i + 3];
+  }
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
 // The stages of model.md "One draw", in order. Each reads the sampled inputs
 // `v` (slot values) and what earlier stages left in the workspace or output.
+
+// Lays out what the draws need from the plan once per plan (and sizes the
+// workspace), so that a draw neither walks the scenario's structs nor
+// allocates.
+void prepare(const Plan& plan, DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  // Slots by [year][cluster] and [year][index], cluster constants by cluster.
+  const int I = static_cast<int>(plan.price_change.size());
+  ws.growth_slot.resize(static_cast<std::size_t>(T) * C);
+  ws.price_slot.resize(static_cast<std::size_t>(T) * I);
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < C; ++c) ws.growth_slot[t * C + c] = plan.cluster[c].growth[t];
+    for (int i = 0; i < I; ++i) ws.price_slot[t * I + i] = plan.price_change[i][t];
+  }
+  ws.shock_loading.resize(C);
+  ws.credit_elasticity.resize(C);
+  for (int c = 0; c < C; ++c) {
+    ws.shock_loading[c] = sc.clusters[c].shock_loading;
+    ws.credit_elasticity[c] = sc.clusters[c].credit_elasticity;
+  }
+  ws.manufacturing.resize(C);
+  ws.digital_share.resize(C);
+  ws.sei_share.resize(C);
+  for (int c = 0; c < C; ++c) {
+    const Cluster& cl = sc.clusters[c];
+    ws.manufacturing[c] = cl.manufacturing;
+    ws.digital_share[c] = cl.digital_share;
+    ws.sei_share[c] = cl.strategic_emerging_share;
+  }
+  ws.planned.resize(P);
+  for (int p = 0; p < P; ++p) ws.planned[p] = sc.projects[p].planned_start_month;
+  ws.land_mu.resize(P);
+  ws.need_credit.resize(P);
+  for (int p = 0; p < P; ++p) {
+    const Project& pr = sc.projects[p];
+    ws.land_mu[p] = pr.land_mu;
+    ws.need_credit[p] = pr.investment * pr.loan_share;
+  }
+  // The projects by (priority rank, planned start, index): each draw's keys
+  // (priority rank, ready, index) come out nearly sorted in this order, as a
+  // delay only moves a project later.
+  ws.static_keys.clear();
+  if (static_cast<int>(plan.priority_rank.size()) == P && P <= 0xffff) {
+    for (int p = 0; p < P; ++p)
+      ws.static_keys.push_back(
+          static_cast<std::uint64_t>(plan.priority_rank[p]) << 48 |
+          static_cast<std::uint64_t>(
+              static_cast<std::uint32_t>(sc.projects[p].planned_start_month) ^ 0x80000000u)
+              << 16 |
+          static_cast<std::uint64_t>(p));
+    std::sort(ws.static_keys.begin(), ws.static_keys.end());
+  }
+  ws.months.resize(12 * T);
+  for (int i = 0; i < 12 * T; ++i) ws.months[i] = i + 1;
+  ws.ramp.resize(12 * T);
+  ws.wake.resize((12 * T + 63) / 64);
+  ws.projects.resize(P);
+  ws.zt.resize(NY);
+  ws.yinc.resize(static_cast<std::size_t>(NY) * C);
+  ws.d.resize(static_cast<std::size_t>(NY) * C);
+  ws.x.resize(static_cast<std::size_t>(NY) * C);
+  ws.yreal.resize(static_cast<std::size_t>(NY) * C);
+  ws.yproj.resize(static_cast<std::size_t>(NY) * P);
+  ws.rest.resize(NY);
+  ws.rest_real.resize(NY);
+  ws.price.resize(static_cast<std::size_t>(NY) * C);
+  ws.rest_price.resize(NY);
+  ws.opened.resize(NY);
+  ws.growth.resize(C);
+  ws.ratio.resize(C);
+  ws.tax.resize(C);
+  ws.per_worker.resize(C);
+  ws.productivity.resize(C);
+  ws.project_tax.resize(P);
+  ws.counts.resize(2 * static_cast<std::size_t>(NY) + 2);
+  ws.ready_at.resize(12 * T);
+  ws.levels.resize(static_cast<std::size_t>(NY) * (plan.price_change.size() + 1));
+  ws.producing.reserve(P);
+  ws.order.reserve(P);
+  ws.order_keys.resize(P);
+  ws.waiting.reserve(P);
+  ws.prepared_for = plan.id;
+}
 
 // County-wide shock, AR(1): z_0 = 0, z_t = rho z_{t-1} + e_t.
 void common_shock(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const int T = plan.years;
-  zeros(ws.zt, T + 1);
+  double* zt = ws.zt.data();
+  zt[0] = 0.0;
   for (int t = 1; t <= T; ++t)
-    ws.zt[t] = plan.scenario->macro.shock_persistence * ws.zt[t - 1] + v[plan.shock[t - 1]];
+    zt[t] = plan.scenario->macro.shock_persistence * zt[t - 1] + v[plan.shock[t - 1]];
+}
+
+// The per-draw inputs of each cluster and project, read from their slots once.
+void gather_inputs(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
+  const int C = plan.clusters, P = plan.projects;
+  for (int c = 0; c < C; ++c) {
+    const ClusterSlots& s = plan.cluster[c];
+    ws.ratio[c] = v[s.value_added_ratio];
+    ws.tax[c] = v[s.tax_rate];
+    ws.per_worker[c] = v[s.output_per_worker];
+    ws.productivity[c] = 1.0 + v[s.productivity_growth];
+  }
+  for (int p = 0; p < P; ++p) {
+    const int slot = plan.project[p].tax_rate;
+    ws.project_tax[p] = slot >= 0 ? v[slot] : ws.tax[plan.project_cluster[p]];
+  }
 }
 
 // Incumbent output: Yinc_{c,t} = Yinc_{c,t-1} (1 + G + lambda z + kappa (s - s_ref)).
 void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
-  zeros(ws.yinc, static_cast<std::size_t>(T + 1) * C);
-  for (int c = 0; c < C; ++c) {
-    const Cluster& cl = sc.clusters[c];
-    ws.yinc[c] = cl.base_output;
-    for (int t = 1; t <= T; ++t) {
-      const double s = v[plan.loan_share[t - 1]];
-      const double g = v[plan.cluster[c].growth[t - 1]] + cl.shock_loading * ws.zt[t] +
-                       cl.credit_elasticity * (s - sc.finance.reference_share);
-      ws.yinc[t * C + c] = ws.yinc[(t - 1) * C + c] * (1.0 + g);
+  double* yinc = ws.yinc.data();
+  const double* shock_loading = ws.shock_loading.data();
+  const double* credit_elasticity = ws.credit_elasticity.data();
+  for (int c = 0; c < C; ++c) yinc[c] = sc.clusters[c].base_output;
+  for (int t = 1; t <= T; ++t) {
+    const double credit = v[plan.loan_share[t - 1]] - sc.finance.reference_share;
+    const double z = ws.zt[t];
+    const int* growth = ws.growth_slot.data() + (t - 1) * C;
+    for (int c = 0; c < C; ++c) {
+      const double g = v[growth[c]] + shock_loading[c] * z + credit_elasticity[c] * credit;
+      yinc[t * C + c] = yinc[(t - 1) * C + c] * (1.0 + g);
     }
   }
 }
@@ -80,37 +229,48 @@ void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorksp
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
   const Scenario& sc = *plan.scenario;
   const int P = plan.projects;
-  std::vector<ProjectState>& ps = ws.projects;
-  ps.resize(P);
-  ws.order.clear();
+  ProjectState* ps = ws.projects.data();
+  const int* planned = ws.planned.data();
   for (int p = 0; p < P; ++p) {
-    const Project& pr = sc.projects[p];
     const ProjectSlots& s = plan.project[p];
     ProjectState& st = ps[p];
     st.success = v[s.success] > 0.5;
     const int delay = std::max(0, static_cast<int>(round_half_away(v[s.delay])));
-    st.ready = pr.planned_start_month + delay;
+    st.ready = planned[p] + delay;
     st.construction = std::max(0, static_cast<int>(round_half_away(v[s.construction])));
     st.ramp = std::max(0.0, v[s.ramp]);
     st.capacity = v[s.capacity];
     st.start = st.production = -1;
-    if (st.success) ws.order.push_back(p);
   }
-  if (static_cast<int>(plan.priority_rank.size()) == P && P <= 0xffff) {
+  if (!ws.static_keys.empty()) {
     // One 64-bit key a project, (priority rank, ready, p) from the high bits
     // down (ready offset by 2^31 to sort as unsigned): the same order as the
     // comparison below (the keys are distinct), without its indirections.
-    std::vector<std::uint64_t>& keys = ws.order_keys;
-    keys.clear();
-    for (const int p : ws.order)
-      keys.push_back(
-          static_cast<std::uint64_t>(plan.priority_rank[p]) << 48 |
-          static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u) << 16 |
-          static_cast<std::uint64_t>(p));
-    std::sort(keys.begin(), keys.end());
-    for (std::size_t i = 0; i < keys.size(); ++i) ws.order[i] = static_cast<int>(keys[i] & 0xffff);
+    // The successful projects' keys, taken in the prepared order (each one
+    // written, kept if the project goes ahead: no branch on chance), need few
+    // moves of an insertion sort.
+    std::uint64_t* keys = ws.order_keys.data();
+    int n = 0;
+    for (const std::uint64_t k0 : ws.static_keys) {
+      const int p = static_cast<int>(k0 & 0xffff);
+      keys[n] = (k0 & 0xffff00000000ffffULL) |
+                static_cast<std::uint64_t>(static_cast<std::uint32_t>(ps[p].ready) ^ 0x80000000u)
+                    << 16;
+      n += ps[p].success;
+    }
+    for (int i = 1; i < n; ++i) {
+      const std::uint64_t key = keys[i];
+      int j = i;
+      for (; j > 0 && keys[j - 1] > key; --j) keys[j] = keys[j - 1];
+      keys[j] = key;
+    }
+    ws.order.resize(n);
+    for (int i = 0; i < n; ++i) ws.order[i] = static_cast<int>(keys[i] & 0xffff);
     return;
   }
+  ws.order.clear();
+  for (int p = 0; p < P; ++p)
+    if (ps[p].success) ws.order.push_back(p);
   std::sort(ws.order.begin(), ws.order.end(), [&](int a, int b) {
     const int pa = sc.projects[a].priority, pb = sc.projects[b].priority;
     if (pa != pb) return pa < pb;
@@ -124,164 +284,331 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
 void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                       DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
-  const int T = plan.years;
-  std::vector<ProjectState>& ps = ws.projects;
+  const int T = plan.years, M = 12 * T;
+  ProjectState* ps = ws.projects.data();
+  const double* land_mu = ws.land_mu.data();
+  const double* need_credit = ws.need_credit.data();
   double land = sc.land.initial_stock_mu, credit = 0.0;
-  // The projects not started yet, in scheduling order (started ones are
-  // dropped, so later months do not walk over them).
-  std::vector<int>& waiting = ws.waiting;
-  waiting.assign(ws.order.begin(), ws.order.end());
   // Within a year the pools only shrink, and covers() is monotone in the
   // pool: a project that did not fit in month m does not fit later in the
   // year. So a month can start a project only in January (top-up) or when a
-  // project becomes ready in it; the other months are skipped.
-  ws.wake.assign(12 * T, 0);
-  for (int p : ws.order)
-    if (ps[p].ready > 0 && ps[p].ready < 12 * T) ws.wake[ps[p].ready] = 1;
-  for (int m = 0; m < 12 * T; ++m) {
-    const int t = m / 12 + 1;
-    if (m % 12 == 0) {
+  // project becomes ready in it (a bit of `wake`); the other months are
+  // skipped.
+  std::uint64_t* wake = ws.wake.data();
+  std::memset(wake, 0, ws.wake.size() * sizeof(std::uint64_t));
+  for (const int p : ws.order) {
+    const int r = ps[p].ready;
+    if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
+  }
+  // The next month after m, before `end`, in which a project becomes ready
+  // (end if none).
+  const auto next_month = [wake](int m, int end) {
+    for (int next = m + 1; next < end; next = (next | 63) + 1) {
+      const std::uint64_t bits = wake[next >> 6] >> (next & 63);
+      if (bits != 0) return std::min(end, next + __builtin_ctzll(bits));
+    }
+    return end;
+  };
+  const std::size_t n_order = ws.order.size();
+  if (n_order <= 64) {
+    // Up to 64 projects: the ready ones not started yet are bits of one
+    // word, bit i for the i-th project in scheduling order, so a month walks
+    // over those alone, in that order.
+    std::uint64_t* ready_at = ws.ready_at.data();
+    std::memset(ready_at, 0, ws.ready_at.size() * sizeof(std::uint64_t));
+    for (std::size_t i = 0; i < n_order; ++i) {
+      const int r = std::max(0, ps[ws.order[i]].ready);
+      if (r < M) ready_at[r] |= std::uint64_t{1} << i;
+    }
+    std::uint64_t pending = 0,
+                  left = n_order == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_order) - 1;
+    for (int t = 1; t <= T; ++t) {
       const double supply = v[plan.land_supply[t - 1]];
       land += supply;
       credit +=
           sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
       out.metric(Metric::land_supplied_mu, t) = supply;
-      out.metric(Metric::land_used_mu, t) = 0.0;
-    }
-    if (!waiting.empty() && (m % 12 == 0 || ws.wake[m])) {
-      std::size_t kept = 0;
-      for (const int p : waiting) {
-        ProjectState& st = ps[p];
-        if (st.ready <= m) {
-          const Project& pr = sc.projects[p];
-          const double need_credit = pr.investment * pr.loan_share;
-          if (covers(land, pr.land_mu) && covers(credit, need_credit)) {
-            st.start = m;
-            land = std::max(0.0, land - pr.land_mu);
-            credit = std::max(0.0, credit - need_credit);
-            out.metric(Metric::land_used_mu, t) += pr.land_mu;
-            continue;
+      double used = 0.0;
+      const int end = 12 * t;
+      for (int m = end - 12; m < end && left != 0; m = next_month(m, end)) {
+        pending |= ready_at[m];
+        for (std::uint64_t bits = pending; bits != 0; bits &= bits - 1) {
+          const int i = __builtin_ctzll(bits);
+          const int p = ws.order[i];
+          if (covers(land, land_mu[p]) && covers(credit, need_credit[p])) {
+            ps[p].start = m;
+            land = std::max(0.0, land - land_mu[p]);
+            credit = std::max(0.0, credit - need_credit[p]);
+            used += land_mu[p];
+            pending &= ~(std::uint64_t{1} << i);
+            left &= ~(std::uint64_t{1} << i);
           }
         }
-        waiting[kept++] = p;
       }
-      waiting.resize(kept);
+      out.metric(Metric::land_used_mu, t) = used;
+      out.metric(Metric::land_stock_mu, t) = land;
     }
-    if (m % 12 == 11) out.metric(Metric::land_stock_mu, t) = land;
+  } else {
+    // The projects not started yet, in scheduling order (started ones are
+    // dropped, so later months do not walk over them).
+    std::vector<int>& waiting = ws.waiting;
+    waiting.assign(ws.order.begin(), ws.order.end());
+    for (int t = 1; t <= T; ++t) {
+      const double supply = v[plan.land_supply[t - 1]];
+      land += supply;
+      credit +=
+          sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
+      out.metric(Metric::land_supplied_mu, t) = supply;
+      double used = 0.0;
+      const int end = 12 * t;
+      for (int m = end - 12; m < end && !waiting.empty(); m = next_month(m, end)) {
+        std::size_t kept = 0;
+        for (const int p : waiting) {
+          ProjectState& st = ps[p];
+          if (st.ready <= m && covers(land, land_mu[p]) && covers(credit, need_credit[p])) {
+            st.start = m;
+            land = std::max(0.0, land - land_mu[p]);
+            credit = std::max(0.0, credit - need_credit[p]);
+            used += land_mu[p];
+            continue;
+          }
+          waiting[kept++] = p;
+        }
+        waiting.resize(kept);
+      }
+      out.metric(Metric::land_used_mu, t) = used;
+      out.metric(Metric::land_stock_mu, t) = land;
+    }
   }
   out.metric(Metric::land_supplied_mu, 0) = nan;
   out.metric(Metric::land_used_mu, 0) = nan;
   out.metric(Metric::land_stock_mu, 0) = sc.land.initial_stock_mu;
 }
 
-// Production: linear ramp from O_p over R_p months; yearly output K x mean
-// fraction (real: K is in base-year prices), summed by cluster into D_t.
-void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
-  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
-  std::vector<ProjectState>& ps = ws.projects;
-  zeros(ws.yproj, static_cast<std::size_t>(NY) * P);
-  zeros(ws.d, static_cast<std::size_t>(NY) * C);
-  for (int y = 0; y < NY; ++y) {
-    out.metric(Metric::projects_started, y) = 0;
-    out.metric(Metric::projects_producing, y) = 0;
+// Price levels (v2): P_0 = 1, P_t = P_{t-1} (1 + pi_t) for each index; a
+// cluster takes its index's level (1 without one), the rest its deflator.
+// Without prices every level is exactly 1 and nominal equals real bit for bit.
+void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
+  const int T = plan.years, C = plan.clusters, NY = T + 1;
+  const int I = static_cast<int>(plan.price_change.size());
+  // levels[t][1 + i]: index i's level in year t; levels[t][0] = 1 for the
+  // clusters without an index.
+  double* levels = ws.levels.data();
+  for (int i = 0; i <= I; ++i) levels[i] = 1.0;
+  for (int t = 1; t <= T; ++t) {
+    double* row = levels + t * (I + 1);
+    row[0] = 1.0;
+    const int* slot = ws.price_slot.data() + (t - 1) * I;
+    for (int i = 0; i < I; ++i) row[1 + i] = row[1 + i - (I + 1)] * (1.0 + v[slot[i]]);
   }
+  double* price = ws.price.data();
+  const int* cluster_price = plan.cluster_price.data();
+  for (int t = 0; t < NY; ++t) {
+    const double* row = levels + t * (I + 1) + 1;
+    for (int c = 0; c < C; ++c) price[t * C + c] = row[cluster_price[c]];
+  }
+  double* rp = ws.rest_price.data();
+  rp[0] = 1.0;
+  for (int t = 1; t <= T; ++t) rp[t] = rp[t - 1] * (1.0 + v[plan.rest_price_change[t - 1]]);
+}
+
+// Production: linear ramp from O_p over R_p months; yearly output K x mean
+// fraction (real: K is in base-year prices), summed by cluster into D_t;
+// nominal project output P x real.
+void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1, M = 12 * T;
+  ProjectState* ps = ws.projects.data();
+  double* yproj = ws.yproj.data();
+  double* d = ws.d.data();
+  double* po = out.project_output.data();
+  const double* price = ws.price.data();
+  std::memset(yproj, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
+  std::memset(d, 0, static_cast<std::size_t>(NY) * C * sizeof(double));
+  // Nominal output P x +0 of a year without production is +0 when every
+  // price level is positive and finite (always, but for nonsense inputs);
+  // year 0 has price 1.
+  std::memset(po, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
+  const bool prices_positive = all_finite_nonnegative<true>(
+      ws.levels.data(), NY * (static_cast<int>(plan.price_change.size()) + 1));
+  // Counts of projects started and producing, by the year they begin to
+  // count (then summed up the years).
+  int* started = ws.counts.data();
+  int* producing = started + NY + 1;
+  std::memset(started, 0, ws.counts.size() * sizeof(int));
+  double* q = ws.ramp.data();
+  const double* months = ws.months.data();
+  ws.producing.clear();
+  int* start_month = out.start_month.data();
+  int* production_month = out.production_month.data();
   for (int p = 0; p < P; ++p) {
     ProjectState& st = ps[p];
-    out.start_month[p] = st.start;
-    out.production_month[p] = -1;
-    if (st.start < 0) continue;
-    st.production = st.start + st.construction;
-    out.production_month[p] = st.production;
     const int c = plan.project_cluster[p];
-    for (int t = 1; t <= T; ++t) {
+    start_month[p] = st.start;
+    production_month[p] = -1;
+    if (st.start < 0) {
+      if (!prices_positive)
+        for (int t = 1; t <= T; ++t) po[t * P + p] = price[t * C + c] * 0.0;
+      continue;
+    }
+    const int o = st.production = st.start + st.construction;
+    production_month[p] = o;
+    // start <= 12 t - 1 from the year of the start on; 12 t - 1 >= O from
+    // the year of O on.
+    ++started[st.start / 12 + 1];
+    ++producing[std::min(o / 12 + 1, NY)];
+    const double capacity = st.capacity;
+    // The years before the first month of production: K x 0 / 12, which is
+    // K x 0 itself (a zero divided by 12 keeps its sign; a NaN stays the
+    // same NaN), without the division. When that is +0 (a capacity that is
+    // not negative) it leaves the zero filled output as it is and the
+    // cluster's sum too (which starts at +0, so is never -0), and so do the
+    // nominal +0 of positive prices.
+    const double y0 = capacity * 0.0;
+    const int first = o >= M ? NY : o / 12 + 1;
+    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive))
+      for (int t = 1; t < first; ++t) {
+        yproj[t * P + p] = y0;
+        d[t * C + c] += y0;
+        po[t * P + p] = price[t * C + c] * y0;
+      }
+    if (o >= M) {
+      if (y0 != 0.0) ws.producing.push_back(p);  // a NaN capacity
+      continue;
+    }
+    ws.producing.push_back(p);
+    const double ramp = st.ramp;
+    // The ramp's fractions k / R for k = 1 .. n, n the count of k < R within
+    // the horizon (k = m - O + 1 <= 12 T - O), divided two at a time: the
+    // same quotients as one at a time.
+    int n = 0;
+    if (ramp > 0) {
+      const int limit = M - o;
+      if (ramp > limit) {
+        n = limit;
+      } else {
+        const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
+        n = (whole < ramp ? whole + 1 : whole) - 1;
+      }
+      int i = 0;
+#if defined(__SSE2__)
+      const __m128d r = _mm_set1_pd(ramp);
+      for (; i + 4 <= n; i += 4) {
+        _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
+        _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
+      }
+      for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
+#endif
+      for (; i < n; ++i) q[i] = months[i] / ramp;
+    }
+    // From the first whole year after the ramp on (k >= R in January): 12
+    // whole months, whose sum from +0 is 12.
+    const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
+    for (int t = first; t <= T; ++t) {
+      const int end = 12 * t;
+      if (end - 12 >= o + n) {
+        yproj[t * P + p] = y12;
+        d[t * C + c] += y12;
+        po[t * P + p] = price[t * C + c] * y12;
+        continue;
+      }
       // The sum of min(1, (m - O + 1) / R) over the producing months of year
-      // t, as model.md writes it; once k = m - O + 1 >= R the division gives
-      // at least 1, so it is skipped there, and below it k / R rounds to at
-      // most 1, so the min is 1 only where the quotient is (same sum, bit for
-      // bit).
+      // t, as model.md writes it: for k < R the quotient itself (at most 1),
+      // then whole months. The additions stay one after the other.
+      int m = std::max(end - 12, o);
       double sum = 0.0;
-      int m = std::max(12 * (t - 1), st.production);
-      if (st.ramp > 0)
-        for (; m < 12 * t; ++m) {
-          const double k = m - st.production + 1;
-          if (k >= st.ramp) break;
-          sum += k / st.ramp;
+      const int stop = std::min(end, o + n);
+      if (m < stop) {
+        const double* f = q + (m - o);
+        const int k = stop - m;
+        int i = 0;
+        for (; i + 4 <= k; i += 4) {
+          sum += f[i];
+          sum += f[i + 1];
+          sum += f[i + 2];
+          sum += f[i + 3];
         }
+        for (; i < k; ++i) sum += f[i];
+        m = stop;
+      }
       // Whole months: from +0 each 1.0 is added exactly, so their count is
       // the same sum; after ramp months the additions round, one by one.
-      if (sum == 0.0 && m < 12 * t)
-        sum = 12 * t - m;
-      else
-        for (; m < 12 * t; ++m) sum += 1.0;
-      const double y = st.capacity * sum / 12.0;
-      ws.yproj[t * P + p] = y;
-      ws.d[t * C + c] += y;
-      if (st.start <= 12 * t - 1) out.metric(Metric::projects_started, t) += 1;
-      if (12 * t - 1 >= st.production) out.metric(Metric::projects_producing, t) += 1;
+      if (m < end) {
+        if (sum == 0.0) {
+          sum = end - m;
+        } else {
+          for (; m + 4 <= end; m += 4) {
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+          }
+          for (; m < end; ++m) sum += 1.0;
+        }
+      }
+      const double y = capacity * sum / 12.0;
+      yproj[t * P + p] = y;
+      d[t * C + c] += y;
+      po[t * P + p] = price[t * C + c] * y;
     }
+  }
+  int n_started = 0, n_producing = 0;
+  for (int y = 0; y < NY; ++y) {
+    n_started += started[y];
+    n_producing += producing[y];
+    out.metric(Metric::projects_started, y) = n_started;
+    out.metric(Metric::projects_producing, y) = n_producing;
   }
 }
 
 // Local supply chain on real quantities: X_t = (I - A)^-1 D_t; real cluster
-// output Y* = Yinc* + X.
-void supply_chain(const Plan& plan, DrawWorkspace& ws) {
+// output Y* = Yinc* + X; nominal cluster output P x Y*.
+void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
-  zeros(ws.x, static_cast<std::size_t>(NY) * C);
+  double* xs = ws.x.data();
+  std::memset(xs, 0, static_cast<std::size_t>(NY) * C * sizeof(double));
   for (int t = 1; t <= T; ++t) {
-    double* x = ws.x.data() + static_cast<std::size_t>(t) * C;
+    double* x = xs + static_cast<std::size_t>(t) * C;
     const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
     if (plan.has_supply_chain) {
-      // Two rows at a time (Eigen stores L by columns, so L(i, j) and
-      // L(i + 1, j) are adjacent): each x_i still adds its terms in the order
-      // j = 0 .. C-1 to +0, a multiply and an add each, the same bits.
+      // Column by column, two rows at a time (Eigen stores L by columns):
+      // each x_i adds its terms in the order j = 0 .. C-1 to +0, a multiply
+      // and an add each, the same bits. A column with d_j = 0 is skipped:
+      // its terms are zeros, which leave a sum that starts at +0 unchanged
+      // (it cannot become -0).
       const double* l = plan.leontief.data();
-      int i = 0;
+      for (int j = 0; j < C; ++j) {
+        const double dj = d[j];
+        if (dj == 0.0) continue;
+        const double* col = l + static_cast<std::size_t>(j) * C;
+        int i = 0;
 #if defined(__SSE2__)
-      for (; i + 2 <= C; i += 2) {
-        __m128d acc = _mm_setzero_pd();
-        for (int j = 0; j < C; ++j)
-          acc = _mm_add_pd(acc, _mm_mul_pd(_mm_loadu_pd(l + static_cast<std::size_t>(j) * C + i),
-                                           _mm_set1_pd(d[j])));
-        _mm_storeu_pd(x + i, acc);
-      }
+        const __m128d b = _mm_set1_pd(dj);
+        for (; i + 2 <= C; i += 2)
+          _mm_storeu_pd(x + i,
+                        _mm_add_pd(_mm_loadu_pd(x + i), _mm_mul_pd(_mm_loadu_pd(col + i), b)));
 #endif
-      for (; i < C; ++i) {
-        double xi = 0.0;
-        for (int j = 0; j < C; ++j) xi += l[static_cast<std::size_t>(j) * C + i] * d[j];
-        x[i] = xi;
+        for (; i < C; ++i) x[i] += col[i] * dj;
       }
     } else {
       for (int i = 0; i < C; ++i) x[i] = d[i];
     }
   }
-  ws.yreal.resize(static_cast<std::size_t>(NY) * C);
-  for (int i = 0; i < NY * C; ++i) ws.yreal[i] = ws.yinc[i] + ws.x[i];
-}
-
-// Price levels (v2): P_0 = 1, P_t = P_{t-1} (1 + pi_t) for each index; a
-// cluster takes its index's level (1 without one), the rest its deflator.
-// Nominal cluster and project output = P x real. Without prices every level
-// is exactly 1 and nominal equals real bit for bit.
-void prices(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws, DrawOutput& out) {
-  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
-  const int I = static_cast<int>(plan.price_change.size());
-  ws.index_price.assign(static_cast<std::size_t>(NY) * I, 1.0);
-  for (int i = 0; i < I; ++i)
-    for (int t = 1; t <= T; ++t)
-      ws.index_price[t * I + i] =
-          ws.index_price[(t - 1) * I + i] * (1.0 + v[plan.price_change[i][t - 1]]);
-  ws.price.assign(static_cast<std::size_t>(NY) * C, 1.0);
-  for (int c = 0; c < C; ++c)
-    if (const int i = plan.cluster_price[c]; i >= 0)
-      for (int t = 1; t <= T; ++t) ws.price[t * C + c] = ws.index_price[t * I + i];
-  ws.rest_price.assign(NY, 1.0);
-  for (int t = 1; t <= T; ++t)
-    ws.rest_price[t] = ws.rest_price[t - 1] * (1.0 + v[plan.rest_price_change[t - 1]]);
-  for (int i = 0; i < NY * C; ++i) out.cluster_output[i] = ws.price[i] * ws.yreal[i];
-  for (int t = 0; t < NY; ++t)
-    for (int p = 0; p < P; ++p)
-      out.project_output[t * P + p] =
-          ws.price[t * C + plan.project_cluster[p]] * ws.yproj[t * P + p];
+  const double* yinc = ws.yinc.data();
+  const double* price = ws.price.data();
+  double* yreal = ws.yreal.data();
+  double* co = out.cluster_output.data();
+  int i = 0;
+#if defined(__SSE2__)
+  for (; i + 2 <= NY * C; i += 2) {
+    const __m128d y = _mm_add_pd(_mm_loadu_pd(yinc + i), _mm_loadu_pd(xs + i));
+    _mm_storeu_pd(yreal + i, y);
+    _mm_storeu_pd(co + i, _mm_mul_pd(_mm_loadu_pd(price + i), y));
+  }
+#endif
+  for (; i < NY * C; ++i) {
+    yreal[i] = yinc[i] + xs[i];
+    co[i] = price[i] * yreal[i];
+  }
 }
 
 // Rest of the economy: R_0 = gdp_base - sum v_c base_output_c (must be
@@ -292,134 +619,160 @@ void rest_of_economy(const Plan& plan, const std::vector<double>& v, std::uint64
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
   double industry_va0 = 0.0;
-  for (int c = 0; c < C; ++c)
-    industry_va0 += v[plan.cluster[c].value_added_ratio] * sc.clusters[c].base_output;
-  zeros(ws.rest_real, T + 1);
-  ws.rest_real[0] = sc.macro.gdp_base - industry_va0;
-  if (!(ws.rest_real[0] > 0)) {
+  for (int c = 0; c < C; ++c) industry_va0 += ws.ratio[c] * sc.clusters[c].base_output;
+  double* rest_real = ws.rest_real.data();
+  rest_real[0] = sc.macro.gdp_base - industry_va0;
+  if (!(rest_real[0] > 0)) {
     throw RunError(fmt::format(
         "draw {}: the rest of the economy in {} is {:.3f} 亿元 (macro.gdp_base {} minus "
         "industrial value added {:.3f} = sum of clusters.*.value_added_ratio x base_output); "
         "it must be positive: lower the value-added ratios or base outputs, or raise gdp_base",
-        draw, sc.base_year, ws.rest_real[0], sc.macro.gdp_base, industry_va0));
+        draw, sc.base_year, rest_real[0], sc.macro.gdp_base, industry_va0));
   }
   for (int t = 1; t <= T; ++t)
-    ws.rest_real[t] = ws.rest_real[t - 1] *
-                      (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
-  ws.rest.resize(T + 1);
-  for (int t = 0; t <= T; ++t) ws.rest[t] = ws.rest_price[t] * ws.rest_real[t];
+    rest_real[t] = rest_real[t - 1] *
+                   (1.0 + v[plan.rest_growth[t - 1]] + sc.macro.rest_shock_loading * ws.zt[t]);
+  for (int t = 0; t <= T; ++t) ws.rest[t] = ws.rest_price[t] * rest_real[t];
 }
 
+// The sums over clusters and projects of each year, in one pass over them
+// (each sum adds its terms in the order it always did):
 // Value added VA_c = v_c Y_c, GDP = R + sum VA, and the three shares, in
 // current prices; the same at base-year prices (single deflation: VA*_c =
 // VA_c / P_c = v_c Y*_c; GDP* = R* + sum VA*) with the real growth rates (NaN
 // in the base year, which has no previous year); the credit inputs are
 // reported as metrics too.
-void value_added_and_shares(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
-                            DrawOutput& out) {
-  const Scenario& sc = *plan.scenario;
-  const int C = plan.clusters, NY = plan.years + 1;
-  const double digital_rest = v[plan.digital_share_of_rest];
-  for (int y = 0; y < NY; ++y) {
-    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, output_real = 0, va_real = 0;
-    for (int c = 0; c < C; ++c) {
-      const Cluster& cl = sc.clusters[c];
-      const double yc = out.cluster_output[y * C + c];
-      const double ratio = v[plan.cluster[c].value_added_ratio];
-      const double vac = ratio * yc;
-      output += yc;
-      va += vac;
-      output_real += ws.yreal[y * C + c];
-      va_real += ratio * ws.yreal[y * C + c];
-      if (cl.manufacturing) mva += vac;
-      digital += cl.digital_share * vac;
-      sei += cl.strategic_emerging_share * yc;
-    }
-    const double gdp = ws.rest[y] + va;
-    out.metric(Metric::industrial_output, y) = output;
-    out.metric(Metric::industrial_value_added, y) = va;
-    out.metric(Metric::manufacturing_value_added, y) = mva;
-    out.metric(Metric::gdp, y) = gdp;
-    out.metric(Metric::manufacturing_va_share, y) = mva / gdp;
-    out.metric(Metric::digital_core_va_share, y) = (digital + digital_rest * ws.rest[y]) / gdp;
-    out.metric(Metric::strategic_emerging_share, y) = output > 0 ? sei / output : 0.0;
-    const double gdp_real = ws.rest_real[y] + va_real;
-    out.metric(Metric::industrial_output_real, y) = output_real;
-    out.metric(Metric::industrial_value_added_real, y) = va_real;
-    out.metric(Metric::gdp_real, y) = gdp_real;
-    out.metric(Metric::industrial_va_real_growth, y) =
-        y == 0 ? nan : va_real / out.metric(Metric::industrial_value_added_real, y - 1) - 1.0;
-    out.metric(Metric::gdp_real_growth, y) =
-        y == 0 ? nan : gdp_real / out.metric(Metric::gdp_real, y - 1) - 1.0;
-    if (y == 0) {
-      out.metric(Metric::new_loans, 0) = nan;
-      out.metric(Metric::manufacturing_loan_share, 0) = nan;
-    } else {
-      out.metric(Metric::new_loans, y) = v[plan.new_loans[y - 1]];
-      out.metric(Metric::manufacturing_loan_share, y) = v[plan.loan_share[y - 1]];
-    }
-  }
-}
-
 // Tax: incumbent and induced output at the cluster's rate, direct project
 // output at the project's (default: its cluster's).
-void industrial_tax(const Plan& plan, const std::vector<double>& v, const DrawWorkspace& ws,
-                    DrawOutput& out) {
-  const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
-  for (int y = 0; y < NY; ++y) {
-    double tax = 0;
-    for (int c = 0; c < C; ++c) {
-      // Nominal: P (Y* - D*); the project's own output is taxed below.
-      const double incumbent_and_induced =
-          ws.price[y * C + c] * (ws.yreal[y * C + c] - ws.d[y * C + c]);
-      tax += v[plan.cluster[c].tax_rate] * incumbent_and_induced;
-    }
-    for (int p = 0; p < P && y > 0; ++p) {
-      const double yp = out.project_output[y * P + p];
-      if (yp == 0.0) continue;
-      const ProjectSlots& s = plan.project[p];
-      tax += v[s.tax_rate >= 0 ? s.tax_rate : plan.cluster[plan.project_cluster[p]].tax_rate] * yp;
-    }
-    out.metric(Metric::industrial_tax, y) = tax;
-  }
-}
-
 // Employment, on real output (output per worker is in base-year prices):
 // (Y* - D*) / w_{c,t} for incumbents and induced output, plus each project's
 // jobs (jobs x Yproj* / K, or Yproj* / w without `jobs`).
-void employment(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
-                DrawOutput& out) {
+void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws, DrawOutput& out) {
   const int C = plan.clusters, P = plan.projects, NY = plan.years + 1;
-  const std::vector<ProjectState>& ps = ws.projects;
+  const double digital_rest = v[plan.digital_share_of_rest];
+  const double* ratio = ws.ratio.data();
+  const double* rate = ws.tax.data();
+  const double* project_rate = ws.project_tax.data();
+  const char* manufacturing = ws.manufacturing.data();
+  const double* digital_share = ws.digital_share.data();
+  const double* sei_share = ws.sei_share.data();
+  const ProjectState* ps = ws.projects.data();
   // Output per worker w_{c,y} = w_c (1 + g_c)^y, the power without pow():
   // 1, then one more factor (1 + g_c) a year.
-  std::vector<double>& factor = ws.growth;
-  factor.resize(C);
+  double* factor = ws.growth.data();
+  const double* per_worker = ws.per_worker.data();
+  const double* productivity = ws.productivity.data();
+  double* metrics = out.year_metrics.data();
+  const auto row = [&](Metric m) { return metrics + static_cast<int>(m) * NY; };
+  double* m_output = row(Metric::industrial_output);
+  double* m_va = row(Metric::industrial_value_added);
+  double* m_mva = row(Metric::manufacturing_value_added);
+  double* m_gdp = row(Metric::gdp);
+  double* m_mva_share = row(Metric::manufacturing_va_share);
+  double* m_digital = row(Metric::digital_core_va_share);
+  double* m_sei = row(Metric::strategic_emerging_share);
+  double* m_output_real = row(Metric::industrial_output_real);
+  double* m_va_real = row(Metric::industrial_value_added_real);
+  double* m_gdp_real = row(Metric::gdp_real);
+  double* m_va_growth = row(Metric::industrial_va_real_growth);
+  double* m_gdp_growth = row(Metric::gdp_real_growth);
+  double* m_loans = row(Metric::new_loans);
+  double* m_loan_share = row(Metric::manufacturing_loan_share);
+  double* m_tax = row(Metric::industrial_tax);
+  double* m_employment = row(Metric::employment);
   for (int y = 0; y < NY; ++y) {
+    const double* co = out.cluster_output.data() + y * C;
+    const double* yreal = ws.yreal.data() + y * C;
+    const double* price = ws.price.data() + y * C;
+    const double* d = ws.d.data() + y * C;
+    double* emp = out.cluster_employment.data() + y * C;
+    double output = 0, va = 0, mva = 0, digital = 0, sei = 0, output_real = 0, va_real = 0;
+    double tax = 0;
     for (int c = 0; c < C; ++c) {
-      const ClusterSlots& s = plan.cluster[c];
-      factor[c] = y == 0 ? 1.0 : factor[c] * (1.0 + v[s.productivity_growth]);
-      const double incumbent_and_induced = ws.yreal[y * C + c] - ws.d[y * C + c];
-      const double w = v[s.output_per_worker] * factor[c];
-      out.cluster_employment[y * C + c] = 1e4 * incumbent_and_induced / w;
+      const double yc = co[c];
+      const double vac = ratio[c] * yc;
+      output += yc;
+      va += vac;
+      output_real += yreal[c];
+      va_real += ratio[c] * yreal[c];
+      if (manufacturing[c]) mva += vac;
+      digital += digital_share[c] * vac;
+      sei += sei_share[c] * yc;
+      // Nominal: P (Y* - D*); the project's own output is taxed below.
+      tax += rate[c] * (price[c] * (yreal[c] - d[c]));
     }
-    for (int p = 0; p < P && y > 0; ++p) {
-      const double yp = ws.yproj[y * P + p];
-      if (yp == 0.0) continue;
-      const int c = plan.project_cluster[p];
-      const ProjectSlots& s = plan.project[p];
-      double jobs;
-      if (s.jobs >= 0) {
-        jobs = ps[p].capacity > 0 ? v[s.jobs] * yp / ps[p].capacity : 0.0;
-      } else {
-        const ClusterSlots& cs = plan.cluster[c];
-        jobs = 1e4 * yp / (v[cs.output_per_worker] * factor[c]);
+    // Element by element, two clusters at a time: the same operations.
+    int i = 0;
+#if defined(__SSE2__)
+    const __m128d scale = _mm_set1_pd(1e4);
+    if (y == 0)
+      for (; i + 2 <= C; i += 2) _mm_storeu_pd(factor + i, _mm_set1_pd(1.0));
+    else
+      for (; i + 2 <= C; i += 2)
+        _mm_storeu_pd(factor + i,
+                      _mm_mul_pd(_mm_loadu_pd(factor + i), _mm_loadu_pd(productivity + i)));
+#endif
+    for (; i < C; ++i) factor[i] = y == 0 ? 1.0 : factor[i] * productivity[i];
+    i = 0;
+#if defined(__SSE2__)
+    for (; i + 2 <= C; i += 2) {
+      const __m128d incumbent_and_induced =
+          _mm_sub_pd(_mm_loadu_pd(yreal + i), _mm_loadu_pd(d + i));
+      const __m128d w = _mm_mul_pd(_mm_loadu_pd(per_worker + i), _mm_loadu_pd(factor + i));
+      _mm_storeu_pd(emp + i, _mm_div_pd(_mm_mul_pd(scale, incumbent_and_induced), w));
+    }
+#endif
+    for (; i < C; ++i) {
+      const double incumbent_and_induced = yreal[i] - d[i];
+      const double w = per_worker[i] * factor[i];
+      emp[i] = 1e4 * incumbent_and_induced / w;
+    }
+    if (y > 0) {
+      // Projects: the others' output is zero (and adds nothing).
+      const double* po = out.project_output.data() + y * P;
+      const double* yproj = ws.yproj.data() + y * P;
+      for (const int p : ws.producing) {
+        // Without a branch (whether a year has output varies from draw to
+        // draw): the sum with the term, kept where the output is not zero.
+        tax = select_nonzero(po[p], tax + project_rate[p] * po[p], tax);
+        const double yp = yproj[p];
+        if (yp == 0.0) continue;
+        const int c = plan.project_cluster[p];
+        const int jobs_slot = plan.project[p].jobs;
+        double jobs;
+        if (jobs_slot >= 0)
+          jobs = ps[p].capacity > 0 ? v[jobs_slot] * yp / ps[p].capacity : 0.0;
+        else
+          jobs = 1e4 * yp / (per_worker[c] * factor[c]);
+        emp[c] += jobs;
       }
-      out.cluster_employment[y * C + c] += jobs;
     }
-    double total = 0;
-    for (int c = 0; c < C; ++c) total += out.cluster_employment[y * C + c];
-    out.metric(Metric::employment, y) = total;
+    m_employment[y] = sum_in_order(emp, C);
+    m_tax[y] = tax;
+
+    const double gdp = ws.rest[y] + va;
+    m_output[y] = output;
+    m_va[y] = va;
+    m_mva[y] = mva;
+    m_gdp[y] = gdp;
+    m_mva_share[y] = mva / gdp;
+    m_digital[y] = (digital + digital_rest * ws.rest[y]) / gdp;
+    m_sei[y] = output > 0 ? sei / output : 0.0;
+    const double gdp_real = ws.rest_real[y] + va_real;
+    m_output_real[y] = output_real;
+    m_va_real[y] = va_real;
+    m_gdp_real[y] = gdp_real;
+    if (y == 0) {
+      m_va_growth[0] = nan;
+      m_gdp_growth[0] = nan;
+      m_loans[0] = nan;
+      m_loan_share[0] = nan;
+    } else {
+      m_va_growth[y] = va_real / m_va_real[y - 1] - 1.0;
+      m_gdp_growth[y] = gdp_real / m_gdp_real[y - 1] - 1.0;
+      m_loans[y] = v[plan.new_loans[y - 1]];
+      m_loan_share[y] = v[plan.loan_share[y - 1]];
+    }
   }
 }
 
@@ -488,6 +841,15 @@ void check_draw(const Plan& plan, const std::vector<double>& v, std::uint64_t dr
                 const DrawWorkspace& ws, const DrawOutput& out) {
   const Scenario& sc = *plan.scenario;
   const int T = plan.years, C = plan.clusters;
+  // The conditions below, all at once and without branches (a NaN fails
+  // every comparison); only a draw that fails one goes on to find the first.
+  bool ok = all_finite_nonnegative<false>(out.cluster_output.data(), (T + 1) * C);
+  for (int t = 0; t <= T; ++t) {
+    const double gdp = out.metric(Metric::gdp, t), gdp_real = out.metric(Metric::gdp_real, t);
+    const double jobs = out.metric(Metric::employment, t);
+    ok &= (gdp > 0) & (gdp < inf) & (gdp_real > 0) & (gdp_real < inf) & (jobs >= 0) & (jobs < inf);
+  }
+  if (ok) return;
   const char* fix =
       "check the spreads of the growth rates and macro.common_shock.sd (fractions: 0.02 for 2%)";
   for (int t = 0; t <= T; ++t) {
@@ -541,17 +903,17 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
   const Scenario& sc = *plan.scenario;
   const std::vector<double>& v = out.inputs;
   ws.block.inputs(plan, seed, draw, out.inputs);
+  if (ws.prepared_for != plan.id || plan.id == 0) prepare(plan, ws);
   common_shock(plan, v, ws);
+  gather_inputs(plan, v, ws);
   incumbent_output(plan, v, ws);
   project_timing(plan, v, ws);
   schedule_factors(plan, v, ws, out);
+  price_levels(plan, v, ws);
   project_production(plan, ws, out);
-  supply_chain(plan, ws);
-  prices(plan, v, ws, out);
+  supply_chain(plan, ws, out);
   rest_of_economy(plan, v, draw, ws);
-  value_added_and_shares(plan, v, ws, out);
-  industrial_tax(plan, v, ws, out);
-  employment(plan, v, ws, out);
+  year_sums(plan, v, ws, out);
   firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws, out);
   firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, out);
   check_draw(plan, v, draw, ws, out);

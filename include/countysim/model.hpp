@@ -45,19 +45,40 @@ struct ProjectState {
 
 // Per-thread scratch space, reused across draws so the hot loop does not allocate.
 // Quantities are real (base-year prices) unless named nominal: yinc, d, x,
-// yreal, yproj and rest_real are volumes; index_price [year][index],
+// yreal, yproj and rest_real are volumes; levels [year][1 + index],
 // price [year][cluster] and rest_price [year] are price levels (1 in the base
 // year); rest is the nominal rest of the economy.
 struct DrawWorkspace {
-  std::vector<double> scratch, zt, yinc, d, x, rest;
-  std::vector<double> yreal, yproj, rest_real, index_price, price, rest_price;
-  std::vector<double> opened;  // firm_counts: projects opening per year
-  std::vector<double> growth;  // employment: (1 + productivity growth)^y by cluster
-  std::vector<int> order;
+  std::vector<double> zt, yinc, d, x, rest;
+  std::vector<double> yreal, yproj, rest_real, price, rest_price;
+  std::vector<double> levels;             // [year][1 + index], 1 at [year][0]
+  std::vector<double> opened;             // firm_counts: projects opening per year
+  std::vector<double> growth;             // employment: (1 + productivity growth)^y by cluster
+  std::vector<int> order;                 // the successful projects in scheduling order
   std::vector<std::uint64_t> order_keys;  // project_timing: sort keys of `order`
-  std::vector<int> waiting;               // schedule_factors: projects not started yet
-  std::vector<char> wake;                 // [month]: a waiting project becomes ready
+  std::vector<int> waiting;               // schedule_factors (over 64 projects): not started yet
+  std::vector<std::uint64_t> wake;        // [month] bits: a waiting project becomes ready
+  std::vector<std::uint64_t> ready_at;    // [month]: bits of `order` positions that become ready
+  std::vector<double> ramp;               // project_production: k / R, k = 1, 2, ...
+  std::vector<int> counts;                // project_production: started and producing by year
+  std::vector<int> producing;             // projects with output in the horizon, ascending
   std::vector<ProjectState> projects;
+  // Per draw, by cluster: value-added ratio, tax rate, output per worker and
+  // 1 + productivity growth, read once from the slots; by project: tax rate.
+  std::vector<double> ratio, tax, per_worker, productivity, project_tax;
+
+  // What the draws take from the plan, laid out flat once (prepared_for: the
+  // plan's id; a plan is not changed after compile_plan, as for `block`) so
+  // that the hot loop does not walk the scenario's structs.
+  std::uint64_t prepared_for = 0;
+  std::vector<double> land_mu, need_credit;              // [project]
+  std::vector<int> planned;                              // [project] planned start month
+  std::vector<int> growth_slot, price_slot;              // [year - 1][cluster], [year - 1][index]
+  std::vector<double> shock_loading, credit_elasticity;  // [cluster]
+  std::vector<char> manufacturing;                       // [cluster]
+  std::vector<double> digital_share, sei_share;          // [cluster]
+  std::vector<std::uint64_t> static_keys;  // [project] (priority rank, planned, p) in order
+  std::vector<double> months;              // 1, 2, ..., 12 T
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
 };
 
