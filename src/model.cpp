@@ -518,16 +518,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
       double sum = 0.0;
       const int stop = std::min(end, o + n);
       if (m < stop) {
-        const double* f = q + (m - o);
-        const int k = stop - m;
-        int i = 0;
-        for (; i + 4 <= k; i += 4) {
-          sum += f[i];
-          sum += f[i + 1];
-          sum += f[i + 2];
-          sum += f[i + 3];
-        }
-        for (; i < k; ++i) sum += f[i];
+        sum = sum_in_order(q + (m - o), stop - m);
         m = stop;
       }
       // Whole months: from +0 each 1.0 is added exactly, so their count is
