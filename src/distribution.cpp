@@ -537,6 +537,17 @@ double Distribution::quantile(double u) const {
 }
 
 void Distribution::quantile(const double* u, double* x, std::size_t n) const {
+  // all_inside only for the families with array paths (the others go element
+  // by element anyway).
+  const bool array_path = family_ != Family::constant && family_ != Family::triangular;
+  array_quantile(u, x, n, array_path && all_inside(u, n));
+}
+
+void Distribution::quantile_open(const double* u, double* x, std::size_t n) const {
+  array_quantile(u, x, n, true);
+}
+
+void Distribution::array_quantile(const double* u, double* x, std::size_t n, bool inside) const {
   // Each path is quantile(u) for one family over the array, taken when every
   // u is inside (0, 1) (sampled uniforms always are); otherwise, and for the
   // other families, quantile(u) element by element.
@@ -546,7 +557,7 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       // Through the array normal_quantile, so only when every u is inside
       // (sampled uniforms always are); the arguments of the truncated forms
       // are computed in place first, as quantile(u) computes them.
-      if (p_[1] == 0 || !all_inside(u, n)) break;
+      if (p_[1] == 0 || !inside) break;
       const double mean = p_[0], sd = p_[1];
       if (family_ == Family::lognormal) {
         normal_quantile(u, x, n);
@@ -566,27 +577,27 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       return;
     }
     case Family::uniform:
-      if (all_inside(u, n)) {
+      if (inside) {
         affine(u, x, n, lo_, hi_ - lo_, false);  // lo + u (hi - lo)
         return;
       }
       break;
     case Family::pert:
     case Family::beta:
-      if (table_ && all_inside(u, n)) {
+      if (table_ && inside) {
         (*table_)(u, x, n);
         scale_clamp(x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
         return;
       }
       break;
     case Family::discrete:
-      if (cum_.size() <= 16 && all_inside(u, n)) {
+      if (cum_.size() <= 16 && inside) {
         discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
         return;
       }
       break;
     case Family::poisson:
-      if (all_inside(u, n)) {
+      if (inside) {
         for (std::size_t i = 0; i < n; ++i)
           x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));
         return;
