@@ -485,18 +485,19 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
       }
       const int open = _mm256_movemask_pd(
           _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
-      alignas(32) double in[4], out[4];
+      alignas(32) double in[4];
       _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
-      _mm256_store_pd(out, x);
-      for (int j = 0; j < 4; ++j) {
-        if ((inside >> j) & 1) {
-          z[i + j] = out[j];
-        } else if ((open >> j) & 1) {
-          tail_u[tails] = in[j];
-          tail_at[tails++] = i + j;
-        } else {
-          z[i + j] = normal_quantile(in[j]);
-        }
+      // Every lane stored; the others are overwritten below (the tails once
+      // the run is done), visiting only their bits.
+      _mm256_storeu_pd(z + i, x);
+      for (int rest = open & ~inside; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(static_cast<unsigned>(rest));
+        tail_u[tails] = in[j];
+        tail_at[tails++] = i + j;
+      }
+      for (int rest = 0xf & ~open & ~inside; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(static_cast<unsigned>(rest));
+        z[i + j] = normal_quantile(in[j]);
       }
     }
     for (std::size_t k = 0; k < tails; k += 4) {
