@@ -85,10 +85,11 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
       if (!plan.slots[s].random) std::fill_n(values.begin() + s * n, n, plan.constant_values[s]);
   // Uniforms; inputs outside copula groups go through their inverse CDF at
   // once, grouped ones keep the uniform for the copula below.
+  const StreamKeys keys(seed);
   for (const int i : plan.random_slots) {
     const InputSlot& s = plan.slots[i];
     double* u = values.data() + static_cast<std::size_t>(i) * n;
-    stream_uniform_block(seed, s.hash, first, n, u);
+    stream_uniform_block(keys, s.hash, first, n, u);
     // Uniforms lie inside (0, 1); the copula's below may be 1 (its clamp's
     // 1 - 2^-54 rounds to 1), so they take the checked quantile.
     if (s.group < 0) s.dist.quantile_open(u, u, n);

@@ -151,3 +151,20 @@ TEST_CASE("quantile_open gives quantile's bits on sampled uniforms", "[sampling]
     CHECK(mismatches == 0);
   }
 }
+
+TEST_CASE("stream_uniform_block with StreamKeys gives stream_uniform's bits", "[sampling]") {
+  // The 64-bit counter slots carry into the high word of the counter and
+  // wrap at 2^64 as the scalar counter does.
+  for (const std::uint64_t seed : {0ULL, 20220401ULL, ~0ULL, 0x9E3779B97F4A7C15ULL}) {
+    const StreamKeys keys(seed);
+    for (const std::uint64_t hash :
+         {std::uint64_t{0}, ~std::uint64_t{0}, key_hash("clusters.bamboo.growth@2023")}) {
+      for (const std::uint64_t first : {0ULL, 0xfffffffaULL, 0x1fffffffcULL, ~0ULL - 5}) {
+        std::vector<double> u(45);
+        stream_uniform_block(keys, hash, first, u.size(), u.data());
+        for (std::size_t i = 0; i < u.size(); ++i)
+          CHECK(bits(u[i]) == bits(stream_uniform(seed, hash, first + i)));
+      }
+    }
+  }
+}
