@@ -1,7 +1,8 @@
 // Known-answer tests of the sampler's vector paths against the scalar ones,
 // bit for bit: the beta/PERT table lookup (gathered coefficients), the
-// unchecked array quantile of sampled uniforms, over random arguments and
-// edge values in every lane of a four-lane block.
+// unchecked array quantile of sampled uniforms (gathered discrete and poisson
+// lookups among them), Philox with precomputed keys, over random arguments
+// and edge values in every lane of a four-lane block.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -118,13 +119,20 @@ TEST_CASE("quantile_open gives quantile's bits on sampled uniforms", "[sampling]
       Distribution::beta(0.5, 0.5, -1, 2),
       Distribution::poisson(8),
       Distribution::poisson(5000),
+      Distribution::poisson(0),
+      Distribution::poisson(0.01),
+      Distribution::poisson(25),
+      Distribution::poisson(1e6),
       Distribution::discrete({0, 3, 9}, {0.5, 0.3, 0.2}),
+      Distribution::discrete({0, 1}, {0.25, 0.75}),
+      Distribution::discrete({5, 1, 5, 2, 7}, {0.2, 0, 0.3, 0.5, 0}),
+      Distribution::discrete({4}, {1}),
       Distribution::discrete({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
                              std::vector<double>(17, 1.0 / 17)),
   };
   // Sampled uniforms with the extremes a stream can give among them (all
   // inside (0, 1); not the copula's clamp, whose 1 - 2^-54 rounds to 1).
-  std::vector<double> u(4099);
+  std::vector<double> u(20003);
   stream_uniform_block(5, key_hash("open"), 1000, u.size(), u.data());
   const double inside[] = {0x1.0p-54,
                            0x1.0p-60,
@@ -134,7 +142,13 @@ TEST_CASE("quantile_open gives quantile's bits on sampled uniforms", "[sampling]
                            0.075,
                            0.925,
                            std::nextafter(0.5, 0.0),
-                           std::nextafter(0.5, 1.0)};
+                           std::nextafter(0.5, 1.0),
+                           0.25,  // cumulative probabilities of the discrete ones
+                           0.8,
+                           0.2,
+                           0.7,
+                           std::nextafter(0.8, 1.0),
+                           std::nextafter(0.25, 0.0)};
   for (std::size_t k = 0; k < std::size(inside); ++k) u[k * 7 + k % 4] = inside[k];
   for (const auto& d : dists) {
     INFO(d.describe());
