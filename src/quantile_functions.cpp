@@ -447,8 +447,12 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
   const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
   const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
   const __m256d near = _mm256_div_pd(poly4(kC, a), poly4(kD, a));
-  const __m256d far = _mm256_div_pd(poly4(kE, b), poly4(kF, b));
-  const __m256d x = _mm256_blendv_pd(far, near, _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ));
+  const __m256d is_near = _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ);
+  // The far tail (r > 5, p below 1.4e-11) only when a lane is there.
+  const __m256d x =
+      _mm256_movemask_pd(is_near) == 0xf
+          ? near
+          : _mm256_blendv_pd(_mm256_div_pd(poly4(kE, b), poly4(kF, b)), near, is_near);
   _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
   for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
 }

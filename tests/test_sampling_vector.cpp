@@ -182,3 +182,33 @@ TEST_CASE("stream_uniform_block with StreamKeys gives stream_uniform's bits", "[
     }
   }
 }
+
+TEST_CASE("normal_quantile over an array gives the scalar bits, tails near and far mixed",
+          "[sampling]") {
+  // Tail arguments (p < 0.075) near (r <= 5) and far (r > 5: p below about
+  // 1.4e-11) in every combination of a group of four tail lanes, between
+  // central ones, in both tails; then random uniforms with the edges.
+  const double near_p[] = {0.01, 1e-6, 1.3e-11, 0.074};
+  const double far_p[] = {1.4e-11, 1e-20, 0x1.0p-60, std::numeric_limits<double>::denorm_min()};
+  std::vector<double> u;
+  for (int mask = 0; mask < 16; ++mask) {
+    for (const bool upper : {false, true}) {
+      for (int j = 0; j < 4; ++j) {
+        const double p = (mask >> j) & 1 ? far_p[j] : near_p[j];
+        u.push_back(upper ? 1.0 - p : p);
+        u.push_back(0.3);  // central
+      }
+    }
+  }
+  const std::vector<double> more = arguments(50000, table_edges());
+  u.insert(u.end(), more.begin(), more.end());
+  std::vector<double> z(u.size());
+  normal_quantile(u.data(), z.data(), u.size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    if (bits(z[i]) == bits(normal_quantile(u[i]))) continue;
+    if (mismatches++ < 5)
+      FAIL_CHECK("u = " << u[i] << ": array " << z[i] << ", scalar " << normal_quantile(u[i]));
+  }
+  CHECK(mismatches == 0);
+}
