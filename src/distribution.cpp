@@ -339,9 +339,39 @@ __attribute__((target("avx2"))) std::size_t discrete_quantile_avx2(const double*
     for (std::size_t k = 0; k < m; ++k)  // a true compare is all ones: -1
       count = _mm256_sub_epi64(
           count, _mm256_castpd_si256(_mm256_cmp_pd(_mm256_set1_pd(cum[k]), uu, _CMP_LT_OQ)));
-    alignas(32) std::int64_t k[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(k), count);
-    for (int j = 0; j < 4; ++j) x[i + j] = values[std::min<std::size_t>(k[j], m - 1)];
+    // values[min(count, m - 1)], gathered.
+    const __m256i last = _mm256_set1_epi64x(static_cast<long long>(m - 1));
+    const __m256i k = _mm256_blendv_epi8(count, last, _mm256_cmpgt_epi64(count, last));
+    _mm256_storeu_pd(x + i, _mm256_i64gather_pd(values, k, 8));
+  }
+  return i;
+}
+
+// The poisson quantile of quantile(u) over an array, four u at a time:
+// x[i] = first + lower_bound_index(cum, m, u[i]) (below), the same halving
+// steps for every lane (they depend on m only), each lane's probe gathered.
+// Returns how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t poisson_quantile_avx2(const double* cum, std::size_t m,
+                                                                  double first, const double* u,
+                                                                  double* x, std::size_t n) {
+  const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52: small ints to double
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d uu = _mm256_loadu_pd(u + i);
+    __m256i base = _mm256_setzero_si256();
+    for (std::size_t left = m; left > 1;) {
+      const std::size_t half = left / 2;
+      const __m256i probe =
+          _mm256_add_epi64(base, _mm256_set1_epi64x(static_cast<long long>(half)));
+      const __m256d below = _mm256_cmp_pd(_mm256_i64gather_pd(cum, probe, 8), uu, _CMP_LT_OQ);
+      base = _mm256_blendv_epi8(base, probe, _mm256_castpd_si256(below));
+      left -= half;
+    }
+    const __m256d below = _mm256_cmp_pd(_mm256_i64gather_pd(cum, base, 8), uu, _CMP_LT_OQ);
+    const __m256i k = _mm256_sub_epi64(base, _mm256_castpd_si256(below));  // true is -1
+    const __m256d kd =
+        _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(k, magic)), _mm256_castsi256_pd(magic));
+    _mm256_storeu_pd(x + i, _mm256_add_pd(_mm256_set1_pd(first), kd));
   }
   return i;
 }
@@ -537,6 +567,17 @@ double Distribution::quantile(double u) const {
 }
 
 void Distribution::quantile(const double* u, double* x, std::size_t n) const {
+  // all_inside only for the families with array paths (the others go element
+  // by element anyway).
+  const bool array_path = family_ != Family::constant && family_ != Family::triangular;
+  array_quantile(u, x, n, array_path && all_inside(u, n));
+}
+
+void Distribution::quantile_open(const double* u, double* x, std::size_t n) const {
+  array_quantile(u, x, n, true);
+}
+
+void Distribution::array_quantile(const double* u, double* x, std::size_t n, bool inside) const {
   // Each path is quantile(u) for one family over the array, taken when every
   // u is inside (0, 1) (sampled uniforms always are); otherwise, and for the
   // other families, quantile(u) element by element.
@@ -546,7 +587,7 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       // Through the array normal_quantile, so only when every u is inside
       // (sampled uniforms always are); the arguments of the truncated forms
       // are computed in place first, as quantile(u) computes them.
-      if (p_[1] == 0 || !all_inside(u, n)) break;
+      if (p_[1] == 0 || !inside) break;
       const double mean = p_[0], sd = p_[1];
       if (family_ == Family::lognormal) {
         normal_quantile(u, x, n);
@@ -566,28 +607,32 @@ void Distribution::quantile(const double* u, double* x, std::size_t n) const {
       return;
     }
     case Family::uniform:
-      if (all_inside(u, n)) {
+      if (inside) {
         affine(u, x, n, lo_, hi_ - lo_, false);  // lo + u (hi - lo)
         return;
       }
       break;
     case Family::pert:
     case Family::beta:
-      if (table_ && all_inside(u, n)) {
+      if (table_ && inside) {
         (*table_)(u, x, n);
         scale_clamp(x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
         return;
       }
       break;
     case Family::discrete:
-      if (cum_.size() <= 16 && all_inside(u, n)) {
+      if (cum_.size() <= 16 && inside) {
         discrete_quantile(cum_.data(), cum_.size(), values_.data(), u, x, n);
         return;
       }
       break;
     case Family::poisson:
-      if (all_inside(u, n)) {
-        for (std::size_t i = 0; i < n; ++i)
+      if (inside) {
+        std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (has_avx2()) i = poisson_quantile_avx2(cum_.data(), cum_.size(), p_[1], u, x, n);
+#endif
+        for (; i < n; ++i)
           x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));
         return;
       }

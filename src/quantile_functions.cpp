@@ -98,6 +98,20 @@ class BetaHalf {
     return t * b1 - b2 + c[0];
   }
 
+  // For the vector lookup (QuantileTableLookup): the table's layout.
+  bool converged() const {
+    return converged_;
+  }
+  int shift(int level) const {
+    return shift_[level];
+  }
+  std::uint32_t offset(int level) const {
+    return offset_[level];
+  }
+  const std::vector<double>& coef() const {
+    return coef_;
+  }
+
   // The piece of p in (0, 1/2): its kNodes Chebyshev coefficients, and t, p's
   // place in the piece on [-1, 1]; nullptr where the table does not reach
   // (Q(p) is then beta_quantile_exact).
@@ -182,13 +196,36 @@ std::shared_ptr<const BetaHalf> beta_half(double a, double b) {
 
 }  // namespace
 
+// Both halves' tables in one array for the vector lookup (beta_table_avx2):
+// info[h * kLevels + level] = offset << 8 | shift of level `level` of half h
+// (0 lower, 1 upper), the offset into coef; -1 where that half has no table.
+struct QuantileTableLookup {
+  std::vector<double> coef;
+  std::array<std::int64_t, 2 * kLevels> info;
+};
+
 // Inverse CDF of Beta(alpha, beta) on [0, 1]; see BetaHalf.
 QuantileTable::QuantileTable(double a, double b)
     : alpha(a),
       beta(b),
       median(beta_quantile_exact(a, b, 0.5)),
       lower(beta_half(a, b)),
-      upper(beta_half(b, a)) {}
+      upper(beta_half(b, a)) {
+  auto l = std::make_shared<QuantileTableLookup>();
+  const BetaHalf* halves[2] = {lower.get(), upper.get()};
+  for (int h = 0; h < 2; ++h) {
+    const auto base = static_cast<std::int64_t>(l->coef.size());
+    for (int level = 0; level < kLevels; ++level)
+      l->info[h * kLevels + level] =
+          halves[h]->converged()
+              ? (base + static_cast<std::int64_t>(halves[h]->offset(level))) << 8 |
+                    halves[h]->shift(level)
+              : -1;
+    l->coef.insert(l->coef.end(), halves[h]->coef().begin(), halves[h]->coef().end());
+  }
+  if (l->coef.empty()) l->coef.assign(kNodes, 0.0);  // something to gather from in any case
+  lookup = std::move(l);
+}
 
 double QuantileTable::operator()(double u) const {
   if (u < 0.5) return u > 0 ? (*lower)(u) : 0.0;
@@ -201,56 +238,84 @@ namespace {
 #if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_AVX2_QUANTILES 1
 
-// QuantileTable over an array, four u at a time: each lane's piece and t as
-// the scalar code finds them, then the Clenshaw recurrence of the four lanes
-// in one vector (multiply, subtract, add in the scalar order; target avx2
-// without fma, so nothing is contracted). Lanes the tables do not cover
-// (u = 1/2, the ends of (0, 1), the deep tails) are redone by the scalar
-// operator(). Returns how many elements it did (a multiple of four).
+// QuantileTable over an array, four u at a time: each lane's level and piece
+// found from the bits of p (u, or 1 - u in the upper half) as
+// BetaHalf::locate finds them, t computed with the same operations, the
+// coefficients gathered from QuantileTableLookup, then the Clenshaw
+// recurrence of the four lanes in one vector (multiply, subtract, add in the
+// scalar order; target avx2 without fma, so nothing is contracted). Lanes the
+// tables do not cover (u = 1/2, outside (0, 1), the deep tails) are redone by
+// the scalar operator(). Returns how many elements it did (a multiple of four).
 __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
                                                             const double* u, double* x,
                                                             std::size_t n) {
-  static constexpr double kZeros[kNodes] = {};
+  const QuantileTableLookup& look = *table.lookup;
+  const double* coef = look.coef.data();
+  const auto* info = reinterpret_cast<const long long*>(look.info.data());
+  const __m256d zero = _mm256_setzero_pd(), half = _mm256_set1_pd(0.5);
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256i mant_mask = _mm256_set1_epi64x(0xfffffffffffffLL);
+  const __m256i one_bits = _mm256_set1_epi64x(0x3ff0000000000000LL);
+  const __m256i two52 = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52: small ints to double
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    alignas(32) double in[4], t[4], flip[4];
-    const double* c[4];
-    bool all = true;
-    for (int j = 0; j < 4; ++j) {
-      const double v = u[i + j];
-      in[j] = v;
-      t[j] = 0;
-      flip[j] = 0;
-      c[j] = nullptr;
-      if (v > 0 && v < 0.5) {
-        c[j] = table.lower->locate(v, t[j]);
-      } else if (v > 0.5 && v < 1) {
-        c[j] = table.upper->locate(1.0 - v, t[j]);
-        flip[j] = 1;
-      }
-      if (!c[j]) {
-        c[j] = kZeros;
-        all = false;
-      }
-    }
-    const __m256d tv = _mm256_load_pd(t);
+    const __m256d v = _mm256_loadu_pd(u + i);
+    const __m256d lower =
+        _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GT_OQ), _mm256_cmp_pd(v, half, _CMP_LT_OQ));
+    const __m256d upper =
+        _mm256_and_pd(_mm256_cmp_pd(v, half, _CMP_GT_OQ), _mm256_cmp_pd(v, one, _CMP_LT_OQ));
+    const __m256d p = _mm256_blendv_pd(v, _mm256_sub_pd(one, v), upper);  // 1 - u exact there
+    const __m256i bits = _mm256_castpd_si256(p);
+    const __m256i level = _mm256_sub_epi64(_mm256_set1_epi64x(1021), _mm256_srli_epi64(bits, 52));
+    // 0 <= level < kLevels, and u in one of the halves.
+    __m256i ok = _mm256_andnot_si256(
+        _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), level),
+                        _mm256_cmpgt_epi64(level, _mm256_set1_epi64x(kLevels - 1))),
+        _mm256_castpd_si256(_mm256_or_pd(lower, upper)));
+    const __m256i slot = _mm256_and_si256(
+        ok, _mm256_add_epi64(
+                level, _mm256_and_si256(_mm256_castpd_si256(upper), _mm256_set1_epi64x(kLevels))));
+    const __m256i entry = _mm256_i64gather_epi64(info, slot, 8);
+    ok = _mm256_andnot_si256(_mm256_cmpeq_epi64(entry, _mm256_set1_epi64x(-1)), ok);
+    const __m256i shift = _mm256_and_si256(entry, _mm256_set1_epi64x(0xff));
+    const __m256i mant = _mm256_and_si256(bits, mant_mask);
+    const __m256i piece = _mm256_srlv_epi64(mant, _mm256_sub_epi64(_mm256_set1_epi64x(52), shift));
+    // t = (m - 1) 2^(shift + 1) - (2 piece + 1), m = 1.mant in [1, 2).
+    const __m256d m = _mm256_castsi256_pd(_mm256_or_si256(mant, one_bits));
+    const __m256d scale = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_add_epi64(shift, _mm256_set1_epi64x(1024)), 52));
+    const __m256i odd = _mm256_add_epi64(_mm256_add_epi64(piece, piece), _mm256_set1_epi64x(1));
+    const __m256d odd_d =
+        _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(odd, two52)), _mm256_castsi256_pd(two52));
+    const __m256d tv = _mm256_and_pd(
+        _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(m, one), scale), odd_d), _mm256_castsi256_pd(ok));
+    // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
+    const __m256i base = _mm256_and_si256(
+        ok, _mm256_add_epi64(_mm256_srli_epi64(entry, 8),
+                             _mm256_add_epi64(_mm256_slli_epi64(piece, 3),
+                                              _mm256_slli_epi64(piece, 2))));  // piece * 12
+    static_assert(kNodes == 12, "piece * kNodes above");
     const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
     __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
 #pragma GCC unroll 16
     for (int k = kDegree; k >= 1; --k) {
-      const __m256d ck = _mm256_set_pd(c[3][k], c[2][k], c[1][k], c[0][k]);
+      const __m256d ck =
+          _mm256_i64gather_pd(coef, _mm256_add_epi64(base, _mm256_set1_epi64x(k)), 8);
       const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
       b2 = b1;
       b1 = b0;
     }
-    const __m256d c0 = _mm256_set_pd(c[3][0], c[2][0], c[1][0], c[0][0]);
+    const __m256d c0 = _mm256_i64gather_pd(coef, base, 8);
     const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv, b1), b2), c0);
     // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
-    const __m256d upper = _mm256_cmp_pd(_mm256_load_pd(flip), _mm256_setzero_pd(), _CMP_NEQ_OQ);
-    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(_mm256_set1_pd(1.0), q), upper));
-    if (!all)
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(one, q), upper));
+    const int good = _mm256_movemask_pd(_mm256_castsi256_pd(ok));
+    if (good != 0xf) {
+      alignas(32) double in[4];
+      _mm256_store_pd(in, v);  // x may be u
       for (int j = 0; j < 4; ++j)
-        if (c[j] == kZeros) x[i + j] = table(in[j]);
+        if (!((good >> j) & 1)) x[i + j] = table(in[j]);
+    }
   }
   return i;
 }
@@ -382,8 +447,12 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
   const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
   const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
   const __m256d near = _mm256_div_pd(poly4(kC, a), poly4(kD, a));
-  const __m256d far = _mm256_div_pd(poly4(kE, b), poly4(kF, b));
-  const __m256d x = _mm256_blendv_pd(far, near, _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ));
+  const __m256d is_near = _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ);
+  // The far tail (r > 5, p below 1.4e-11) only when a lane is there.
+  const __m256d x =
+      _mm256_movemask_pd(is_near) == 0xf
+          ? near
+          : _mm256_blendv_pd(_mm256_div_pd(poly4(kE, b), poly4(kF, b)), near, is_near);
   _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
   for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
 }
@@ -420,18 +489,19 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
       }
       const int open = _mm256_movemask_pd(
           _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
-      alignas(32) double in[4], out[4];
+      alignas(32) double in[4];
       _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
-      _mm256_store_pd(out, x);
-      for (int j = 0; j < 4; ++j) {
-        if ((inside >> j) & 1) {
-          z[i + j] = out[j];
-        } else if ((open >> j) & 1) {
-          tail_u[tails] = in[j];
-          tail_at[tails++] = i + j;
-        } else {
-          z[i + j] = normal_quantile(in[j]);
-        }
+      // Every lane stored; the others are overwritten below (the tails once
+      // the run is done), visiting only their bits.
+      _mm256_storeu_pd(z + i, x);
+      for (int rest = open & ~inside; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(static_cast<unsigned>(rest));
+        tail_u[tails] = in[j];
+        tail_at[tails++] = i + j;
+      }
+      for (int rest = 0xf & ~open & ~inside; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(static_cast<unsigned>(rest));
+        z[i + j] = normal_quantile(in[j]);
       }
     }
     for (std::size_t k = 0; k < tails; k += 4) {

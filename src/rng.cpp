@@ -83,90 +83,71 @@ inline void philox4_lanes(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
 #endif
 
 #if defined(COUNTYSIM_AVX2_PHILOX)
-// The same with eight lanes (AVX2), compiled for AVX2 whatever the target and
-// called only when the CPU has it; converts the words to uniforms too.
-// hi, lo: the high and low words of the eight products m * x (blends rather
-// than masks and ors: two instructions fewer a product).
-__attribute__((target("avx2"))) inline __m256i mulhi_lo8(__m256i x, __m256i m, __m256i& lo) {
-  const __m256i even = _mm256_mul_epu32(x, m);
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
-  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa);
-  return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xaa);
+// The same with AVX2, compiled for AVX2 whatever the target and called only
+// when the CPU has it; converts the words to uniforms too.
+// One Philox word per 64-bit slot, four lanes a register: the product m * x
+// of a word is then one multiply, its low word the slot's low half as it
+// stands and its high word one shift away (no blends). The high halves of
+// the slots carry garbage that nothing reads: the multiplies read the low
+// halves only, and the output words are taken from the low halves.
+__attribute__((target("avx2"))) inline void philox_slots(const StreamKeys& keys, __m256i h0,
+                                                         __m256i h1, __m256i& c0, __m256i& c1) {
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53LL);
+  const __m256i m1 = _mm256_set1_epi64x(0xCD9E8D57LL);
+  const auto* key0 = reinterpret_cast<const __m256i*>(keys.k0);
+  const auto* key1 = reinterpret_cast<const __m256i*>(keys.k1);
+  __m256i c2 = h0, c3 = h1;
+  // The rounds unrolled (-O2 keeps the loop; -O3 would unroll it): the
+  // keys become memory operands, no loop control.
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    const __m256i p0 = _mm256_mul_epu32(c0, m0);  // hi0:lo0
+    const __m256i p1 = _mm256_mul_epu32(c2, m1);  // hi1:lo1
+    c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1),
+                          _mm256_load_si256(key0 + round));
+    c1 = p1;
+    c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3),
+                          _mm256_load_si256(key1 + round));
+    c3 = p0;
+  }
 }
 
-// bits_to_open_unit of the 64-bit words lo | hi << 32 of four lanes (32-bit
-// halves lo, hi), in doubles: top = bits >> 11 = hi 2^21 + (lo >> 11), each
-// part converted exactly (hi through the signed conversion of hi - 2^31) and
+// bits_to_open_unit of the 64-bit words (low half of c0) | (low half of c1)
+// << 32 of four slots: top = bits >> 11 = hi 2^21 + (lo >> 11), each part
+// converted exactly (or-ed into the mantissa of 2^52, 2^52 subtracted) and
 // their sum exact (below 2^53), so (top + 0.5) 2^-53 rounds as the scalar
 // code's does; min(x, c) is the scalar std::min for numbers.
-__attribute__((target("avx2"))) inline __m256d open_unit4(__m128i lo, __m128i hi) {
-  const __m128i flip = _mm_set1_epi32(static_cast<int>(0x80000000u));
-  const __m256d hi_d =
-      _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128(hi, flip)), _mm256_set1_pd(2147483648.0));
-  const __m256d lo_d = _mm256_cvtepi32_pd(_mm_srli_epi32(lo, 11));
+__attribute__((target("avx2"))) inline __m256d open_unit_slots(__m256i c0, __m256i c1) {
+  const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52
+  const __m256d two52 = _mm256_castsi256_pd(magic);
+  const __m256i hi = _mm256_srli_epi64(_mm256_slli_epi64(c1, 32), 32);
+  const __m256i lo = _mm256_srli_epi64(_mm256_slli_epi64(c0, 32), 43);
+  const __m256d hi_d = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(hi, magic)), two52);
+  const __m256d lo_d = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(lo, magic)), two52);
   const __m256d top = _mm256_add_pd(_mm256_mul_pd(hi_d, _mm256_set1_pd(0x1.0p21)), lo_d);
   const __m256d u =
       _mm256_mul_pd(_mm256_add_pd(top, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1.0p-53));
   return _mm256_min_pd(u, _mm256_set1_pd(0x1.fffffffffffffp-1));
 }
 
-__attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, std::uint64_t hash,
-                                                          std::uint64_t first, std::size_t n,
-                                                          double* out) {
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  const __m256i h0 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash)));
-  const __m256i h1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(hash >> 32)));
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  // The round keys, the same for every lane and block.
-  __m256i key0[10], key1[10];
-  {
-    std::uint32_t k0 = static_cast<std::uint32_t>(seed),
-                  k1 = static_cast<std::uint32_t>(seed >> 32);
-#pragma GCC unroll 10
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-      }
-      key0[round] = _mm256_set1_epi32(static_cast<int>(k0));
-      key1[round] = _mm256_set1_epi32(static_cast<int>(k1));
-    }
-  }
+__attribute__((target("avx2"))) std::size_t uniforms_avx2(const StreamKeys& keys,
+                                                          std::uint64_t hash, std::uint64_t first,
+                                                          std::size_t n, double* out) {
+  const __m256i h0 = _mm256_set1_epi64x(static_cast<long long>(hash));  // low half: word 2
+  const __m256i h1 = _mm256_set1_epi64x(static_cast<long long>(hash >> 32));
+  const __m256i lanes_a = _mm256_setr_epi64x(0, 1, 2, 3), lanes_b = _mm256_setr_epi64x(4, 5, 6, 7);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const std::uint64_t d = first + i;
-    __m256i c0, c1;
-    if (static_cast<std::uint32_t>(d) <= 0xfffffff8u) {  // no carry into the high word
-      c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(d))),
-                            lanes);
-      c1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(d >> 32)));
-    } else {
-      alignas(32) std::uint32_t w0[8], w1[8];
-      for (int j = 0; j < 8; ++j) {
-        w0[j] = static_cast<std::uint32_t>(d + j);
-        w1[j] = static_cast<std::uint32_t>((d + j) >> 32);
-      }
-      c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w0));
-      c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w1));
-    }
-    __m256i c2 = h0, c3 = h1;
-    // The rounds unrolled (-O2 keeps the loop; -O3 would unroll it): the
-    // keys become register operands, no loop control.
-#pragma GCC unroll 10
-    for (int round = 0; round < 10; ++round) {
-      __m256i lo0, lo1;
-      const __m256i hi0 = mulhi_lo8(c0, m0, lo0);
-      const __m256i hi1 = mulhi_lo8(c2, m1, lo1);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), key0[round]);
-      c1 = lo1;
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), key1[round]);
-      c3 = lo0;
-    }
+    // Counters d = first + i + j in whole 64-bit slots (carries for free):
+    // word 0 the low half, word 1 the high half shifted down.
+    const __m256i d = _mm256_set1_epi64x(static_cast<long long>(first + i));
+    __m256i a0 = _mm256_add_epi64(d, lanes_a), b0 = _mm256_add_epi64(d, lanes_b);
+    __m256i a1 = _mm256_srli_epi64(a0, 32), b1 = _mm256_srli_epi64(b0, 32);
+    philox_slots(keys, h0, h1, a0, a1);
+    philox_slots(keys, h0, h1, b0, b1);
     // u from words 0 (low half) and 1 (high half) of each lane.
-    _mm256_storeu_pd(out + i, open_unit4(_mm256_castsi256_si128(c0), _mm256_castsi256_si128(c1)));
-    _mm256_storeu_pd(out + i + 4,
-                     open_unit4(_mm256_extracti128_si256(c0, 1), _mm256_extracti128_si256(c1, 1)));
+    _mm256_storeu_pd(out + i, open_unit_slots(a0, a1));
+    _mm256_storeu_pd(out + i + 4, open_unit_slots(b0, b1));
   }
   return i;
 }
@@ -175,12 +156,32 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(std::uint64_t seed, st
 
 }  // namespace
 
+StreamKeys::StreamKeys(std::uint64_t s) : seed(s) {
+  std::uint32_t a = static_cast<std::uint32_t>(s), b = static_cast<std::uint32_t>(s >> 32);
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {  // Random123's key bumps
+      a += 0x9E3779B9u;
+      b += 0xBB67AE85u;
+    }
+    for (int j = 0; j < 8; ++j) {
+      k0[round][j] = a;
+      k1[round][j] = b;
+    }
+  }
+}
+
 void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
                           std::size_t n, double* out) {
+  stream_uniform_block(StreamKeys(seed), hash, first, n, out);
+}
+
+void stream_uniform_block(const StreamKeys& keys, std::uint64_t hash, std::uint64_t first,
+                          std::size_t n, double* out) {
+  const std::uint64_t seed = keys.seed;
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_PHILOX)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = uniforms_avx2(seed, hash, first, n, out);
+  if (avx2) i = uniforms_avx2(keys, hash, first, n, out);
 #endif
 #if defined(__SSE2__)
   for (; i + 4 <= n; i += 4) {

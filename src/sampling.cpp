@@ -74,21 +74,25 @@ void add_scaled(double* out, double l, const double* z, std::size_t n) {
   for (; i < n; ++i) out[i] += l * z[i];
 }
 
-}  // namespace
-
-void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
-                         std::vector<double>& values, std::vector<double>& scratch) {
+// sample_inputs_block; the constant slots are left alone unless
+// `fill_constants` (InputBlock fills them once a plan).
+void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
+                  std::vector<double>& values, std::vector<double>& scratch, bool fill_constants) {
   const std::size_t slots = plan.slots.size();
   values.resize(slots * n);
-  for (std::size_t s = 0; s < slots; ++s)
-    if (!plan.slots[s].random) std::fill_n(values.begin() + s * n, n, plan.constant_values[s]);
+  if (fill_constants)
+    for (std::size_t s = 0; s < slots; ++s)
+      if (!plan.slots[s].random) std::fill_n(values.begin() + s * n, n, plan.constant_values[s]);
   // Uniforms; inputs outside copula groups go through their inverse CDF at
   // once, grouped ones keep the uniform for the copula below.
+  const StreamKeys keys(seed);
   for (const int i : plan.random_slots) {
     const InputSlot& s = plan.slots[i];
     double* u = values.data() + static_cast<std::size_t>(i) * n;
-    stream_uniform_block(seed, s.hash, first, n, u);
-    if (s.group < 0) s.dist.quantile(u, u, n);
+    stream_uniform_block(keys, s.hash, first, n, u);
+    // Uniforms lie inside (0, 1); the copula's below may be 1 (its clamp's
+    // 1 - 2^-54 rounds to 1), so they take the checked quantile.
+    if (s.group < 0) s.dist.quantile_open(u, u, n);
   }
   // Copula groups, the arithmetic of sample_inputs in the same order, one
   // member (or correlated row) at a time over the block.
@@ -119,6 +123,13 @@ void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t fir
   }
 }
 
+}  // namespace
+
+void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t n,
+                         std::vector<double>& values, std::vector<double>& scratch) {
+  sample_block(plan, seed, first, n, values, scratch, true);
+}
+
 void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
                         std::vector<double>& values) {
   if (plan.id == 0) {  // a plan not made by compile_plan: no identity to cache by
@@ -127,7 +138,7 @@ void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw
     return;
   }
   if (plan.id != plan_id_ || seed != seed_ || draw < first_ || draw - first_ >= n_) {
-    sample_inputs_block(plan, seed, draw, capacity, values_, scratch_);
+    sample_block(plan, seed, draw, capacity, values_, scratch_, plan.id != plan_id_);
     plan_id_ = plan.id;
     seed_ = seed;
     first_ = draw;

@@ -67,6 +67,9 @@ class Distribution {
   // x[i] = quantile(u[i]) for i in [0, n), the same bits; the family's
   // branch is taken once for the array (x may be u).
   void quantile(const double* u, double* x, std::size_t n) const;
+  // The same for u known to lie inside (0, 1), as sampled uniforms always
+  // do: the array paths without checking each u first.
+  void quantile_open(const double* u, double* x, std::size_t n) const;
   double cdf(double x) const;  // P(X <= x)
   double mean() const;
   double support_min() const;  // may be -inf
@@ -77,6 +80,9 @@ class Distribution {
   static constexpr double INF = std::numeric_limits<double>::infinity();
 
  private:
+  // The array quantile; `inside`: every u[i] lies in (0, 1).
+  void array_quantile(const double* u, double* x, std::size_t n, bool inside) const;
+
   Family family_ = Family::constant;
   double p_[4] = {0, 0, 0, 0};                  // family parameters, see factories
   double lo_ = 0, hi_ = 0;                      // support (after truncation)

@@ -27,7 +27,8 @@ double binomial_quantile(std::int64_t n, double p, double u);
 // that draw several counts with one p.
 double binomial_quantile(std::int64_t n, double p, double u, double log1m_p);
 
-class BetaHalf;  // piecewise-polynomial inverse CDF of one half (see .cpp)
+class BetaHalf;              // piecewise-polynomial inverse CDF of one half (see .cpp)
+struct QuantileTableLookup;  // both halves' tables in one array, for the array form
 
 // Inverse CDF of Beta(alpha, beta) on [0, 1], from two tabulated halves so
 // that both tails keep their relative precision.
@@ -41,6 +42,7 @@ struct QuantileTable {
 
   double alpha, beta, median;
   std::shared_ptr<const BetaHalf> lower, upper;
+  std::shared_ptr<const QuantileTableLookup> lookup;
 };
 
 }  // namespace countysim

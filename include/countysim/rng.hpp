@@ -66,4 +66,18 @@ inline double stream_uniform(std::uint64_t seed, std::uint64_t hash, std::uint64
 void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,
                           std::size_t n, double* out);
 
+// The ten Philox round keys of a seed, each word repeated for the eight
+// lanes: computed once for all the inputs of a block (sampling.cpp) instead
+// of once a call.
+struct StreamKeys {
+  explicit StreamKeys(std::uint64_t seed);
+  std::uint64_t seed;
+  alignas(32) std::uint32_t k0[10][8];
+  alignas(32) std::uint32_t k1[10][8];
+};
+
+// stream_uniform_block with the keys given; the same bits.
+void stream_uniform_block(const StreamKeys& keys, std::uint64_t hash, std::uint64_t first,
+                          std::size_t n, double* out);
+
 }  // namespace countysim
