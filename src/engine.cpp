@@ -248,7 +248,10 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   }
   FirstError worker_error, writer_error;
   std::atomic<bool> abort{false}, enough{false};
-  BoundedQueue<BlockResult> queue(2 * static_cast<std::size_t>(bk.threads) + 2);
+  // Blocks wait here when the disk is slower than the workers (ten million
+  // draws outrun the page cache): each holds its compressed chunks, so the
+  // queue's length is memory; threads + 1 keeps every worker busy.
+  BoundedQueue<BlockResult> queue(static_cast<std::size_t>(bk.threads) + 1);
   ChunkPool pool;
   if (nobs == 0 && ncols > 0 && opt.stream_quantiles)
     totals.quantiles = std::make_unique<StreamingQuantiles>(ncols, summary_quantiles());
