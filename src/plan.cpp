@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "countysim/copula.hpp"
+#include "countysim/quantile_functions.hpp"
 #include "countysim/rng.hpp"
 
 namespace countysim {
@@ -279,10 +280,7 @@ void sample_inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
     }
     for (std::size_t k = 0; k < n; ++k) {
       const auto& s = plan.slots[g.slots[k]];
-      // Clamp away from 0 and 1 so that quantile() stays finite.
-      double u = normal_cdf(scratch[n + k]);
-      u = std::min(std::max(u, 0x1.0p-60), 1 - 0x1.0p-54);
-      values[g.slots[k]] = s.dist.quantile(u);
+      values[g.slots[k]] = s.dist.quantile(copula_uniform(normal_cdf(scratch[n + k])));
     }
   }
 }

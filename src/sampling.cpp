@@ -114,9 +114,7 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
       const InputSlot& s = plan.slots[g.slots[k]];
       double* x = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
       for (std::size_t i = 0; i < n; ++i) {
-        // Clamp away from 0 and 1 so that quantile() stays finite.
-        const double u = normal_cdf(zc[k * n + i]);
-        x[i] = std::min(std::max(u, 0x1.0p-60), 1 - 0x1.0p-54);
+        x[i] = copula_uniform(normal_cdf(zc[k * n + i]));
       }
       s.dist.quantile(x, x, n);
     }

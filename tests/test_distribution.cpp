@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "countysim/distribution.hpp"
+#include "countysim/quantile_functions.hpp"
 #include "countysim/rng.hpp"
 
 using namespace countysim;
@@ -632,4 +633,22 @@ TEST_CASE("binomial_quantile is the smallest k with F(k) >= u", "[dist]") {
     CHECK(std::string(e.what()) == "p must lie in [0, 1] (got 1.5)");
   }
   CHECK_THROWS_WITH(binomial_quantile(-1, 0.5, 0.5), "n must be >= 0 (got -1)");
+}
+
+TEST_CASE("a copula's uniform stays inside (0, 1), so unbounded inputs stay finite", "[dist]") {
+  // Φ(z) is 1 in double from z ≈ 8.3 on; the clamp must then give a number
+  // below 1 (1 - 2^-54, the bound it replaced, rounds to 1 itself).
+  REQUIRE(normal_cdf(9.0) == 1.0);
+  const double top = copula_uniform(normal_cdf(9.0));
+  CHECK(top < 1.0);
+  CHECK(top == std::nextafter(1.0, 0.0));
+  CHECK(copula_uniform(0.0) == 0x1.0p-60);
+  CHECK(copula_uniform(0.3) == 0.3);  // inside, unchanged
+  CHECK(std::isnan(copula_uniform(std::numeric_limits<double>::quiet_NaN())));
+  for (const Distribution& d :
+       {Distribution::normal(0.06, 0.015), Distribution::lognormal(1, 0.5)}) {
+    INFO(d.describe());
+    CHECK(std::isfinite(d.quantile(copula_uniform(1.0))));
+    CHECK(std::isfinite(d.quantile(copula_uniform(0.0))));
+  }
 }

@@ -14,6 +14,14 @@ namespace countysim {
 double normal_cdf(double z);
 double normal_pdf(double z);
 double normal_quantile(double u);
+// A copula's uniform Φ(z) kept inside the open unit interval, so that every
+// inverse CDF stays finite: at least 2^-60, at most the largest double below
+// 1 (Φ(z) rounds to 1 from z ≈ 8.3 on; the bound 1 - 2^-54 this replaced
+// rounds to 1 itself). Changes only a u that was 1 or below 2^-60.
+inline double copula_uniform(double u) {
+  constexpr double lowest = 0x1.0p-60, highest = 1 - 0x1.0p-53;
+  return u < lowest ? lowest : (u > highest ? highest : u);
+}
 // z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX2 when
 // the CPU has it, the central region four at a time and the tails gathered
 // four at a time (same operations in the same order, no FMA; the tails' log
