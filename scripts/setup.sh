@@ -6,8 +6,8 @@ pkgs=(
   build-essential cmake pkg-config
   libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
   catch2 librandom123-dev libboost-dev libcli11-dev libfmt-dev
-  libdeflate-dev  # inflating chunks, deflate levels 2-9 (src/results_writer.cpp)
-  libisal-dev  # ISA-L: deflate level 1 in the workers, 3x libdeflate's speed (src/results_writer.cpp)
+  libdeflate-dev  # inflating chunks, deflate levels 2-9 (src/chunk_codec.cpp)
+  libisal-dev  # ISA-L: deflate level 1 in the workers, 3x libdeflate's speed (src/chunk_codec.cpp)
   python3 python3-h5py python3-numpy python3-xarray python3-h5netcdf
   python3-scipy  # independent Spearman in tests/e2e/test_explain.py
   librsvg2-bin fonts-noto-cjk
