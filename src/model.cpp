@@ -295,7 +295,7 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   // project becomes ready in it (a bit of `wake`); the other months are
   // skipped.
   std::uint64_t* wake = ws.wake.data();
-  std::memset(wake, 0, ws.wake.size() * sizeof(std::uint64_t));
+  std::fill_n(wake, ws.wake.size(), std::uint64_t{0});
   for (const int p : ws.order) {
     const int r = ps[p].ready;
     if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
@@ -315,7 +315,7 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
     // word, bit i for the i-th project in scheduling order, so a month walks
     // over those alone, in that order.
     std::uint64_t* ready_at = ws.ready_at.data();
-    std::memset(ready_at, 0, ws.ready_at.size() * sizeof(std::uint64_t));
+    std::fill_n(ready_at, ws.ready_at.size(), std::uint64_t{0});
     for (std::size_t i = 0; i < n_order; ++i) {
       const int r = std::max(0, ps[ws.order[i]].ready);
       if (r < M) ready_at[r] |= std::uint64_t{1} << i;
@@ -422,19 +422,19 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   double* d = ws.d.data();
   double* po = out.project_output.data();
   const double* price = ws.price.data();
-  std::memset(yproj, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
-  std::memset(d, 0, static_cast<std::size_t>(NY) * C * sizeof(double));
+  std::fill_n(yproj, static_cast<std::size_t>(NY) * P, 0.0);  // (fill_n: P may be 0)
+  std::fill_n(d, static_cast<std::size_t>(NY) * C, 0.0);
   // Nominal output P x +0 of a year without production is +0 when every
   // price level is positive and finite (always, but for nonsense inputs);
   // year 0 has price 1.
-  std::memset(po, 0, static_cast<std::size_t>(NY) * P * sizeof(double));
+  std::fill_n(po, static_cast<std::size_t>(NY) * P, 0.0);
   const bool prices_positive = all_finite_nonnegative<true>(
       ws.levels.data(), NY * (static_cast<int>(plan.price_change.size()) + 1));
   // Counts of projects started and producing, by the year they begin to
   // count (then summed up the years).
   int* started = ws.counts.data();
   int* producing = started + NY + 1;
-  std::memset(started, 0, ws.counts.size() * sizeof(int));
+  std::fill_n(started, ws.counts.size(), 0);
   double* q = ws.ramp.data();
   const double* months = ws.months.data();
   ws.producing.clear();
@@ -556,7 +556,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
 void supply_chain(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, C = plan.clusters, NY = T + 1;
   double* xs = ws.x.data();
-  std::memset(xs, 0, static_cast<std::size_t>(NY) * C * sizeof(double));
+  std::fill_n(xs, static_cast<std::size_t>(NY) * C, 0.0);
   for (int t = 1; t <= T; ++t) {
     double* x = xs + static_cast<std::size_t>(t) * C;
     const double* d = ws.d.data() + static_cast<std::size_t>(t) * C;
