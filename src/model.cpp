@@ -309,76 +309,65 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
     }
     return end;
   };
+  // A project that fits starts in month m and draws the pools down.
+  double used = 0.0;  // land used this year
+  const auto try_start = [&](int p, int m) {
+    if (!covers(land, land_mu[p]) || !covers(credit, need_credit[p])) return false;
+    ps[p].start = m;
+    land = std::max(0.0, land - land_mu[p]);
+    credit = std::max(0.0, credit - need_credit[p]);
+    used += land_mu[p];
+    return true;
+  };
   const std::size_t n_order = ws.order.size();
-  if (n_order <= 64) {
-    // Up to 64 projects: the ready ones not started yet are bits of one
-    // word, bit i for the i-th project in scheduling order, so a month walks
-    // over those alone, in that order.
-    std::uint64_t* ready_at = ws.ready_at.data();
+  // Up to 64 projects: the ready ones not started yet are bits of one word,
+  // bit i for the i-th project in scheduling order, so a month walks over
+  // those alone, in that order. More: the projects not started yet, in
+  // scheduling order (started ones are dropped, so later months do not walk
+  // over them).
+  const bool as_bits = n_order <= 64;
+  std::uint64_t* ready_at = ws.ready_at.data();
+  std::uint64_t pending = 0, left = 0;
+  std::vector<int>& waiting = ws.waiting;
+  if (as_bits) {
     std::fill_n(ready_at, ws.ready_at.size(), std::uint64_t{0});
     for (std::size_t i = 0; i < n_order; ++i) {
       const int r = std::max(0, ps[ws.order[i]].ready);
       if (r < M) ready_at[r] |= std::uint64_t{1} << i;
     }
-    std::uint64_t pending = 0,
-                  left = n_order == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_order) - 1;
-    for (int t = 1; t <= T; ++t) {
-      const double supply = v[plan.land_supply[t - 1]];
-      land += supply;
-      credit +=
-          sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
-      out.metric(Metric::land_supplied_mu, t) = supply;
-      double used = 0.0;
-      const int end = 12 * t;
+    left = n_order == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_order) - 1;
+  } else {
+    waiting.assign(ws.order.begin(), ws.order.end());
+  }
+  for (int t = 1; t <= T; ++t) {
+    const double supply = v[plan.land_supply[t - 1]];
+    land += supply;
+    credit +=
+        sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
+    out.metric(Metric::land_supplied_mu, t) = supply;
+    used = 0.0;
+    const int end = 12 * t;
+    if (as_bits) {
       for (int m = end - 12; m < end && left != 0; m = next_month(m, end)) {
         pending |= ready_at[m];
         for (std::uint64_t bits = pending; bits != 0; bits &= bits - 1) {
           const int i = __builtin_ctzll(bits);
-          const int p = ws.order[i];
-          if (covers(land, land_mu[p]) && covers(credit, need_credit[p])) {
-            ps[p].start = m;
-            land = std::max(0.0, land - land_mu[p]);
-            credit = std::max(0.0, credit - need_credit[p]);
-            used += land_mu[p];
+          if (try_start(ws.order[i], m)) {
             pending &= ~(std::uint64_t{1} << i);
             left &= ~(std::uint64_t{1} << i);
           }
         }
       }
-      out.metric(Metric::land_used_mu, t) = used;
-      out.metric(Metric::land_stock_mu, t) = land;
-    }
-  } else {
-    // The projects not started yet, in scheduling order (started ones are
-    // dropped, so later months do not walk over them).
-    std::vector<int>& waiting = ws.waiting;
-    waiting.assign(ws.order.begin(), ws.order.end());
-    for (int t = 1; t <= T; ++t) {
-      const double supply = v[plan.land_supply[t - 1]];
-      land += supply;
-      credit +=
-          sc.finance.project_credit_fraction * v[plan.new_loans[t - 1]] * v[plan.loan_share[t - 1]];
-      out.metric(Metric::land_supplied_mu, t) = supply;
-      double used = 0.0;
-      const int end = 12 * t;
+    } else {
       for (int m = end - 12; m < end && !waiting.empty(); m = next_month(m, end)) {
         std::size_t kept = 0;
-        for (const int p : waiting) {
-          ProjectState& st = ps[p];
-          if (st.ready <= m && covers(land, land_mu[p]) && covers(credit, need_credit[p])) {
-            st.start = m;
-            land = std::max(0.0, land - land_mu[p]);
-            credit = std::max(0.0, credit - need_credit[p]);
-            used += land_mu[p];
-            continue;
-          }
-          waiting[kept++] = p;
-        }
+        for (const int p : waiting)
+          if (!(ps[p].ready <= m && try_start(p, m))) waiting[kept++] = p;
         waiting.resize(kept);
       }
-      out.metric(Metric::land_used_mu, t) = used;
-      out.metric(Metric::land_stock_mu, t) = land;
     }
+    out.metric(Metric::land_used_mu, t) = used;
+    out.metric(Metric::land_stock_mu, t) = land;
   }
   out.metric(Metric::land_supplied_mu, 0) = nan;
   out.metric(Metric::land_used_mu, 0) = nan;
