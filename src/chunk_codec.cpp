@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "countysim/errors.hpp"
 
@@ -20,10 +21,11 @@ namespace {
 
 // HDF5's shuffle of 4-byte elements, eight at a time: the bytes of each
 // element gathered by plane within 128-bit lanes, the lanes' 4-byte groups
-// interleaved, then 8 bytes stored to each plane. Returns how many elements
-// it did; the caller does the rest.
+// interleaved, then 8 bytes stored to each plane (byte plane k of element j
+// goes to dst[k][j]). Returns how many elements it did; the caller does the
+// rest.
 __attribute__((target("avx2"))) std::size_t shuffle4_avx2(const unsigned char* src, std::size_t n,
-                                                          unsigned char* dst) {
+                                                          unsigned char* const* dst) {
   const __m256i by_plane = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0,
                                             4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   const __m256i lanes = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -33,28 +35,63 @@ __attribute__((target("avx2"))) std::size_t shuffle4_avx2(const unsigned char* s
     v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, by_plane), lanes);
     for (int k = 0; k < 4; ++k) {
       const std::uint64_t w = static_cast<std::uint64_t>(_mm256_extract_epi64(v, 0));
-      std::memcpy(dst + k * n + j, &w, 8);
+      std::memcpy(dst[k] + j, &w, 8);
       v = _mm256_permute4x64_epi64(v, 0x39);  // next 8 bytes down
     }
   }
   return j;
 }
 
-// True when the n bytes at p look like noise, so that deflate would not
-// shrink them: their counts are no more concentrated than about 0.1 bit below
-// what uniform random bytes give (Rényi entropy, one log-free test).
-bool looks_random(const unsigned char* p, std::size_t n) {
+// The same with AVX-512 VBMI, 64 elements at a time: vpermb gathers each
+// plane's 16 bytes of a register's 16 elements, then a 4 x 4 transpose of
+// 128-bit lanes puts each plane's 64 bytes in one register.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*, which
+// -Wmaybe-uninitialized reports in every caller (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) std::size_t shuffle4_avx512(
+    const unsigned char* src, std::size_t n, unsigned char* const* dst) {
+  alignas(64) unsigned char idx[64];
+  for (int k = 0; k < 4; ++k)
+    for (int e = 0; e < 16; ++e) idx[16 * k + e] = static_cast<unsigned char>(4 * e + k);
+  const __m512i by_plane = _mm512_load_si512(idx);
+  std::size_t j = 0;
+  for (; j + 64 <= n; j += 64) {
+    __m512i v[4];
+    for (int r = 0; r < 4; ++r)
+      v[r] = _mm512_permutexvar_epi8(by_plane, _mm512_loadu_si512(src + 4 * j + 64 * r));
+    // v[r] lane k: plane k of elements 16 r .. 16 r + 15.
+    const __m512i t0 = _mm512_shuffle_i64x2(v[0], v[1], 0x44);  // v0.l0 v0.l1 v1.l0 v1.l1
+    const __m512i t1 = _mm512_shuffle_i64x2(v[0], v[1], 0xee);  // v0.l2 v0.l3 v1.l2 v1.l3
+    const __m512i t2 = _mm512_shuffle_i64x2(v[2], v[3], 0x44);
+    const __m512i t3 = _mm512_shuffle_i64x2(v[2], v[3], 0xee);
+    _mm512_storeu_si512(dst[0] + j, _mm512_shuffle_i64x2(t0, t2, 0x88));
+    _mm512_storeu_si512(dst[1] + j, _mm512_shuffle_i64x2(t0, t2, 0xdd));
+    _mm512_storeu_si512(dst[2] + j, _mm512_shuffle_i64x2(t1, t3, 0x88));
+    _mm512_storeu_si512(dst[3] + j, _mm512_shuffle_i64x2(t1, t3, 0xdd));
+  }
+  return j;
+}
+#pragma GCC diagnostic pop
+
+// True when byte plane k of the n elements of `size` bytes at p looks like
+// noise, so that deflate would not shrink it: its counts are no more
+// concentrated than about 0.1 bit below what uniform random bytes give
+// (Renyi entropy, one log-free test). The draws are in no order, so the
+// first 2,048 elements are a sample (sampling noise is about 0.01 bit).
+bool plane_looks_random(const unsigned char* p, std::size_t n, std::size_t size, std::size_t k) {
   if (n < 1024) return false;
-  n = std::min<std::size_t>(n, 4096);  // the draws are in no order: a prefix is a sample
+  n = std::min<std::size_t>(n, 2048);
   std::uint32_t c[4][256] = {};
+  p += k;
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    ++c[0][p[i]];
-    ++c[1][p[i + 1]];
-    ++c[2][p[i + 2]];
-    ++c[3][p[i + 3]];
+    ++c[0][p[i * size]];
+    ++c[1][p[(i + 1) * size]];
+    ++c[2][p[(i + 2) * size]];
+    ++c[3][p[(i + 3) * size]];
   }
-  for (; i < n; ++i) ++c[0][p[i]];
+  for (; i < n; ++i) ++c[0][p[i * size]];
   double sum_sq = 0;
   for (int v = 0; v < 256; ++v) {
     const double t = static_cast<double>(c[0][v]) + c[1][v] + c[2][v] + c[3][v];
@@ -63,6 +100,31 @@ bool looks_random(const unsigned char* p, std::size_t n) {
   const double nn = static_cast<double>(n);
   const double uniform = nn * nn / 256 + nn * (1 - 1.0 / 256);  // E[sum of squared counts]
   return sum_sq <= uniform * 1.0718;                            // 2^0.1
+}
+
+// How many leading byte planes (never all) look like noise.
+std::size_t noise_planes(const unsigned char* p, std::size_t n, std::size_t size) {
+  std::size_t planes = 0;
+  while (planes + 1 < size && plane_looks_random(p, n, size, planes)) ++planes;
+  return planes;
+}
+
+// HDF5's shuffle, byte plane k of element j to dst[k][j] (size <= 8).
+void shuffle_to(const unsigned char* src, std::size_t n, std::size_t size,
+                unsigned char* const* dst, ShufflePath path) {
+  std::size_t j = 0;
+  if (size == 4) {
+    static const bool vbmi = __builtin_cpu_supports("avx512vbmi") &&
+                             __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512f");
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (vbmi && path >= ShufflePath::avx512)
+      j = shuffle4_avx512(src, n, dst);
+    else if (avx2 && path >= ShufflePath::avx2)
+      j = shuffle4_avx2(src, n, dst);
+  }
+  for (; j < n; ++j)
+    for (std::size_t k = 0; k < size; ++k) dst[k][j] = src[size * j + k];
 }
 
 // Appends stored deflate blocks (RFC 1951 §3.2.4) holding p[0, n), none final;
@@ -75,8 +137,10 @@ void put_stored(ByteBuffer& out, const unsigned char* p, std::size_t n) {
         0x00,  // BFINAL 0, BTYPE 00, padding
         static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8),
         static_cast<unsigned char>(nlen & 0xff), static_cast<unsigned char>(nlen >> 8)};
-    out.insert(out.end(), head, head + 5);
-    out.insert(out.end(), p, p + len);
+    const std::size_t at = out.size();
+    out.resize(at + 5 + len);
+    std::memcpy(out.data() + at, head, 5);
+    std::memcpy(out.data() + at + 5, p, len);
     p += len;
     n -= len;
   }
@@ -142,6 +206,23 @@ void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, floa
 
 }  // namespace
 
+void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, unsigned char* dst,
+                   ShufflePath path) {
+  // HDF5's shuffle filter: byte k of every element together, for k = 0, 1, ...;
+  // bytes past the last whole element stay at the end.
+  const auto* src = static_cast<const unsigned char*>(data);
+  const std::size_t n = elem_size ? bytes / elem_size : 0;
+  if (elem_size <= 1 || n <= 1 || elem_size > 8) {
+    if (elem_size > 8) throw std::logic_error("shuffle_bytes: elements of over 8 bytes");
+    std::copy(src, src + bytes, dst);
+    return;
+  }
+  unsigned char* planes[8];
+  for (std::size_t k = 0; k < elem_size; ++k) planes[k] = dst + k * n;
+  shuffle_to(src, n, elem_size, planes, path);
+  std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
+}
+
 std::size_t compress_chunk_bound(std::size_t bytes) {
   // ISA-L's path: stored blocks (5 bytes a 64 KiB) and Huffman headers;
   // libdeflate's: 5 bytes per block of at least 5,000 bytes. Both are below.
@@ -160,47 +241,67 @@ void compress_chunk_append(const void* data, std::size_t bytes, std::size_t elem
   if (level < 0 || level > 9)
     throw RunError(fmt::format("compress_chunk: deflate level {} is not in 0..9", level));
   const auto* src = static_cast<const unsigned char*>(data);
-  // HDF5's shuffle filter: byte k of every element together, for k = 0, 1, ...;
-  // bytes past the last whole element stay at the end. Nothing for 1-byte types.
-  thread_local std::vector<unsigned char> shuffled;
   const std::size_t n = elem_size ? bytes / elem_size : 0;
-  if (elem_size > 1 && n > 1) {
-    shuffled.resize(bytes);
-    unsigned char* dst = shuffled.data();
-    if (elem_size == 4) {
-      static const bool avx2 = __builtin_cpu_supports("avx2");
-      for (std::size_t j = avx2 ? shuffle4_avx2(src, n, dst) : 0; j < n; ++j) {
-        dst[j] = src[4 * j];
-        dst[n + j] = src[4 * j + 1];
-        dst[2 * n + j] = src[4 * j + 2];
-        dst[3 * n + j] = src[4 * j + 3];
-      }
-    } else {
-      for (std::size_t j = 0; j < n; ++j)
-        for (std::size_t k = 0; k < elem_size; ++k) dst[k * n + j] = src[elem_size * j + k];
-    }
-    std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
-    src = shuffled.data();
-  }
+  const bool shuffle = elem_size > 1 && n > 1;
+  if (elem_size > 8) throw std::logic_error("compress_chunk: elements of over 8 bytes");
   // Every path writes the zlib format HDF5's deflate filter reads (zlib
   // header, deflate blocks, Adler-32 of the shuffled bytes). Level 1, the
   // default, is ISA-L's level 1 (about three times libdeflate's speed on this
   // data, as small); the other levels are libdeflate's.
   const std::size_t at = out.size();
+  thread_local std::vector<unsigned char> shuffled;
+  // Level 1: the low bytes of float values are noise. Those leading byte
+  // planes go into stored blocks (no time spent on them, now or when read
+  // back, and no larger), the rest through ISA-L.
+  const std::size_t planes = level == 1 && shuffle ? noise_planes(src, n, elem_size) : 0;
+  const std::size_t stored = planes * n;
+  if (planes > 0 && stored <= 65535) {
+    // One stored block: the noise planes are shuffled straight into `out`
+    // behind its header, the others into `shuffled` for ISA-L.
+    const std::size_t rest = bytes - stored;
+    out.resize(at + 7 + stored);
+    unsigned char* o = out.data() + at;
+    const unsigned nlen = ~static_cast<unsigned>(stored) & 0xffffu;
+    const unsigned char head[7] = {0x78,
+                                   0x01,  // zlib: deflate, 32 KiB window, no dictionary
+                                   0x00,  // BFINAL 0, BTYPE 00 (stored), padding
+                                   static_cast<unsigned char>(stored & 0xff),
+                                   static_cast<unsigned char>(stored >> 8),
+                                   static_cast<unsigned char>(nlen & 0xff),
+                                   static_cast<unsigned char>(nlen >> 8)};
+    std::memcpy(o, head, 7);
+    shuffled.resize(rest);
+    unsigned char* dst[8];
+    for (std::size_t k = 0; k < elem_size; ++k)
+      dst[k] = k < planes ? o + 7 + k * n : shuffled.data() + (k - planes) * n;
+    shuffle_to(src, n, elem_size, dst, ShufflePath::avx512);
+    std::copy(src + n * elem_size, src + bytes, shuffled.data() + (elem_size - planes) * n);
+    const std::uint32_t a0 = libdeflate_adler32(1, o + 7, stored);
+    if (isal_level1(shuffled.data(), rest, true, out)) {
+      const std::uint32_t a = libdeflate_adler32(a0, shuffled.data(), rest);
+      const unsigned char tail[4] = {
+          static_cast<unsigned char>(a >> 24), static_cast<unsigned char>(a >> 16),
+          static_cast<unsigned char>(a >> 8), static_cast<unsigned char>(a)};
+      const std::size_t end = out.size();
+      out.resize(end + 4);
+      std::memcpy(out.data() + end, tail, 4);
+      return;
+    }
+    out.resize(at);  // not expected (the buffer holds stored blocks)
+  }
+  if (shuffle) {
+    shuffled.resize(bytes);
+    shuffle_bytes(src, bytes, elem_size, shuffled.data());
+    src = shuffled.data();
+  }
   if (level == 1) {
-    // The low bytes of float values are noise: those leading byte planes
-    // go into stored blocks (no time spent on them, now or when read back,
-    // and no larger), the rest through ISA-L.
-    std::size_t planes = 0;
-    if (elem_size > 1 && n > 1)
-      while (planes + 1 < elem_size && looks_random(src + planes * n, n)) ++planes;
     if (planes == 0) {
       if (isal_level1(src, bytes, false, out)) return;
     } else {
-      const unsigned char head[2] = {0x78, 0x01};  // deflate, 32 KiB window, no dictionary
+      const unsigned char head[2] = {0x78, 0x01};
       out.insert(out.end(), head, head + 2);
-      put_stored(out, src, planes * n);
-      if (isal_level1(src + planes * n, bytes - planes * n, true, out)) {
+      put_stored(out, src, stored);
+      if (isal_level1(src + stored, bytes - stored, true, out)) {
         const std::uint32_t a = libdeflate_adler32(1, src, bytes);
         const unsigned char tail[4] = {
             static_cast<unsigned char>(a >> 24), static_cast<unsigned char>(a >> 16),

@@ -432,11 +432,13 @@ TEST_CASE("compress_chunk produces streams HDF5's shuffle+deflate pipeline decod
 }
 
 TEST_CASE("level 1 stores noise byte planes as stored blocks that HDF5 reads back", "[h5]") {
-  // Values whose low bytes are noise (the model's floats are like this),
-  // over 65,535 elements so a plane needs two stored blocks; and the same
-  // column as counts, whose planes are not noise.
+  // Values whose low bytes are noise (the model's floats are like this):
+  // over 65,535 elements, so that a plane needs two stored blocks, and as
+  // the engine's chunks are, the noise planes in one stored block (shuffled
+  // straight into the output); and the same column as counts, whose planes
+  // are not noise.
   testing::SplitMix mix{7};
-  const std::size_t n = 70001;
+  const std::size_t n = GENERATE(70001, 8191);
   std::vector<float> f32(n);
   std::vector<double> f64(n);
   std::vector<std::int32_t> i32(n);
@@ -479,9 +481,35 @@ TEST_CASE("level 1 stores noise byte planes as stored blocks that HDF5 reads bac
   };
   const std::size_t f = check(f32.data(), 4, H5T_NATIVE_FLOAT, true);
   check(f64.data(), 8, H5T_NATIVE_DOUBLE, true);
+  // With n = 8191, the float's two noise planes fill one stored block.
+  if (n == 8191) {
+    const auto z = compress_chunk(f32.data(), n * 4, 4, 1);
+    CHECK(static_cast<std::size_t>(z[3] | z[4] << 8) == 2 * n);
+  }
   check(i32.data(), 4, H5T_NATIVE_INT32, false);
   // No larger than libdeflate's level 1 on the same bytes (within 1%).
   CHECK(f <= compress_chunk(f32.data(), n * 4, 4, 2).size() * 101 / 100);
+}
+
+TEST_CASE("shuffle_bytes: every vector path gives HDF5's shuffle", "[h5]") {
+  testing::SplitMix mix{11};
+  const std::size_t elem = GENERATE(2, 4, 8);
+  for (const std::size_t n : {2, 7, 63, 64, 65, 127, 128, 1000, 8192}) {
+    const std::size_t bytes = n * elem + n % elem;  // and bytes past the last element
+    std::vector<unsigned char> src(bytes);
+    for (auto& b : src) b = static_cast<unsigned char>(mix.uniform() * 256);
+    std::vector<unsigned char> want(bytes);
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t k = 0; k < elem; ++k) want[k * n + j] = src[elem * j + k];
+    std::copy(src.begin() + static_cast<std::ptrdiff_t>(n * elem), src.end(),
+              want.begin() + static_cast<std::ptrdiff_t>(n * elem));
+    for (const ShufflePath path : {ShufflePath::scalar, ShufflePath::avx2, ShufflePath::avx512}) {
+      std::vector<unsigned char> got(bytes, 0xa5);
+      shuffle_bytes(src.data(), bytes, elem, got.data(), path);
+      INFO("element size " << elem << ", " << n << " elements, path " << static_cast<int>(path));
+      CHECK(got == want);
+    }
+  }
 }
 
 TEST_CASE("HDF5 failures become RunError with HDF5's own reason", "[h5]") {
