@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "countysim/errors.hpp"
+#include "countysim/simd.hpp"
 
 namespace countysim {
 
@@ -111,16 +112,14 @@ std::size_t noise_planes(const unsigned char* p, std::size_t n, std::size_t size
 
 // HDF5's shuffle, byte plane k of element j to dst[k][j] (size <= 8).
 void shuffle_to(const unsigned char* src, std::size_t n, std::size_t size,
-                unsigned char* const* dst, ShufflePath path) {
+                unsigned char* const* dst) {
   std::size_t j = 0;
   if (size == 4) {
-    static const bool vbmi = __builtin_cpu_supports("avx512vbmi") &&
-                             __builtin_cpu_supports("avx512bw") &&
-                             __builtin_cpu_supports("avx512f");
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (vbmi && path >= ShufflePath::avx512)
+    static const bool vbmi = __builtin_cpu_supports("avx512vbmi");  // beyond SimdLevel::avx512
+    const SimdLevel level = simd_level();
+    if (level >= SimdLevel::avx512 && vbmi)
       j = shuffle4_avx512(src, n, dst);
-    else if (avx2 && path >= ShufflePath::avx2)
+    else if (level >= SimdLevel::avx2)
       j = shuffle4_avx2(src, n, dst);
   }
   for (; j < n; ++j)
@@ -206,8 +205,7 @@ void unshuffle_to_float(const unsigned char* plain, std::size_t n, DType t, floa
 
 }  // namespace
 
-void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, unsigned char* dst,
-                   ShufflePath path) {
+void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, unsigned char* dst) {
   // HDF5's shuffle filter: byte k of every element together, for k = 0, 1, ...;
   // bytes past the last whole element stay at the end.
   const auto* src = static_cast<const unsigned char*>(data);
@@ -219,7 +217,7 @@ void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, u
   }
   unsigned char* planes[8];
   for (std::size_t k = 0; k < elem_size; ++k) planes[k] = dst + k * n;
-  shuffle_to(src, n, elem_size, planes, path);
+  shuffle_to(src, n, elem_size, planes);
   std::copy(src + n * elem_size, src + bytes, dst + n * elem_size);
 }
 
@@ -274,7 +272,7 @@ void compress_chunk_append(const void* data, std::size_t bytes, std::size_t elem
     unsigned char* dst[8];
     for (std::size_t k = 0; k < elem_size; ++k)
       dst[k] = k < planes ? o + 7 + k * n : shuffled.data() + (k - planes) * n;
-    shuffle_to(src, n, elem_size, dst, ShufflePath::avx512);
+    shuffle_to(src, n, elem_size, dst);
     std::copy(src + n * elem_size, src + bytes, shuffled.data() + (elem_size - planes) * n);
     const std::uint32_t a0 = libdeflate_adler32(1, o + 7, stored);
     if (isal_level1(shuffled.data(), rest, true, out)) {

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "countysim/metrics.hpp"
+#include "countysim/simd.hpp"
 
 namespace countysim {
 
@@ -294,8 +295,7 @@ __attribute__((target("avx2"))) std::size_t welford_avx2(const double* x, double
 }  // namespace
 
 void welford_add(const double* x, double* mean, double* m2, std::size_t k, double n) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  std::size_t i = avx2 ? welford_avx2(x, mean, m2, k, n) : 0;
+  std::size_t i = simd_level() >= SimdLevel::avx2 ? welford_avx2(x, mean, m2, k, n) : 0;
   for (; i < k; ++i) {  // as Moments::add
     const double d = x[i] - mean[i];
     mean[i] += d / n;

@@ -9,6 +9,8 @@
 #include <limits>
 #include <utility>
 
+#include "countysim/simd.hpp"
+
 namespace countysim {
 
 namespace {
@@ -78,6 +80,57 @@ __attribute__((target("avx2"))) Sorted sort_avx2(const float* x, std::size_t n, 
   s.eq_lo += lane_sum(eq_lo);
   if (hi != lo) s.eq_hi += lane_sum(eq_hi);
   return s;
+}
+
+// AVX-512: mask registers count (popcount) in the first pass; the second,
+// only when some value is inside, compress-stores those values, 16 lanes at
+// a time, into room made for exactly them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's _mm512_undefined_*
+__attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) Sorted sort_avx512(
+    const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const std::size_t whole = n / 16 * 16;
+  std::uint64_t below = 0, eq_lo = 0, eq_hi = 0, in = 0;
+  for (std::size_t i = 0; i < whole; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    below += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_LT_OQ)));
+    eq_lo += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_EQ_OQ)));
+    eq_hi += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vhi, _CMP_EQ_OQ)));
+    in += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_GT_OQ) &
+                                                   _mm512_cmp_ps_mask(v, vhi, _CMP_LT_OQ)));
+  }
+  if (in > 0) {
+    const std::size_t at = inner.size();
+    inner.resize(at + in);
+    float* out = inner.data() + at;
+    for (std::size_t i = 0; i < whole; i += 16) {
+      const __m512 v = _mm512_loadu_ps(x + i);
+      const __mmask16 inside =
+          _mm512_cmp_ps_mask(v, vlo, _CMP_GT_OQ) & _mm512_cmp_ps_mask(v, vhi, _CMP_LT_OQ);
+      _mm512_mask_compressstoreu_ps(out, inside, v);
+      out += __builtin_popcount(inside);
+    }
+  }
+  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
+  s.below += below;
+  s.eq_lo += eq_lo;
+  if (hi != lo) s.eq_hi += eq_hi;
+  return s;
+}
+#pragma GCC diagnostic pop
+
+// Every path gives the same counts and the same values in the same order.
+Sorted sort_block(const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
+  switch (simd_level()) {
+    case SimdLevel::avx512:
+      return sort_avx512(x, n, lo, hi, inner);
+    case SimdLevel::avx2:
+      return sort_avx2(x, n, lo, hi, inner);
+    case SimdLevel::scalar:
+      break;
+  }
+  return sort_scalar(x, n, lo, hi, inner);
 }
 
 }  // namespace
@@ -175,7 +228,6 @@ void StreamingQuantiles::add_column(Part& p, std::size_t nq, std::size_t c, cons
     p.ends.push_back(p.values.size());
     return;
   }
-  static const bool avx2 = __builtin_cpu_supports("avx2");
   const Windows& w = *p.windows;
   // Every window one value v (every draw so far gave it, e.g. a base year):
   // one comparison pass, instead of one a quantile, when the block agrees.
@@ -197,8 +249,7 @@ void StreamingQuantiles::add_column(Part& p, std::size_t nq, std::size_t c, cons
     const std::size_t j = c * nq + q;
     // A column dropped by the writer has lo > hi: nothing to do.
     if (!nans && w.lo[j] <= w.hi[j]) {  // (NaN: the column's quantiles are NaN)
-      const Sorted s = avx2 ? sort_avx2(x, n, w.lo[j], w.hi[j], p.values)
-                            : sort_scalar(x, n, w.lo[j], w.hi[j], p.values);
+      const Sorted s = sort_block(x, n, w.lo[j], w.hi[j], p.values);
       p.below[j] = s.below;
       p.eq_lo[j] = s.eq_lo;
       p.eq_hi[j] = s.eq_hi;

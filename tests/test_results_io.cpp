@@ -19,6 +19,7 @@
 #include "countysim/errors.hpp"
 #include "countysim/h5.hpp"
 #include "countysim/results_io.hpp"
+#include "countysim/simd.hpp"
 #include "countysim/version.hpp"
 #include "splitmix.hpp"
 #include "temp_dir.hpp"
@@ -503,10 +504,12 @@ TEST_CASE("shuffle_bytes: every vector path gives HDF5's shuffle", "[h5]") {
       for (std::size_t k = 0; k < elem; ++k) want[k * n + j] = src[elem * j + k];
     std::copy(src.begin() + static_cast<std::ptrdiff_t>(n * elem), src.end(),
               want.begin() + static_cast<std::ptrdiff_t>(n * elem));
-    for (const ShufflePath path : {ShufflePath::scalar, ShufflePath::avx2, ShufflePath::avx512}) {
+    for (const SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+      const SimdLevel before = set_simd_level_for_testing(level);
       std::vector<unsigned char> got(bytes, 0xa5);
-      shuffle_bytes(src.data(), bytes, elem, got.data(), path);
-      INFO("element size " << elem << ", " << n << " elements, path " << static_cast<int>(path));
+      shuffle_bytes(src.data(), bytes, elem, got.data());
+      set_simd_level_for_testing(before);
+      INFO("element size " << elem << ", " << n << " elements, " << simd_level_name(level));
       CHECK(got == want);
     }
   }

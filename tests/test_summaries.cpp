@@ -15,6 +15,7 @@
 #include "countysim/plan.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/scenario.hpp"
+#include "countysim/simd.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/streaming_quantiles.hpp"
 #include "splitmix.hpp"
@@ -215,6 +216,10 @@ std::vector<bool> stream_columns(const std::vector<std::vector<float>>& cols, st
 }  // namespace
 
 TEST_CASE("quantiles from streamed windows equal sort-and-interpolate bit for bit", "[stats]") {
+  // On every vector path of the block sort (scalar, AVX2, AVX-512).
+  const SimdLevel level = GENERATE(SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512);
+  const SimdLevel before = set_simd_level_for_testing(level);
+  INFO(simd_level_name(level));
   auto cols = every_kind(100003, 5);
   Mix mix{6};
   cols.emplace_back(cols[0].size());  // a target met or not
@@ -229,6 +234,7 @@ TEST_CASE("quantiles from streamed windows equal sort-and-interpolate bit for bi
         CHECK(settled[c]);  // 4 standard errors of rank, and NaN as NaN
       }
     }
+  set_simd_level_for_testing(before);
 }
 
 TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the budget",
@@ -263,6 +269,9 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
 }
 
 TEST_CASE("welford_add over columns gives Moments::add's bits", "[stats]") {
+  const SimdLevel level = GENERATE(SimdLevel::scalar, SimdLevel::avx2);
+  const SimdLevel before = set_simd_level_for_testing(level);
+  INFO(simd_level_name(level));
   Mix mix{31};
   const std::size_t k = 23;  // five AVX2 steps and a scalar tail
   std::vector<double> mean(k, 0.0), m2(k, 0.0), x(k);
@@ -281,4 +290,5 @@ TEST_CASE("welford_add over columns gives Moments::add's bits", "[stats]") {
     CHECK(std::memcmp(&mean[c], &one[c].mean, sizeof(double)) == 0);
     CHECK(std::memcmp(&m2[c], &one[c].m2, sizeof(double)) == 0);
   }
+  set_simd_level_for_testing(before);
 }

@@ -49,14 +49,12 @@ void compress_chunk_append(const void* data, std::size_t bytes, std::size_t elem
 // The most bytes compress_chunk_append may append for `bytes` input bytes.
 std::size_t compress_chunk_bound(std::size_t bytes);
 
-// The vector paths shuffle_bytes may take; the best the CPU has (up to `path`)
-// is used: tests ask for less. Every path gives the same bytes.
-enum class ShufflePath { scalar, avx2, avx512 };
 // HDF5's shuffle filter over `bytes` bytes of elements of `elem_size`
 // bytes: byte k of every element together (plane k), then the bytes past
 // the last whole element. dst holds `bytes` bytes and does not overlap data.
-void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, unsigned char* dst,
-                   ShufflePath path = ShufflePath::avx512);
+// The vector path follows simd_level() (simd.hpp); every path gives the same
+// bytes.
+void shuffle_bytes(const void* data, std::size_t bytes, std::size_t elem_size, unsigned char* dst);
 
 // The reverse for one thread: a chunk of n elements of type t, inflated and
 // unshuffled, its first `keep` values written to dst as float (as H5Dread
