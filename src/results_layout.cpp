@@ -172,6 +172,46 @@ void put_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t
   }
 }
 
+// put_rows<float> for values p[j][i] (each draw's values contiguous), with
+// AVX2: four columns of four draws at a time are converted (as
+// static_cast<float> rounds) and transposed, so that each column gets its
+// draws' floats in one store. Returns the columns done (a multiple of 4);
+// rows past the last group of four draws are left to the caller.
+__attribute__((target("avx2"))) std::size_t put_f32_avx2(unsigned char* dst, std::size_t stride,
+                                                         std::size_t n, std::size_t g,
+                                                         const double* const* p) {
+  const std::size_t g4 = g / 4 * 4;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    unsigned char* run = dst + stride * i;
+    for (std::size_t j = 0; j < g4; j += 4) {
+      __m128 r0 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j] + i));
+      __m128 r1 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 1] + i));
+      __m128 r2 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 2] + i));
+      __m128 r3 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 3] + i));
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_k: column i + k, draws j .. j + 3
+      _mm_storeu_ps(reinterpret_cast<float*>(run + j * 4), r0);
+      _mm_storeu_ps(reinterpret_cast<float*>(run + stride + j * 4), r1);
+      _mm_storeu_ps(reinterpret_cast<float*>(run + 2 * stride + j * 4), r2);
+      _mm_storeu_ps(reinterpret_cast<float*>(run + 3 * stride + j * 4), r3);
+    }
+    for (std::size_t j = g4; j < g; ++j)
+      for (std::size_t k = 0; k < 4; ++k) {
+        const float v = static_cast<float>(p[j][i + k]);
+        std::memcpy(run + k * stride + j * 4, &v, 4);
+      }
+  }
+  return i;
+}
+
+// Rows [0, g) of float columns whose values are p[j][i].
+void put_f32_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t g,
+                  const double* const* p) {
+  std::size_t i = simd_level() >= SimdLevel::avx2 ? put_f32_avx2(dst, stride, n, g, p) : 0;
+  put_rows<float>(dst + stride * i, stride, n - i, g,
+                  [p, i](std::size_t j, std::size_t c) { return p[j][i + c]; });
+}
+
 template <class Get>
 void put_rows(DType t, unsigned char* dst, std::size_t stride, std::size_t n, std::size_t g,
               Get get) {
@@ -207,6 +247,13 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
     const std::size_t stride = column_stride(rows, size);
     const auto [src, index] = l.sources[k];
     auto put = [&](auto get) { put_rows(s.dtype, dst, stride, n, g, get); };
+    // Columns of doubles stored as float: the vector path.
+    auto put_doubles = [&](const auto& x) {
+      if (s.dtype == DType::f32)
+        put_f32_rows(dst, stride, n, g, x.data());
+      else
+        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+    };
     // Each draw's array of this source, so the loops index without reloading.
     auto each = [&](auto field) {
       using P = decltype(field(outs[0]));
@@ -217,22 +264,22 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
     switch (src) {
       case RowSource::year_metric: {
         const auto x = each([&](const DrawOutput& o) { return o.year_metrics.data() + index * n; });
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+        put_doubles(x);
         break;
       }
       case RowSource::cluster_output: {
         const auto x = each([](const DrawOutput& o) { return o.cluster_output.data(); });
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+        put_doubles(x);
         break;
       }
       case RowSource::cluster_employment: {
         const auto x = each([](const DrawOutput& o) { return o.cluster_employment.data(); });
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+        put_doubles(x);
         break;
       }
       case RowSource::project_output: {
         const auto x = each([](const DrawOutput& o) { return o.project_output.data(); });
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+        put_doubles(x);
         break;
       }
       case RowSource::start_month: {
@@ -252,7 +299,7 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
       }
       case RowSource::target_value: {
         const auto x = each([](const DrawOutput& o) { return o.target_value.data(); });
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
+        put_doubles(x);
         break;
       }
       case RowSource::log_weight:
@@ -260,6 +307,13 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
         break;
       case RowSource::input: {
         const int* slots = plan.input_datasets[index].slots.data();
+        bool run = n > 0;  // slots one after another (per-year inputs are)
+        for (std::size_t i = 1; run && i < n; ++i) run = slots[i] == slots[0] + static_cast<int>(i);
+        if (run) {
+          const auto first = static_cast<std::size_t>(slots[0]);
+          put_doubles(each([first](const DrawOutput& o) { return o.inputs.data() + first; }));
+          break;
+        }
         const auto x = each([](const DrawOutput& o) { return o.inputs.data(); });
         put([&x, slots](std::size_t j, std::size_t i) {
           return x[j][static_cast<std::size_t>(slots[i])];

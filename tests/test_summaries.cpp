@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "countysim/engine.hpp"
+#include "countysim/model.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/scenario.hpp"
@@ -291,4 +292,52 @@ TEST_CASE("welford_add over columns gives Moments::add's bits", "[stats]") {
     CHECK(std::memcmp(&m2[c], &one[c].m2, sizeof(double)) == 0);
   }
   set_simd_level_for_testing(before);
+}
+
+TEST_CASE("fill_rows writes the same bytes on every vector path", "[stats]") {
+  // Groups of 16, 16 and 5 draws (the vector path's tail), a last block
+  // shorter than its chunk, and NaN, infinities and values out of float range.
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  const ResultsLayout layout = make_layout(plan);
+  const std::size_t draws = 37, rows = 40;
+  std::vector<DrawOutput> outs(draws);
+  DrawWorkspace ws;
+  for (std::size_t d = 0; d < draws; ++d) {
+    outs[d].resize(plan);
+    simulate_draw(plan, s.seed, d, ws, outs[d]);
+  }
+  const double odd[] = {std::numeric_limits<double>::quiet_NaN(),
+                        1e300,
+                        -1e300,
+                        1e-300,
+                        std::numeric_limits<double>::infinity(),
+                        -0.0,
+                        3.4028235677973366e38};
+  for (std::size_t d = 0; d < draws; d += 3) {
+    outs[d].year_metrics[d % outs[d].year_metrics.size()] = odd[d % 7];
+    outs[d].project_output[(5 * d) % outs[d].project_output.size()] = odd[(d + 1) % 7];
+    outs[d].inputs[(7 * d) % outs[d].inputs.size()] = odd[(d + 2) % 7];
+  }
+  std::vector<double> lws(draws, -1.5);
+  auto fill = [&](SimdLevel level) {
+    const SimdLevel before = set_simd_level_for_testing(level);
+    std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
+    for (std::size_t k = 0; k < bufs.size(); ++k)
+      bufs[k].assign(layout.elems[k] * column_stride(rows, dtype_size(layout.specs[k].dtype)), 0);
+    for (std::size_t i0 = 0; i0 < draws; i0 += row_group) {
+      const std::size_t g = std::min(row_group, draws - i0);
+      fill_rows(layout, plan, outs.data() + i0, lws.data() + i0, g, i0, rows, bufs);
+    }
+    set_simd_level_for_testing(before);
+    return bufs;
+  };
+  const auto scalar = fill(SimdLevel::scalar);
+  for (const SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+    const auto v = fill(level);
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      INFO(simd_level_name(level) << ", dataset " << layout.specs[k].name);
+      CHECK(v[k] == scalar[k]);
+    }
+  }
 }
