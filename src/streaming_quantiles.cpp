@@ -175,7 +175,9 @@ bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, s
   return false;
 }
 
-// [new_lo, new_hi] lies within [lo, hi]: every value kept is sorted again.
+// [new_lo, new_hi] lies within [lo, hi]: every value kept is sorted again,
+// as add() would (the old edges go below, to the new edges or out; the
+// inner values are counted and those still inside kept in their order).
 void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
   Window w;
   w.lo = new_lo;
@@ -183,12 +185,27 @@ void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
   w.below = below;
   w.add(lo, eq_lo);
   w.add(hi, eq_hi);
-  for (float v : inner) w.add(v, 1);
+  const bool two = new_hi != new_lo;
+  std::uint64_t b = 0, el = 0, eh = 0;
+  std::size_t k = 0;
+  const std::size_t n = inner.size();
+  float* v = inner.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float x = v[i];
+    b += x < new_lo;
+    el += x == new_lo;
+    eh += two && x == new_hi;
+    v[k] = x;
+    k += new_lo < x && x < new_hi;
+  }
+  w.below += b;
+  w.eq_lo += el;
+  w.eq_hi += eh;
   // Room for what the next blocks add before the next narrowing (about half
   // as much again), so that the budget counts what is really held.
   std::vector<float> kept;
-  kept.reserve(w.inner.size() + w.inner.size() / 2 + 16);
-  kept.assign(w.inner.begin(), w.inner.end());
+  kept.reserve(k + k / 2 + 16);
+  kept.assign(v, v + k);
   w.inner.swap(kept);
   *this = std::move(w);
 }
