@@ -10,9 +10,11 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -97,6 +99,36 @@ class ChunkPool {
  private:
   std::mutex mutex_;
   std::vector<ByteBuffer> free_;
+};
+
+// At most `limit` blocks between starting and being written: a worker
+// starts block b only once fewer than `limit` blocks before it are
+// unwritten. Each such block holds its compressed chunks, so this bounds
+// memory whatever the disk's pace (ten million draws outrun the page
+// cache); the block the writer waits for may always start, and blocks are
+// handed out in order, so the writer is never left waiting on a gated block.
+class BlockGate {
+ public:
+  explicit BlockGate(std::uint64_t limit) : limit_(limit) {}
+  // Waits until block b may start, or stop() is true (checked every few
+  // milliseconds).
+  void wait_to_start(std::uint64_t b, const std::function<bool()>& stop) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (b >= written_ + limit_ && !stop()) cv_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+  // Blocks 0 .. written - 1 are written.
+  void written(std::uint64_t written) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      written_ = written;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::uint64_t limit_, written_ = 0;
+  std::mutex mutex_;
+  std::condition_variable cv_;
 };
 
 std::string iso_now() {
@@ -246,10 +278,10 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   }
   FirstError worker_error, writer_error;
   std::atomic<bool> abort{false}, enough{false};
-  // Blocks wait here when the disk is slower than the workers (ten million
-  // draws outrun the page cache): each holds its compressed chunks, so the
-  // queue's length is memory; threads + 1 keeps every worker busy.
+  // Finished blocks wait here for the writer; the gate bounds how many
+  // exist (threads + 2: one being written, one a worker, one spare).
   BoundedQueue<BlockResult> queue(static_cast<std::size_t>(bk.threads) + 1);
+  BlockGate gate(static_cast<std::uint64_t>(bk.threads) + 2);
   ChunkPool pool;
   if (nobs == 0 && ncols > 0 && opt.stream_quantiles)
     totals.quantiles = std::make_unique<StreamingQuantiles>(ncols, summary_quantiles());
@@ -300,7 +332,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
           }
           pool.give(std::move(b.bytes));
           pending.erase(it);
-          ++next;
+          gate.written(++next);
         }
         if (opt.progress && (shown || clock.seconds() > 1.0)) {
           shown = true;
@@ -335,6 +367,8 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
 #pragma omp for schedule(dynamic, 1)
     for (std::uint64_t b = 0; b < bk.blocks; ++b) {
       if (!ready || abort || enough || cancelled()) continue;
+      gate.wait_to_start(b, [&] { return abort || enough || cancelled(); });
+      if (abort || enough || cancelled()) continue;
       try {
         const std::uint64_t first = b * bk.block;
         const std::uint64_t n = std::min(bk.block, bk.draws - first);
