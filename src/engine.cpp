@@ -428,9 +428,13 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
             const std::size_t size = dtype_size(layout.specs[k].dtype);
             const std::size_t stride = column_stride(bk.chunk_rows, size);
             for (std::size_t c = 0; c < layout.elems[k]; ++c, ++col) {
-              column_as_float(layout.specs[k].dtype, bufs[k].data() + c * stride, n, column.data());
-              StreamingQuantiles::add_column(r.part, summary_quantiles().size(), col, column.data(),
-                                             n);
+              const unsigned char* run = bufs[k].data() + c * stride;
+              const float* x = column.data();
+              if (layout.specs[k].dtype == DType::f32)
+                x = reinterpret_cast<const float*>(run);  // as stored: no copy
+              else
+                column_as_float(layout.specs[k].dtype, run, n, column.data());
+              StreamingQuantiles::add_column(r.part, summary_quantiles().size(), col, x, n);
             }
           }
         }

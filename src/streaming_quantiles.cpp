@@ -120,6 +120,26 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) Sorted sort_avx512(
 }
 #pragma GCC diagnostic pop
 
+// Whether x[0, n) holds a NaN.
+__attribute__((target("avx2"))) bool any_nan_avx2(const float* x, std::size_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    acc = _mm256_or_ps(acc, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
+  int nans = _mm256_movemask_ps(acc);
+  for (; i < n; ++i) nans |= x[i] != x[i];
+  return nans != 0;
+}
+
+bool any_nan(const float* x, std::size_t n) {
+  if (simd_level() >= SimdLevel::avx2) return any_nan_avx2(x, n);
+  int nans = 0;
+  for (std::size_t i = 0; i < n; ++i) nans |= x[i] != x[i];
+  return nans != 0;
+}
+
 // Every path gives the same counts and the same values in the same order.
 Sorted sort_block(const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
   switch (simd_level()) {
@@ -237,8 +257,7 @@ void StreamingQuantiles::begin_part(Part& p, std::uint64_t draws) const {
 
 void StreamingQuantiles::add_column(Part& p, std::size_t nq, std::size_t c, const float* x,
                                     std::size_t n) {
-  int nans = 0;
-  for (std::size_t i = 0; i < n; ++i) nans |= x[i] != x[i];
+  const int nans = any_nan(x, n);
   p.nan[c] = static_cast<std::uint8_t>(nans);
   if (!p.windows) {  // no windows yet: the whole column
     if (!nans) p.values.insert(p.values.end(), x, x + n);
