@@ -16,6 +16,7 @@
 #endif
 
 #include "countysim/quantile_functions.hpp"
+#include "countysim/simd.hpp"
 
 namespace countysim {
 
@@ -416,12 +417,7 @@ __attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::siz
 #endif
 
 bool has_avx2() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2;
-#else
-  return false;
-#endif
+  return simd_level() >= SimdLevel::avx2;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -491,8 +487,7 @@ void discrete_quantile(const double* cum, std::size_t m, const double* values, c
                        double* x, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = discrete_quantile_avx2(cum, m, values, u, x, n);
+  if (has_avx2()) i = discrete_quantile_avx2(cum, m, values, u, x, n);
 #endif
   for (; i < n; ++i) {
     std::size_t k = 0;

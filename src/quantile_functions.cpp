@@ -17,6 +17,7 @@
 #endif
 
 #include "countysim/distribution.hpp"
+#include "countysim/simd.hpp"
 
 namespace countysim {
 
@@ -326,8 +327,7 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
 void QuantileTable::operator()(const double* u, double* x, std::size_t n) const {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = beta_table_avx2(*this, u, x, n);
+  if (simd_level() >= SimdLevel::avx2) i = beta_table_avx2(*this, u, x, n);
 #endif
   for (; i < n; ++i) x[i] = (*this)(u[i]);
 }
@@ -520,8 +520,7 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
 void normal_quantile(const double* u, double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = normal_quantile_avx2(u, z, n);
+  if (simd_level() >= SimdLevel::avx2) i = normal_quantile_avx2(u, z, n);
 #endif
   for (; i < n; ++i) z[i] = normal_quantile(u[i]);
 }

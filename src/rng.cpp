@@ -1,5 +1,7 @@
 #include "countysim/rng.hpp"
 
+#include "countysim/simd.hpp"
+
 namespace countysim {
 
 std::uint64_t key_hash(std::string_view key) {
@@ -180,8 +182,7 @@ void stream_uniform_block(const StreamKeys& keys, std::uint64_t hash, std::uint6
   const std::uint64_t seed = keys.seed;
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_PHILOX)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = uniforms_avx2(keys, hash, first, n, out);
+  if (simd_level() >= SimdLevel::avx2) i = uniforms_avx2(keys, hash, first, n, out);
 #endif
 #if defined(__SSE2__)
   for (; i + 4 <= n; i += 4) {

@@ -7,6 +7,7 @@
 #endif
 
 #include "countysim/rng.hpp"
+#include "countysim/simd.hpp"
 
 namespace countysim {
 
@@ -58,8 +59,7 @@ __attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std
 void transpose(const double* in, std::size_t slots, std::size_t n, double* out) {
   std::size_t s = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) s = transpose_avx2(in, slots, n, out);
+  if (simd_level() >= SimdLevel::avx2) s = transpose_avx2(in, slots, n, out);
 #endif
   for (; s < slots; ++s)
     for (std::size_t i = 0; i < n; ++i) out[i * slots + s] = in[s * n + i];
@@ -68,8 +68,7 @@ void transpose(const double* in, std::size_t slots, std::size_t n, double* out) 
 void add_scaled(double* out, double l, const double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) i = add_scaled_avx2(out, l, z, n);
+  if (simd_level() >= SimdLevel::avx2) i = add_scaled_avx2(out, l, z, n);
 #endif
   for (; i < n; ++i) out[i] += l * z[i];
 }

@@ -1,0 +1,344 @@
+// Every vector path of the sampler gives the same bits: the kernels and the
+// whole block sampler run under each SimdLevel the CPU has (scalar, AVX2,
+// AVX-512; set_simd_level_for_testing) on the same inputs, edge values in
+// every lane position of an eight-lane block and lengths that are not
+// multiples of the lane counts among them, and must agree with the scalar
+// functions bit for bit.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "countysim/distribution.hpp"
+#include "countysim/plan.hpp"
+#include "countysim/quantile_functions.hpp"
+#include "countysim/rng.hpp"
+#include "countysim/sampling.hpp"
+#include "countysim/scenario.hpp"
+#include "countysim/simd.hpp"
+
+using namespace countysim;
+
+namespace {
+
+std::uint64_t bits(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+// The levels this CPU can run, scalar first.
+std::vector<SimdLevel> levels() {
+  std::vector<SimdLevel> l = {SimdLevel::scalar};
+  if (cpu_simd_level() >= SimdLevel::avx2) l.push_back(SimdLevel::avx2);
+  if (cpu_simd_level() >= SimdLevel::avx512) l.push_back(SimdLevel::avx512);
+  return l;
+}
+
+// Runs under `level` until destroyed, then restores the level before.
+class LevelScope {
+ public:
+  explicit LevelScope(SimdLevel level) : before_(set_simd_level_for_testing(level)) {}
+  ~LevelScope() { set_simd_level_for_testing(before_); }
+  LevelScope(const LevelScope&) = delete;
+  LevelScope& operator=(const LevelScope&) = delete;
+
+ private:
+  SimdLevel before_;
+};
+
+// Edge arguments: the ends of (0, 1) and beyond, NaN, 1/2 and its
+// neighbours, the boundaries of normal_quantile's central region (0.075,
+// 0.925) and of its far tail (about 1.4e-11), the deep tails down to
+// subnormals, every dyadic level of either half (the beta table's levels and
+// pieces) and a few values near 1.
+std::vector<double> edges() {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double denorm = std::numeric_limits<double>::denorm_min();
+  const double tiny = std::numeric_limits<double>::min();
+  std::vector<double> e = {0.0,
+                           -0.0,
+                           1.0,
+                           -1.0,
+                           2.0,
+                           inf,
+                           -inf,
+                           nan,
+                           -nan,
+                           0.5,
+                           std::nextafter(0.5, 0.0),
+                           std::nextafter(0.5, 1.0),
+                           0.075,
+                           std::nextafter(0.075, 0.0),
+                           std::nextafter(0.075, 1.0),
+                           0.925,
+                           std::nextafter(0.925, 0.0),
+                           std::nextafter(0.925, 1.0),
+                           1.3e-11,
+                           1.4e-11,
+                           1 - 1.4e-11,
+                           1e-20,
+                           1e-300,
+                           0x1.0p-60,
+                           denorm,
+                           3 * denorm,
+                           tiny,
+                           std::nextafter(tiny, 0.0),
+                           0x1.fffffffffffffp-1,
+                           1 - 0x1.0p-53,
+                           1 - 0x1.0p-54,  // rounds to 1
+                           0.999999,
+                           1e-6};
+  for (int k = 1; k <= 64; ++k) {
+    const double p = std::ldexp(1.0, -k);
+    for (const double v : {p, std::nextafter(p, 0.0), std::nextafter(p, 1.0), p * 1.5,
+                           p * (1 + 1.0 / 128), p * (1 + 127.0 / 128)}) {
+      e.push_back(v);
+      e.push_back(1.0 - v);  // the upper half (exact for v <= 1/2)
+    }
+  }
+  return e;
+}
+
+// Uniforms from a stream, then each edge at every lane position of an
+// eight-lane block among central values, then the edges back to back (blocks
+// of tails only), then an odd remainder.
+std::vector<double> arguments(std::size_t n, bool only_open) {
+  std::vector<double> e;
+  for (const double v : edges())
+    if (!only_open || (v > 0 && v < 1)) e.push_back(v);
+  std::vector<double> u(n);
+  stream_uniform_block(11, key_hash("simd"), 0, n, u.data());
+  for (int lane = 0; lane < 8; ++lane) {
+    for (int k = 0; k < lane; ++k) u.push_back(0.25);
+    for (const double v : e) {
+      u.push_back(v);
+      for (const double c : {0.3, 0.7, 0.9, 0.45, 0.55, 0.2, 0.6}) u.push_back(c);
+    }
+  }
+  u.insert(u.end(), e.begin(), e.end());
+  u.insert(u.end(), e.rbegin(), e.rend());
+  u.push_back(0.1);
+  u.push_back(0.5);
+  u.push_back(1e-9);
+  return u;
+}
+
+// The lengths to run an array function on: every length up to 70 (all
+// remainders of 4, 8, 16 and 32 lanes), then the whole array.
+std::vector<std::size_t> lengths(std::size_t total) {
+  std::vector<std::size_t> n;
+  for (std::size_t k = 0; k <= 70 && k <= total; ++k) n.push_back(k);
+  n.push_back(total);
+  return n;
+}
+
+// Runs `array(u, x, n)` under every level on prefixes of u and at an odd
+// offset, in place too, and compares with `scalar` element by element.
+template <class Array, class Scalar>
+void check_levels(const std::vector<double>& u, Array array, Scalar scalar) {
+  std::vector<std::uint64_t> want(u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) want[i] = bits(scalar(u[i]));
+  for (const SimdLevel level : levels()) {
+    LevelScope scope(level);
+    INFO("level " << simd_level_name(level));
+    REQUIRE(simd_level() == level);
+    std::size_t mismatches = 0;
+    const auto compare = [&](const double* x, std::size_t first, std::size_t n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (bits(x[i]) == want[first + i]) continue;
+        if (mismatches++ < 5)
+          FAIL_CHECK("u = " << u[first + i] << " (element " << first + i << " of " << n
+                            << "): array " << x[i] << ", scalar " << scalar(u[first + i]));
+      }
+    };
+    for (const std::size_t n : lengths(u.size())) {
+      std::vector<double> x(n);
+      array(u.data(), x.data(), n);
+      compare(x.data(), 0, n);
+    }
+    for (const std::size_t first : {1, 3, 5, 7}) {  // other lane positions, unaligned
+      const std::size_t n = u.size() - first;
+      std::vector<double> x(n);
+      array(u.data() + first, x.data(), n);
+      compare(x.data(), first, n);
+    }
+    std::vector<double> in_place = u;  // x may be u
+    array(in_place.data(), in_place.data(), in_place.size());
+    compare(in_place.data(), 0, u.size());
+    CHECK(mismatches == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("simd_level: capped by the CPU, set for tests and restored", "[sampling][simd]") {
+  const SimdLevel now = simd_level();
+  CHECK(now <= cpu_simd_level());
+  {
+    LevelScope scope(SimdLevel::scalar);
+    CHECK(simd_level() == SimdLevel::scalar);
+    // Asking for more than the CPU has gives what it has.
+    const SimdLevel before = set_simd_level_for_testing(SimdLevel::avx512);
+    CHECK(before == SimdLevel::scalar);
+    CHECK(simd_level() == cpu_simd_level());
+  }
+  CHECK(simd_level() == now);
+  CHECK(std::string(simd_level_name(SimdLevel::scalar)) == "scalar");
+  CHECK(std::string(simd_level_name(SimdLevel::avx2)) == "avx2");
+  CHECK(std::string(simd_level_name(SimdLevel::avx512)) == "avx512");
+}
+
+TEST_CASE("Philox uniforms: the same bits under every SimdLevel", "[sampling][simd]") {
+  // Counters whose lanes carry into the high word at every lane position of
+  // 8, 16 and 32 lanes, and wrap at 2^64; lengths around the lane counts.
+  for (const std::uint64_t seed : {0ULL, 20220401ULL, ~0ULL, 0x9E3779B97F4A7C15ULL}) {
+    const StreamKeys keys(seed);
+    for (const std::uint64_t hash :
+         {std::uint64_t{0}, ~std::uint64_t{0}, key_hash("clusters.bamboo.growth@2023")}) {
+      std::vector<std::uint64_t> firsts = {0, 12345, 0x1fffffffcULL, ~0ULL - 5, ~0ULL - 40};
+      for (std::uint64_t k = 1; k <= 33; ++k) firsts.push_back((1ULL << 32) - k);
+      for (const std::uint64_t first : firsts) {
+        std::vector<double> want(75);
+        for (std::size_t i = 0; i < want.size(); ++i)
+          want[i] = stream_uniform(seed, hash, first + i);
+        for (const SimdLevel level : levels()) {
+          LevelScope scope(level);
+          for (const std::size_t n :
+               {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 47, 63, 64, 65, 75}) {
+            std::vector<double> u(n), v(n);
+            stream_uniform_block(keys, hash, first, n, u.data());
+            stream_uniform_block(seed, hash, first, n, v.data());
+            std::size_t mismatches = 0;
+            for (std::size_t i = 0; i < n; ++i)
+              mismatches += (bits(u[i]) != bits(want[i])) + (bits(v[i]) != bits(want[i]));
+            INFO("level " << simd_level_name(level) << " seed " << seed << " hash " << hash
+                          << " first " << first << " n " << n);
+            REQUIRE(mismatches == 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("normal_quantile over an array: the same bits under every SimdLevel",
+          "[sampling][simd]") {
+  // Tail lanes near (r <= 5) and far (r > 5) in every combination of eight
+  // lanes in both tails, between central ones and back to back.
+  const double near_p[] = {0.01, 1e-6, 1.3e-11, 0.074};
+  const double far_p[] = {1.4e-11, 1e-20, 0x1.0p-60, std::numeric_limits<double>::denorm_min()};
+  std::vector<double> u;
+  for (int mask = 0; mask < 256; ++mask) {
+    for (int j = 0; j < 8; ++j) {
+      const double p = (mask >> j) & 1 ? far_p[j % 4] : near_p[(j + mask) % 4];
+      u.push_back(j % 2 ? 1.0 - p : p);
+      if (mask % 3 == 0) u.push_back(0.3);  // central
+    }
+  }
+  const std::vector<double> more = arguments(20000, false);
+  u.insert(u.end(), more.begin(), more.end());
+  check_levels(
+      u, [](const double* in, double* out, std::size_t n) { normal_quantile(in, out, n); },
+      [](double v) { return normal_quantile(v); });
+}
+
+TEST_CASE("QuantileTable over an array: the same bits under every SimdLevel", "[sampling][simd]") {
+  const std::vector<double> u = arguments(20000, false);
+  // Skewed both ways, symmetric, U-shaped, extreme; beta(0.001, 0.003) has a
+  // table for its lower half only and beta(0.002, 0.002) for neither.
+  const double shapes[][2] = {{8, 32},   {32, 8},      {0.5, 0.5},     {2, 2},
+                              {1, 1},    {1.4, 4.6},   {200, 0.3},     {0.3, 200},
+                              {0.02, 3}, {1000, 1000}, {0.001, 0.003}, {0.002, 0.002}};
+  for (const auto& s : shapes) {
+    const QuantileTable table(s[0], s[1]);
+    INFO("beta(" << s[0] << ", " << s[1] << ")");
+    check_levels(
+        u, [&](const double* in, double* out, std::size_t n) { table(in, out, n); },
+        [&](double v) { return table(v); });
+  }
+}
+
+TEST_CASE("Distribution's array quantiles: the same bits under every SimdLevel",
+          "[sampling][simd]") {
+  const std::vector<Distribution> dists = {
+      Distribution::constant(2.5),
+      Distribution::normal(0.06, 0.015),
+      Distribution::normal(1, 0),
+      Distribution::normal(15, 2, 5),
+      Distribution::normal(15, 2, 17, 30),
+      Distribution::normal(0.04, 0.023, -0.05, 0.10),
+      Distribution::lognormal(0.04, 0.5),
+      Distribution::uniform(0.2, 0.3),
+      Distribution::triangular(100, 250, 300),
+      Distribution::pert(100, 250, 400),
+      Distribution::pert(3, 3, 3),
+      Distribution::beta(0.5, 0.5, -1, 2),
+      Distribution::poisson(8),
+      Distribution::poisson(0.01),
+      Distribution::poisson(5000),
+      Distribution::discrete({0, 3, 9}, {0.5, 0.3, 0.2}),
+      Distribution::discrete({5, 1, 5, 2, 7}, {0.2, 0, 0.3, 0.5, 0}),
+      Distribution::discrete({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+                             std::vector<double>(17, 1.0 / 17)),
+  };
+  // Checked (quantile) on every argument, unchecked (quantile_open) on the
+  // ones inside (0, 1), as sampled uniforms always are.
+  const std::vector<double> all = arguments(3000, false), open = arguments(3000, true);
+  for (const auto& d : dists) {
+    INFO(d.describe());
+    const auto scalar = [&](double v) { return d.quantile(v); };
+    check_levels(
+        all, [&](const double* in, double* out, std::size_t n) { d.quantile(in, out, n); }, scalar);
+    check_levels(
+        open, [&](const double* in, double* out, std::size_t n) { d.quantile_open(in, out, n); },
+        scalar);
+  }
+}
+
+TEST_CASE("InputBlock: the same bits under every SimdLevel on the repository scenarios",
+          "[sampling][simd]") {
+  const std::string root = COUNTYSIM_SOURCE_DIR;
+  for (const std::string& path :
+       {root + "/scenarios/taojiang-2022.yaml", root + "/scenarios/taojiang-2024-update.yaml",
+        root + "/tests/data/example.yaml"}) {
+    INFO(path);
+    const Scenario sc = load_scenario(path);
+    const Plan plan = compile_plan(sc);
+    // A few thousand draws from 0, and a run across the counter's high word.
+    std::vector<std::uint64_t> draws;
+    for (std::uint64_t d = 0; d < 3000; ++d) draws.push_back(d);
+    for (std::uint64_t d = (1ULL << 32) - 40; d < (1ULL << 32) + 40; ++d) draws.push_back(d);
+    std::vector<double> want;  // the scalar level's
+    for (const SimdLevel level : levels()) {
+      LevelScope scope(level);
+      INFO("level " << simd_level_name(level));
+      InputBlock block;
+      std::vector<double> values, got;
+      for (const std::uint64_t d : draws) {
+        block.inputs(plan, sc.seed, d, values);
+        got.insert(got.end(), values.begin(), values.end());
+      }
+      if (want.empty()) {
+        want = got;
+        // The scalar level is sample_inputs itself (spot checks).
+        std::vector<double> one, scratch;
+        for (std::size_t k = 0; k < draws.size(); k += 97) {
+          sample_inputs(plan, sc.seed, draws[k], one, scratch);
+          REQUIRE(one.size() == plan.slots.size());
+          for (std::size_t s = 0; s < one.size(); ++s)
+            REQUIRE(bits(one[s]) == bits(want[k * plan.slots.size() + s]));
+        }
+        continue;
+      }
+      REQUIRE(got.size() == want.size());
+      std::size_t mismatches = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) mismatches += bits(got[i]) != bits(want[i]);
+      CHECK(mismatches == 0);
+    }
+  }
+}
