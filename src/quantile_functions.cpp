@@ -197,7 +197,7 @@ std::shared_ptr<const BetaHalf> beta_half(double a, double b) {
 
 }  // namespace
 
-// Both halves' tables in one array for the vector lookup (beta_table_avx2):
+// Both halves' tables in one array for the vector lookups (beta_table_avx2, _avx512):
 // info[h * kLevels + level] = offset << 8 | shift of level `level` of half h
 // (0 lower, 1 upper), the offset into coef; -1 where that half has no table.
 struct QuantileTableLookup {
@@ -238,6 +238,7 @@ namespace {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_AVX2_QUANTILES 1
+#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 
 // QuantileTable over an array, four u at a time: each lane's level and piece
 // found from the bits of p (u, or 1 - u in the upper half) as
@@ -320,6 +321,81 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
   }
   return i;
 }
+
+#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// beta_table_avx2 eight lanes at a time with AVX-512: masks for the lane
+// tests, the info entries gathered only for lanes in range, the same
+// operations on t and the Clenshaw recurrence in the same order
+// (-ffp-contract=off: no FMA although the target has it). Returns how many
+// elements it did (a multiple of eight).
+COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table, const double* u,
+                                                      double* x, std::size_t n) {
+  const QuantileTableLookup& look = *table.lookup;
+  const double* coef = look.coef.data();
+  const auto* info = look.info.data();
+  const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512i mant_mask = _mm512_set1_epi64(0xfffffffffffffLL);
+  const __m512i one_bits = _mm512_set1_epi64(0x3ff0000000000000LL);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_loadu_pd(u + i);
+    const __mmask8 lower =
+        _mm512_cmp_pd_mask(v, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, half, _CMP_LT_OQ);
+    const __mmask8 upper =
+        _mm512_cmp_pd_mask(v, half, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, one, _CMP_LT_OQ);
+    const __m512d p = _mm512_mask_sub_pd(v, upper, one, v);  // 1 - u exact there
+    const __m512i bits = _mm512_castpd_si512(p);
+    const __m512i level = _mm512_sub_epi64(_mm512_set1_epi64(1021), _mm512_srli_epi64(bits, 52));
+    // 0 <= level < kLevels (unsigned: a negative level is huge), u in a half.
+    __mmask8 ok = static_cast<__mmask8>(lower | upper) &
+                  _mm512_cmplt_epu64_mask(level, _mm512_set1_epi64(kLevels));
+    const __m512i slot = _mm512_mask_add_epi64(level, upper, level, _mm512_set1_epi64(kLevels));
+    const __m512i entry = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), ok, slot, info, 8);
+    ok &= _mm512_cmpneq_epi64_mask(entry, _mm512_set1_epi64(-1));
+    const __m512i shift = _mm512_and_si512(entry, _mm512_set1_epi64(0xff));
+    const __m512i mant = _mm512_and_si512(bits, mant_mask);
+    const __m512i piece = _mm512_srlv_epi64(mant, _mm512_sub_epi64(_mm512_set1_epi64(52), shift));
+    // t = (m - 1) 2^(shift + 1) - (2 piece + 1), m = 1.mant in [1, 2); the
+    // odd number below 2^53 converts exactly.
+    const __m512d m = _mm512_castsi512_pd(_mm512_or_si512(mant, one_bits));
+    const __m512d scale = _mm512_castsi512_pd(
+        _mm512_slli_epi64(_mm512_add_epi64(shift, _mm512_set1_epi64(1024)), 52));
+    const __m512d odd_d =
+        _mm512_cvtepi64_pd(_mm512_add_epi64(_mm512_add_epi64(piece, piece), _mm512_set1_epi64(1)));
+    const __m512d tv = _mm512_maskz_sub_pd(ok, _mm512_mul_pd(_mm512_sub_pd(m, one), scale), odd_d);
+    // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
+    const __m512i base = _mm512_maskz_add_epi64(
+        ok, _mm512_srli_epi64(entry, 8),
+        _mm512_add_epi64(_mm512_slli_epi64(piece, 3), _mm512_slli_epi64(piece, 2)));  // * 12
+    static_assert(kNodes == 12, "piece * kNodes above");
+    const __m512d t2 = _mm512_add_pd(tv, tv);  // 2 * t, exactly
+    __m512d b1 = _mm512_setzero_pd(), b2 = _mm512_setzero_pd();
+#pragma GCC unroll 16
+    for (int k = kDegree; k >= 1; --k) {
+      const __m512d ck = _mm512_i64gather_pd(base, coef + k, 8);
+      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2, b1), b2), ck);
+      b2 = b1;
+      b1 = b0;
+    }
+    const __m512d c0 = _mm512_i64gather_pd(base, coef, 8);
+    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv, b1), b2), c0);
+    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
+    _mm512_storeu_pd(x + i, _mm512_mask_sub_pd(q, upper, one, q));
+    if (ok != 0xff) {
+      alignas(64) double in[8];
+      _mm512_store_pd(in, v);  // x may be u
+      for (unsigned rest = 0xffu & ~static_cast<unsigned>(ok); rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(rest);
+        x[i + j] = table(in[j]);
+      }
+    }
+  }
+  return i;
+}
+#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
@@ -327,7 +403,11 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
 void QuantileTable::operator()(const double* u, double* x, std::size_t n) const {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  if (simd_level() >= SimdLevel::avx2) i = beta_table_avx2(*this, u, x, n);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = beta_table_avx512(*this, u, x, n);
+  else if (level == SimdLevel::avx2)
+    i = beta_table_avx2(*this, u, x, n);
 #endif
   for (; i < n; ++i) x[i] = (*this)(u[i]);
 }
@@ -513,6 +593,99 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
   }
   return i;
 }
+
+#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The same with AVX-512, eight lanes a register: poly8 as poly4, the tails
+// eight at a time (gathered by compressing the tail lanes of a block), the
+// same operations in the same order (-ffp-contract=off: no FMA although the
+// target has it).
+template <std::size_t N>
+COUNTYSIM_AVX512_TARGET inline __m512d poly8(const double (&c)[N], __m512d x) {
+  __m512d s = _mm512_set1_pd(c[N - 1]);
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+    s = _mm512_add_pd(_mm512_mul_pd(s, x), _mm512_set1_pd(c[N - k]));
+  return s;
+}
+
+// normal_tails4 for up to eight lanes.
+COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, std::size_t m) {
+  alignas(64) double lg[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, neg[8] = {}, out[8];
+  for (std::size_t k = 0; k < m; ++k) {
+    const double q = u[k] - 0.5;
+    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    neg[k] = q < 0 ? -0.0 : 0.0;
+  }
+  const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
+  const __m512d a = _mm512_sub_pd(r, _mm512_set1_pd(1.6));
+  const __m512d near = _mm512_div_pd(poly8(kC, a), poly8(kD, a));
+  const __mmask8 is_near = _mm512_cmp_pd_mask(r, _mm512_set1_pd(5.0), _CMP_LE_OQ);
+  __m512d x = near;
+  if (is_near != 0xff) {  // the far tail only when a lane is there
+    const __m512d b = _mm512_sub_pd(r, _mm512_set1_pd(5.0));
+    x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(poly8(kE, b), poly8(kF, b)), near);
+  }
+  _mm512_store_pd(out, _mm512_xor_pd(x, _mm512_load_pd(neg)));
+  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+}
+
+// normal_quantile_avx2 eight lanes at a time: the central lanes stored at
+// once, the tail lanes' u and places compressed into a list and done eight
+// at a time once the run is stored. Returns how many elements it did (a
+// multiple of eight).
+COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, double* z,
+                                                           std::size_t n) {
+  const __m512d half = _mm512_set1_pd(0.5), bound = _mm512_set1_pd(0.425);
+  const __m512d r0 = _mm512_set1_pd(0.180625);
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  constexpr std::size_t kRun = 32;
+  std::size_t i = 0;
+  while (i + 8 <= n) {
+    const std::size_t end = i + std::min(kRun, (n - i) / 8 * 8);
+    alignas(64) double tail_u[kRun + 8];
+    alignas(64) std::int64_t tail_at[kRun + 8];
+    std::size_t tails = 0;
+    for (; i < end; i += 8) {
+      const __m512d uu = _mm512_loadu_pd(u + i);
+      const __m512d q = _mm512_sub_pd(uu, half);
+      const __mmask8 central = _mm512_cmp_pd_mask(_mm512_abs_pd(q), bound, _CMP_LE_OQ);
+      const __m512d r = _mm512_sub_pd(r0, _mm512_mul_pd(q, q));
+      const __m512d x = _mm512_div_pd(_mm512_mul_pd(q, poly8(kA, r)), poly8(kB, r));
+      _mm512_storeu_pd(z + i, x);  // every lane; the others are overwritten below
+      if (central == 0xff) continue;
+      const __mmask8 open =
+          _mm512_cmp_pd_mask(uu, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(uu, one, _CMP_LT_OQ);
+      const __mmask8 tail = open & static_cast<__mmask8>(~central);
+      // z may be u: the tails keep their inputs in the list.
+      _mm512_storeu_pd(tail_u + tails, _mm512_maskz_compress_pd(tail, uu));
+      _mm512_storeu_si512(
+          tail_at + tails,
+          _mm512_maskz_compress_epi64(
+              tail, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(i)), lanes)));
+      tails += static_cast<std::size_t>(__builtin_popcount(tail));
+      const unsigned other = 0xffu & ~static_cast<unsigned>(open) & ~static_cast<unsigned>(central);
+      if (other != 0) {
+        alignas(64) double in[8];
+        _mm512_store_pd(in, uu);
+        for (unsigned rest = other; rest != 0; rest &= rest - 1) {
+          const int j = __builtin_ctz(rest);
+          z[i + j] = normal_quantile(in[j]);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < tails; k += 8) {
+      alignas(64) double zt[8];
+      const std::size_t m = std::min<std::size_t>(8, tails - k);
+      normal_tails8(tail_u + k, zt, m);
+      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+    }
+  }
+  return i;
+}
+#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
@@ -520,7 +693,11 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
 void normal_quantile(const double* u, double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  if (simd_level() >= SimdLevel::avx2) i = normal_quantile_avx2(u, z, n);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = normal_quantile_avx512(u, z, n);
+  else if (level == SimdLevel::avx2)
+    i = normal_quantile_avx2(u, z, n);
 #endif
   for (; i < n; ++i) z[i] = normal_quantile(u[i]);
 }
