@@ -325,13 +325,15 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
 #pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// beta_table_avx2 eight lanes at a time with AVX-512: masks for the lane
-// tests, the info entries gathered only for lanes in range, the same
-// operations on t and the Clenshaw recurrence in the same order
-// (-ffp-contract=off: no FMA although the target has it). Returns how many
-// elements it did (a multiple of eight).
-COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table, const double* u,
-                                                      double* x, std::size_t n) {
+// beta_table_avx2 with AVX-512, eight lanes a register and B registers at
+// once (the gathers and the Clenshaw steps of the B registers interleaved:
+// the steps of one register wait on each other): masks for the lane tests,
+// the info entries gathered only for lanes in range, the same operations on
+// t and the Clenshaw recurrence in the same order (-ffp-contract=off: no FMA
+// although the target has it). Does the 8 B elements from u[i] on.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void beta_table8(const QuantileTable& table, const double* u,
+                                                double* x, std::size_t i) {
   const QuantileTableLookup& look = *table.lookup;
   const double* coef = look.coef.data();
   const auto* info = look.info.data();
@@ -339,22 +341,25 @@ COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table
   const __m512d one = _mm512_set1_pd(1.0);
   const __m512i mant_mask = _mm512_set1_epi64(0xfffffffffffffLL);
   const __m512i one_bits = _mm512_set1_epi64(0x3ff0000000000000LL);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m512d v = _mm512_loadu_pd(u + i);
+  __m512d v[B], tv[B], t2[B], b1[B], b2[B];
+  __m512i base[B];
+  __mmask8 upper[B], ok[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    v[b] = _mm512_loadu_pd(u + i + 8 * b);
     const __mmask8 lower =
-        _mm512_cmp_pd_mask(v, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, half, _CMP_LT_OQ);
-    const __mmask8 upper =
-        _mm512_cmp_pd_mask(v, half, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, one, _CMP_LT_OQ);
-    const __m512d p = _mm512_mask_sub_pd(v, upper, one, v);  // 1 - u exact there
+        _mm512_cmp_pd_mask(v[b], zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v[b], half, _CMP_LT_OQ);
+    upper[b] =
+        _mm512_cmp_pd_mask(v[b], half, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v[b], one, _CMP_LT_OQ);
+    const __m512d p = _mm512_mask_sub_pd(v[b], upper[b], one, v[b]);  // 1 - u exact there
     const __m512i bits = _mm512_castpd_si512(p);
     const __m512i level = _mm512_sub_epi64(_mm512_set1_epi64(1021), _mm512_srli_epi64(bits, 52));
     // 0 <= level < kLevels (unsigned: a negative level is huge), u in a half.
-    __mmask8 ok = static_cast<__mmask8>(lower | upper) &
-                  _mm512_cmplt_epu64_mask(level, _mm512_set1_epi64(kLevels));
-    const __m512i slot = _mm512_mask_add_epi64(level, upper, level, _mm512_set1_epi64(kLevels));
-    const __m512i entry = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), ok, slot, info, 8);
-    ok &= _mm512_cmpneq_epi64_mask(entry, _mm512_set1_epi64(-1));
+    ok[b] = static_cast<__mmask8>(lower | upper[b]) &
+            _mm512_cmplt_epu64_mask(level, _mm512_set1_epi64(kLevels));
+    const __m512i slot = _mm512_mask_add_epi64(level, upper[b], level, _mm512_set1_epi64(kLevels));
+    const __m512i entry = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), ok[b], slot, info, 8);
+    ok[b] &= _mm512_cmpneq_epi64_mask(entry, _mm512_set1_epi64(-1));
     const __m512i shift = _mm512_and_si512(entry, _mm512_set1_epi64(0xff));
     const __m512i mant = _mm512_and_si512(bits, mant_mask);
     const __m512i piece = _mm512_srlv_epi64(mant, _mm512_sub_epi64(_mm512_set1_epi64(52), shift));
@@ -365,34 +370,51 @@ COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table
         _mm512_slli_epi64(_mm512_add_epi64(shift, _mm512_set1_epi64(1024)), 52));
     const __m512d odd_d =
         _mm512_cvtepi64_pd(_mm512_add_epi64(_mm512_add_epi64(piece, piece), _mm512_set1_epi64(1)));
-    const __m512d tv = _mm512_maskz_sub_pd(ok, _mm512_mul_pd(_mm512_sub_pd(m, one), scale), odd_d);
+    tv[b] = _mm512_maskz_sub_pd(ok[b], _mm512_mul_pd(_mm512_sub_pd(m, one), scale), odd_d);
     // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
-    const __m512i base = _mm512_maskz_add_epi64(
-        ok, _mm512_srli_epi64(entry, 8),
+    base[b] = _mm512_maskz_add_epi64(
+        ok[b], _mm512_srli_epi64(entry, 8),
         _mm512_add_epi64(_mm512_slli_epi64(piece, 3), _mm512_slli_epi64(piece, 2)));  // * 12
-    static_assert(kNodes == 12, "piece * kNodes above");
-    const __m512d t2 = _mm512_add_pd(tv, tv);  // 2 * t, exactly
-    __m512d b1 = _mm512_setzero_pd(), b2 = _mm512_setzero_pd();
+    t2[b] = _mm512_add_pd(tv[b], tv[b]);  // 2 * t, exactly
+    b1[b] = _mm512_setzero_pd();
+    b2[b] = _mm512_setzero_pd();
+  }
+  static_assert(kNodes == 12, "piece * kNodes above");
 #pragma GCC unroll 16
-    for (int k = kDegree; k >= 1; --k) {
-      const __m512d ck = _mm512_i64gather_pd(base, coef + k, 8);
-      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2, b1), b2), ck);
-      b2 = b1;
-      b1 = b0;
-    }
-    const __m512d c0 = _mm512_i64gather_pd(base, coef, 8);
-    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv, b1), b2), c0);
-    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
-    _mm512_storeu_pd(x + i, _mm512_mask_sub_pd(q, upper, one, q));
-    if (ok != 0xff) {
-      alignas(64) double in[8];
-      _mm512_store_pd(in, v);  // x may be u
-      for (unsigned rest = 0xffu & ~static_cast<unsigned>(ok); rest != 0; rest &= rest - 1) {
-        const int j = __builtin_ctz(rest);
-        x[i + j] = table(in[j]);
-      }
+  for (int k = kDegree; k >= 1; --k) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m512d ck = _mm512_i64gather_pd(base[b], coef + k, 8);
+      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2[b], b1[b]), b2[b]), ck);
+      b2[b] = b1[b];
+      b1[b] = b0;
     }
   }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m512d c0 = _mm512_i64gather_pd(base[b], coef, 8);
+    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv[b], b1[b]), b2[b]), c0);
+    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
+    _mm512_storeu_pd(x + i + 8 * b, _mm512_mask_sub_pd(q, upper[b], one, q));
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (ok[b] == 0xff) continue;
+    alignas(64) double in[8];
+    _mm512_store_pd(in, v[b]);  // x may be u
+    for (unsigned rest = 0xffu & ~static_cast<unsigned>(ok[b]); rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(rest);
+      x[i + 8 * b + j] = table(in[j]);
+    }
+  }
+}
+
+// Returns how many elements it did (a multiple of eight).
+COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table, const double* u,
+                                                      double* x, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) beta_table8<4>(table, u, x, i);
+  for (; i + 8 <= n; i += 8) beta_table8<1>(table, u, x, i);
   return i;
 }
 #pragma GCC diagnostic pop
@@ -597,17 +619,20 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
 #pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// The same with AVX-512, eight lanes a register: poly8 as poly4, the tails
-// eight at a time (gathered by compressing the tail lanes of a block), the
-// same operations in the same order (-ffp-contract=off: no FMA although the
-// target has it).
-template <std::size_t N>
-COUNTYSIM_AVX512_TARGET inline __m512d poly8(const double (&c)[N], __m512d x) {
-  __m512d s = _mm512_set1_pd(c[N - 1]);
+// The same with AVX-512, eight lanes a register, B registers at once: the
+// Horner steps of the B registers' two polynomials interleaved (the steps of
+// one polynomial wait on each other), the same operations in the same order
+// in every lane (-ffp-contract=off: no FMA although the target has it).
+template <std::size_t N, int B>
+COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&x)[B],
+                                          __m512d (&s)[B]) {
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) s[b] = _mm512_set1_pd(c[N - 1]);
 #pragma GCC unroll 16
   for (std::size_t k = 2; k <= N; ++k)
-    s = _mm512_add_pd(_mm512_mul_pd(s, x), _mm512_set1_pd(c[N - k]));
-  return s;
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+      s[b] = _mm512_add_pd(_mm512_mul_pd(s[b], x[b]), _mm512_set1_pd(c[N - k]));
 }
 
 // normal_tails4 for up to eight lanes.
@@ -619,62 +644,95 @@ COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, st
     neg[k] = q < 0 ? -0.0 : 0.0;
   }
   const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
-  const __m512d a = _mm512_sub_pd(r, _mm512_set1_pd(1.6));
-  const __m512d near = _mm512_div_pd(poly8(kC, a), poly8(kD, a));
+  const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
+  __m512d num[1], den[1];
+  poly8(kC, a, num);
+  poly8(kD, a, den);
+  const __m512d near = _mm512_div_pd(num[0], den[0]);
   const __mmask8 is_near = _mm512_cmp_pd_mask(r, _mm512_set1_pd(5.0), _CMP_LE_OQ);
   __m512d x = near;
   if (is_near != 0xff) {  // the far tail only when a lane is there
-    const __m512d b = _mm512_sub_pd(r, _mm512_set1_pd(5.0));
-    x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(poly8(kE, b), poly8(kF, b)), near);
+    const __m512d b[1] = {_mm512_sub_pd(r, _mm512_set1_pd(5.0))};
+    poly8(kE, b, num);
+    poly8(kF, b, den);
+    x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(num[0], den[0]), near);
   }
   _mm512_store_pd(out, _mm512_xor_pd(x, _mm512_load_pd(neg)));
   for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
 }
 
-// normal_quantile_avx2 eight lanes at a time: the central lanes stored at
-// once, the tail lanes' u and places compressed into a list and done eight
-// at a time once the run is stored. Returns how many elements it did (a
-// multiple of eight).
-COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, double* z,
-                                                           std::size_t n) {
+// The central formula for the 8 B elements from u[i] on, all stored in z;
+// the tail lanes' u and places appended to the list (tail_u, tail_at, tails;
+// z may be u, so the list keeps the inputs); 0, 1, beyond and NaN done by
+// the scalar function.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void normal_central8(const double* u, double* z, std::size_t i,
+                                                    double* tail_u, std::int64_t* tail_at,
+                                                    std::size_t& tails) {
   const __m512d half = _mm512_set1_pd(0.5), bound = _mm512_set1_pd(0.425);
   const __m512d r0 = _mm512_set1_pd(0.180625);
+  __m512d uu[B], q[B], r[B], num[B], den[B];
+  __mmask8 central[B];
+  unsigned all = 0xff;
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm512_loadu_pd(u + i + 8 * b);
+    q[b] = _mm512_sub_pd(uu[b], half);
+    central[b] = _mm512_cmp_pd_mask(_mm512_abs_pd(q[b]), bound, _CMP_LE_OQ);
+    all &= central[b];
+    r[b] = _mm512_sub_pd(r0, _mm512_mul_pd(q[b], q[b]));
+  }
+  poly8(kA, r, num);
+  poly8(kB, r, den);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)  // every lane; the others are overwritten later
+    _mm512_storeu_pd(z + i + 8 * b, _mm512_div_pd(_mm512_mul_pd(q[b], num[b]), den[b]));
+  if (all == 0xff) return;
   const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
   const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (central[b] == 0xff) continue;
+    const __mmask8 open =
+        _mm512_cmp_pd_mask(uu[b], zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(uu[b], one, _CMP_LT_OQ);
+    const __mmask8 tail = open & static_cast<__mmask8>(~central[b]);
+    const std::size_t at = i + 8 * b;
+    _mm512_storeu_pd(tail_u + tails, _mm512_maskz_compress_pd(tail, uu[b]));
+    _mm512_storeu_si512(
+        tail_at + tails,
+        _mm512_maskz_compress_epi64(
+            tail, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at)), lanes)));
+    tails += static_cast<std::size_t>(__builtin_popcount(tail));
+    const unsigned other =
+        0xffu & ~static_cast<unsigned>(open) & ~static_cast<unsigned>(central[b]);
+    if (other != 0) {
+      alignas(64) double in[8];
+      _mm512_store_pd(in, uu[b]);
+      for (unsigned rest = other; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(rest);
+        z[at + j] = normal_quantile(in[j]);
+      }
+    }
+  }
+}
+
+// normal_quantile_avx2 with AVX-512: runs of 32 elements (four registers at
+// once), then single registers; each run's tail lanes done eight at a time
+// once the run is stored. Returns how many elements it did (a multiple of
+// eight).
+COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, double* z,
+                                                           std::size_t n) {
   constexpr std::size_t kRun = 32;
   std::size_t i = 0;
   while (i + 8 <= n) {
-    const std::size_t end = i + std::min(kRun, (n - i) / 8 * 8);
     alignas(64) double tail_u[kRun + 8];
     alignas(64) std::int64_t tail_at[kRun + 8];
     std::size_t tails = 0;
-    for (; i < end; i += 8) {
-      const __m512d uu = _mm512_loadu_pd(u + i);
-      const __m512d q = _mm512_sub_pd(uu, half);
-      const __mmask8 central = _mm512_cmp_pd_mask(_mm512_abs_pd(q), bound, _CMP_LE_OQ);
-      const __m512d r = _mm512_sub_pd(r0, _mm512_mul_pd(q, q));
-      const __m512d x = _mm512_div_pd(_mm512_mul_pd(q, poly8(kA, r)), poly8(kB, r));
-      _mm512_storeu_pd(z + i, x);  // every lane; the others are overwritten below
-      if (central == 0xff) continue;
-      const __mmask8 open =
-          _mm512_cmp_pd_mask(uu, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(uu, one, _CMP_LT_OQ);
-      const __mmask8 tail = open & static_cast<__mmask8>(~central);
-      // z may be u: the tails keep their inputs in the list.
-      _mm512_storeu_pd(tail_u + tails, _mm512_maskz_compress_pd(tail, uu));
-      _mm512_storeu_si512(
-          tail_at + tails,
-          _mm512_maskz_compress_epi64(
-              tail, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(i)), lanes)));
-      tails += static_cast<std::size_t>(__builtin_popcount(tail));
-      const unsigned other = 0xffu & ~static_cast<unsigned>(open) & ~static_cast<unsigned>(central);
-      if (other != 0) {
-        alignas(64) double in[8];
-        _mm512_store_pd(in, uu);
-        for (unsigned rest = other; rest != 0; rest &= rest - 1) {
-          const int j = __builtin_ctz(rest);
-          z[i + j] = normal_quantile(in[j]);
-        }
-      }
+    if (i + kRun <= n) {
+      normal_central8<4>(u, z, i, tail_u, tail_at, tails);
+      i += kRun;
+    } else {
+      for (; i + 8 <= n; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
     }
     for (std::size_t k = 0; k < tails; k += 8) {
       alignas(64) double zt[8];

@@ -172,6 +172,7 @@ COUNTYSIM_AVX512_TARGET inline void philox_slots8(const StreamKeys& keys, __m512
   const __m512i m0 = _mm512_set1_epi64(0xD2511F53LL);
   const __m512i m1 = _mm512_set1_epi64(0xCD9E8D57LL);
   __m512i c2[Chains], c3[Chains];
+#pragma GCC unroll 4
   for (int c = 0; c < Chains; ++c) {
     c2[c] = h0;
     c3[c] = h1;
@@ -215,11 +216,13 @@ COUNTYSIM_AVX512_TARGET inline void uniforms8(const StreamKeys& keys, __m512i h0
                                               std::uint64_t first, double* out) {
   const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
   __m512i c0[Chains], c1[Chains];
+#pragma GCC unroll 4
   for (int c = 0; c < Chains; ++c) {
     c0[c] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + 8 * c)), lanes);
     c1[c] = _mm512_srli_epi64(c0[c], 32);
   }
   philox_slots8<Chains>(keys, h0, h1, c0, c1);
+#pragma GCC unroll 4
   for (int c = 0; c < Chains; ++c) _mm512_storeu_pd(out + 8 * c, open_unit_slots8(c0[c], c1[c]));
 }
 
