@@ -325,6 +325,60 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
 #pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The kNodes coefficients of the eight lanes' pieces, c[k] lane j =
+// coef[base j + k]: each lane's piece loaded whole (its coefficients are
+// contiguous) and the 8 x 12 block transposed, instead of twelve gathers.
+COUNTYSIM_AVX512_TARGET inline void load_pieces8(const double* coef, __m512i base,
+                                                 __m512d (&c)[kNodes]) {
+  static_assert(kNodes == 12, "eight and four coefficients a piece below");
+  alignas(64) std::int64_t at[8];
+  _mm512_store_si512(at, base);
+  __m512d lo[8];  // coefficients 0-7 of lane j
+  __m256d hi[8];  // coefficients 8-11 of lane j
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    lo[j] = _mm512_loadu_pd(coef + at[j]);
+    hi[j] = _mm256_loadu_pd(coef + at[j] + 8);
+  }
+  // Pairs of 128-bit lanes: (0, 2) and (1, 3) of two registers.
+  const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  __m512d t[8];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    t[2 * j] = _mm512_unpacklo_pd(lo[2 * j], lo[2 * j + 1]);
+    t[2 * j + 1] = _mm512_unpackhi_pd(lo[2 * j], lo[2 * j + 1]);
+  }
+  // Lanes 0-3 (u) and 4-7 (v) of coefficients (0, 4), (2, 6), (1, 5), (3, 7).
+  const __m512d u0 = _mm512_permutex2var_pd(t[0], even, t[2]);
+  const __m512d u1 = _mm512_permutex2var_pd(t[0], odd, t[2]);
+  const __m512d u2 = _mm512_permutex2var_pd(t[1], even, t[3]);
+  const __m512d u3 = _mm512_permutex2var_pd(t[1], odd, t[3]);
+  const __m512d v0 = _mm512_permutex2var_pd(t[4], even, t[6]);
+  const __m512d v1 = _mm512_permutex2var_pd(t[4], odd, t[6]);
+  const __m512d v2 = _mm512_permutex2var_pd(t[5], even, t[7]);
+  const __m512d v3 = _mm512_permutex2var_pd(t[5], odd, t[7]);
+  c[0] = _mm512_shuffle_f64x2(u0, v0, 0x44);
+  c[4] = _mm512_shuffle_f64x2(u0, v0, 0xee);
+  c[2] = _mm512_shuffle_f64x2(u1, v1, 0x44);
+  c[6] = _mm512_shuffle_f64x2(u1, v1, 0xee);
+  c[1] = _mm512_shuffle_f64x2(u2, v2, 0x44);
+  c[5] = _mm512_shuffle_f64x2(u2, v2, 0xee);
+  c[3] = _mm512_shuffle_f64x2(u3, v3, 0x44);
+  c[7] = _mm512_shuffle_f64x2(u3, v3, 0xee);
+  // Coefficients 8-11: lanes j and j + 4 in one register, then as above.
+  __m512d h[4];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j)
+    h[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(hi[j]), hi[j + 4], 1);
+  const __m512d s0 = _mm512_unpacklo_pd(h[0], h[1]), s1 = _mm512_unpackhi_pd(h[0], h[1]);
+  const __m512d s2 = _mm512_unpacklo_pd(h[2], h[3]), s3 = _mm512_unpackhi_pd(h[2], h[3]);
+  c[8] = _mm512_permutex2var_pd(s0, even, s2);
+  c[10] = _mm512_permutex2var_pd(s0, odd, s2);
+  c[9] = _mm512_permutex2var_pd(s1, even, s3);
+  c[11] = _mm512_permutex2var_pd(s1, odd, s3);
+}
+
 // beta_table_avx2 with AVX-512, eight lanes a register and B registers at
 // once (the gathers and the Clenshaw steps of the B registers interleaved:
 // the steps of one register wait on each other): masks for the lane tests,
@@ -380,20 +434,21 @@ COUNTYSIM_AVX512_TARGET inline void beta_table8(const QuantileTable& table, cons
     b2[b] = _mm512_setzero_pd();
   }
   static_assert(kNodes == 12, "piece * kNodes above");
+  __m512d c[B][kNodes];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) load_pieces8(coef, base[b], c[b]);
 #pragma GCC unroll 16
   for (int k = kDegree; k >= 1; --k) {
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b) {
-      const __m512d ck = _mm512_i64gather_pd(base[b], coef + k, 8);
-      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2[b], b1[b]), b2[b]), ck);
+      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2[b], b1[b]), b2[b]), c[b][k]);
       b2[b] = b1[b];
       b1[b] = b0;
     }
   }
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b) {
-    const __m512d c0 = _mm512_i64gather_pd(base[b], coef, 8);
-    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv[b], b1[b]), b2[b]), c0);
+    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv[b], b1[b]), b2[b]), c[b][0]);
     // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
     _mm512_storeu_pd(x + i + 8 * b, _mm512_mask_sub_pd(q, upper[b], one, q));
   }
