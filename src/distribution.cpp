@@ -450,24 +450,45 @@ COUNTYSIM_AVX512_TARGET std::size_t discrete_quantile_avx512(const double* cum, 
   return i;
 }
 
+// B registers at once: each probe waits on the gather before it, so the
+// searches of independent registers are interleaved.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void poisson_quantile8(const double* cum, std::size_t m,
+                                                      double first, const double* u, double* x) {
+  __m512d uu[B];
+  __m512i base[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm512_loadu_pd(u + 8 * b);
+    base[b] = _mm512_setzero_si512();
+  }
+  for (std::size_t left = m; left > 1;) {
+    const std::size_t half = left / 2;
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m512i probe =
+          _mm512_add_epi64(base[b], _mm512_set1_epi64(static_cast<long long>(half)));
+      const __mmask8 below =
+          _mm512_cmp_pd_mask(_mm512_i64gather_pd(probe, cum, 8), uu[b], _CMP_LT_OQ);
+      base[b] = _mm512_mask_mov_epi64(base[b], below, probe);
+    }
+    left -= half;
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __mmask8 below =
+        _mm512_cmp_pd_mask(_mm512_i64gather_pd(base[b], cum, 8), uu[b], _CMP_LT_OQ);
+    const __m512i k = _mm512_mask_add_epi64(base[b], below, base[b], _mm512_set1_epi64(1));
+    _mm512_storeu_pd(x + 8 * b, _mm512_add_pd(_mm512_set1_pd(first), _mm512_cvtepi64_pd(k)));
+  }
+}
+
 COUNTYSIM_AVX512_TARGET std::size_t poisson_quantile_avx512(const double* cum, std::size_t m,
                                                             double first, const double* u,
                                                             double* x, std::size_t n) {
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m512d uu = _mm512_loadu_pd(u + i);
-    __m512i base = _mm512_setzero_si512();
-    for (std::size_t left = m; left > 1;) {
-      const std::size_t half = left / 2;
-      const __m512i probe = _mm512_add_epi64(base, _mm512_set1_epi64(static_cast<long long>(half)));
-      const __mmask8 below = _mm512_cmp_pd_mask(_mm512_i64gather_pd(probe, cum, 8), uu, _CMP_LT_OQ);
-      base = _mm512_mask_mov_epi64(base, below, probe);
-      left -= half;
-    }
-    const __mmask8 below = _mm512_cmp_pd_mask(_mm512_i64gather_pd(base, cum, 8), uu, _CMP_LT_OQ);
-    const __m512i k = _mm512_mask_add_epi64(base, below, base, _mm512_set1_epi64(1));
-    _mm512_storeu_pd(x + i, _mm512_add_pd(_mm512_set1_pd(first), _mm512_cvtepi64_pd(k)));
-  }
+  for (; i + 32 <= n; i += 32) poisson_quantile8<4>(cum, m, first, u + i, x + i);
+  for (; i + 8 <= n; i += 8) poisson_quantile8<1>(cum, m, first, u + i, x + i);
   return i;
 }
 
