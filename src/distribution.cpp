@@ -429,10 +429,7 @@ bool has_avx512() {
 // comparisons and operations in the same order (-ffp-contract=off: no FMA
 // although the target has it); the lookups whole counts. Each returns how
 // many elements it did.
-#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
-#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 COUNTYSIM_AVX512_TARGET std::size_t discrete_quantile_avx512(const double* cum, std::size_t m,
                                                              const double* values, const double* u,
                                                              double* x, std::size_t n) {
@@ -533,7 +530,7 @@ COUNTYSIM_AVX512_TARGET std::size_t all_inside_avx512(const double* u, std::size
   }
   return ok == 0xff ? i : 0;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -238,7 +238,6 @@ namespace {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_AVX2_QUANTILES 1
-#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 
 // QuantileTable over an array, four u at a time: each lane's level and piece
 // found from the bits of p (u, or 1 - u in the upper half) as
@@ -322,9 +321,7 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
   return i;
 }
 
-#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 // The kNodes coefficients of the eight lanes' pieces, c[k] lane j =
 // coef[base j + k]: each lane's piece loaded whole (its coefficients are
 // contiguous) and the 8 x 12 block transposed, instead of twelve gathers.
@@ -472,7 +469,7 @@ COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table
   for (; i + 8 <= n; i += 8) beta_table8<1>(table, u, x, i);
   return i;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 #endif
 
 }  // namespace
@@ -671,9 +668,7 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
   return i;
 }
 
-#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 // The same with AVX-512, eight lanes a register, B registers at once: the
 // Horner steps of the B registers' two polynomials interleaved (the steps of
 // one polynomial wait on each other), the same operations in the same order
@@ -798,7 +793,7 @@ COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, doub
   }
   return i;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 #endif
 
 }  // namespace

@@ -156,16 +156,11 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(const StreamKeys& keys
   return i;
 }
 
-// GCC 12's AVX-512 intrinsics start some results from a self-initialised
-// "undefined" vector and warn about it when inlined (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 // The same with AVX-512: eight 64-bit slots a register, `Chains`
 // registers at once so that the multiplies of one round overlap (Philox is
 // one long dependency chain per counter); the two xors of a round are one
 // ternary-logic instruction. Integer arithmetic: the same words as AVX2.
-#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 template <int Chains>
 COUNTYSIM_AVX512_TARGET inline void philox_slots8(const StreamKeys& keys, __m512i h0, __m512i h1,
                                                   __m512i (&c0)[Chains], __m512i (&c1)[Chains]) {
@@ -243,7 +238,7 @@ COUNTYSIM_AVX512_TARGET std::size_t uniforms_avx512(const StreamKeys& keys, std:
   }
   return i;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 
 #endif
 

@@ -58,10 +58,7 @@ __attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
-#pragma GCC diagnostic push  // GCC bug 105593: see rng.cpp
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 // add_scaled_avx2 eight at a time with AVX-512 (a multiply, then an add:
 // -ffp-contract=off, so no FMA although the target has it).
 COUNTYSIM_AVX512_TARGET std::size_t add_scaled_avx512(double* out, double l, const double* z,
@@ -119,7 +116,7 @@ COUNTYSIM_AVX512_TARGET std::size_t transpose_avx512(const double* in, std::size
   }
   return s;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 #endif
 
 // out[i * slots + s] = in[s * n + i]: the block by draw instead of by slot.
