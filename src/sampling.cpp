@@ -182,18 +182,10 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
     for (std::size_t k = 0; k < m; ++k) {
       const InputSlot& s = plan.slots[g.slots[k]];
       double* x = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
-      // copula_uniform keeps Φ(z) inside (0, 1) (all but a NaN score, which
-      // finite scores and factors do not give): checked here in passing, so
-      // that the quantile need not check the array again.
-      bool inside = true;
       for (std::size_t i = 0; i < n; ++i) {
         x[i] = copula_uniform(normal_cdf(zc[k * n + i]));
-        inside &= x[i] > 0 && x[i] < 1;
       }
-      if (inside)
-        s.dist.quantile_open(x, x, n);
-      else
-        s.dist.quantile(x, x, n);
+      s.dist.quantile(x, x, n);  // checked (a vector check: cheaper than one in the loop above)
     }
   }
 }
