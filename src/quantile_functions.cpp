@@ -246,10 +246,12 @@ namespace {
 // recurrence of the four lanes in one vector (multiply, subtract, add in the
 // scalar order; target avx2 without fma, so nothing is contracted). Lanes the
 // tables do not cover (u = 1/2, outside (0, 1), the deep tails) are redone by
-// the scalar operator(). Returns how many elements it did (a multiple of four).
-__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
-                                                            const double* u, double* x,
-                                                            std::size_t n) {
+// the scalar operator(). B registers at once (their gathers and Clenshaw
+// steps interleaved: the steps of one register wait on each other); does the
+// 4 B elements from u[i] on.
+template <int B>
+__attribute__((target("avx2"))) inline void beta_table4(const QuantileTable& table, const double* u,
+                                                        double* x, std::size_t i) {
   const QuantileTableLookup& look = *table.lookup;
   const double* coef = look.coef.data();
   const auto* info = reinterpret_cast<const long long*>(look.info.data());
@@ -258,26 +260,28 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
   const __m256i mant_mask = _mm256_set1_epi64x(0xfffffffffffffLL);
   const __m256i one_bits = _mm256_set1_epi64x(0x3ff0000000000000LL);
   const __m256i two52 = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52: small ints to double
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const __m256d v = _mm256_loadu_pd(u + i);
+  __m256d v[B], upper[B], tv[B], t2[B], b1[B], b2[B];
+  __m256i ok[B], base[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    v[b] = _mm256_loadu_pd(u + i + 4 * b);
     const __m256d lower =
-        _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GT_OQ), _mm256_cmp_pd(v, half, _CMP_LT_OQ));
-    const __m256d upper =
-        _mm256_and_pd(_mm256_cmp_pd(v, half, _CMP_GT_OQ), _mm256_cmp_pd(v, one, _CMP_LT_OQ));
-    const __m256d p = _mm256_blendv_pd(v, _mm256_sub_pd(one, v), upper);  // 1 - u exact there
+        _mm256_and_pd(_mm256_cmp_pd(v[b], zero, _CMP_GT_OQ), _mm256_cmp_pd(v[b], half, _CMP_LT_OQ));
+    upper[b] =
+        _mm256_and_pd(_mm256_cmp_pd(v[b], half, _CMP_GT_OQ), _mm256_cmp_pd(v[b], one, _CMP_LT_OQ));
+    const __m256d p = _mm256_blendv_pd(v[b], _mm256_sub_pd(one, v[b]), upper[b]);  // 1 - u exact
     const __m256i bits = _mm256_castpd_si256(p);
     const __m256i level = _mm256_sub_epi64(_mm256_set1_epi64x(1021), _mm256_srli_epi64(bits, 52));
     // 0 <= level < kLevels, and u in one of the halves.
-    __m256i ok = _mm256_andnot_si256(
+    ok[b] = _mm256_andnot_si256(
         _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), level),
                         _mm256_cmpgt_epi64(level, _mm256_set1_epi64x(kLevels - 1))),
-        _mm256_castpd_si256(_mm256_or_pd(lower, upper)));
+        _mm256_castpd_si256(_mm256_or_pd(lower, upper[b])));
     const __m256i slot = _mm256_and_si256(
-        ok, _mm256_add_epi64(
-                level, _mm256_and_si256(_mm256_castpd_si256(upper), _mm256_set1_epi64x(kLevels))));
+        ok[b], _mm256_add_epi64(level, _mm256_and_si256(_mm256_castpd_si256(upper[b]),
+                                                        _mm256_set1_epi64x(kLevels))));
     const __m256i entry = _mm256_i64gather_epi64(info, slot, 8);
-    ok = _mm256_andnot_si256(_mm256_cmpeq_epi64(entry, _mm256_set1_epi64x(-1)), ok);
+    ok[b] = _mm256_andnot_si256(_mm256_cmpeq_epi64(entry, _mm256_set1_epi64x(-1)), ok[b]);
     const __m256i shift = _mm256_and_si256(entry, _mm256_set1_epi64x(0xff));
     const __m256i mant = _mm256_and_si256(bits, mant_mask);
     const __m256i piece = _mm256_srlv_epi64(mant, _mm256_sub_epi64(_mm256_set1_epi64x(52), shift));
@@ -288,35 +292,56 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
     const __m256i odd = _mm256_add_epi64(_mm256_add_epi64(piece, piece), _mm256_set1_epi64x(1));
     const __m256d odd_d =
         _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(odd, two52)), _mm256_castsi256_pd(two52));
-    const __m256d tv = _mm256_and_pd(
-        _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(m, one), scale), odd_d), _mm256_castsi256_pd(ok));
+    tv[b] = _mm256_and_pd(_mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(m, one), scale), odd_d),
+                          _mm256_castsi256_pd(ok[b]));
     // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
-    const __m256i base = _mm256_and_si256(
-        ok, _mm256_add_epi64(_mm256_srli_epi64(entry, 8),
-                             _mm256_add_epi64(_mm256_slli_epi64(piece, 3),
-                                              _mm256_slli_epi64(piece, 2))));  // piece * 12
-    static_assert(kNodes == 12, "piece * kNodes above");
-    const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
-    __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
+    base[b] = _mm256_and_si256(
+        ok[b], _mm256_add_epi64(_mm256_srli_epi64(entry, 8),
+                                _mm256_add_epi64(_mm256_slli_epi64(piece, 3),
+                                                 _mm256_slli_epi64(piece, 2))));  // piece * 12
+    t2[b] = _mm256_add_pd(tv[b], tv[b]);                                          // 2 * t, exactly
+    b1[b] = _mm256_setzero_pd();
+    b2[b] = _mm256_setzero_pd();
+  }
+  static_assert(kNodes == 12, "piece * kNodes above");
 #pragma GCC unroll 16
-    for (int k = kDegree; k >= 1; --k) {
-      const __m256d ck =
-          _mm256_i64gather_pd(coef, _mm256_add_epi64(base, _mm256_set1_epi64x(k)), 8);
-      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
-      b2 = b1;
-      b1 = b0;
+  for (int k = kDegree; k >= 1; --k) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m256d ck = _mm256_i64gather_pd(coef + k, base[b], 8);
+      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2[b], b1[b]), b2[b]), ck);
+      b2[b] = b1[b];
+      b1[b] = b0;
     }
-    const __m256d c0 = _mm256_i64gather_pd(coef, base, 8);
-    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv, b1), b2), c0);
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m256d c0 = _mm256_i64gather_pd(coef, base[b], 8);
+    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv[b], b1[b]), b2[b]), c0);
     // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
-    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(one, q), upper));
-    const int good = _mm256_movemask_pd(_mm256_castsi256_pd(ok));
+    _mm256_storeu_pd(x + i + 4 * b, _mm256_blendv_pd(q, _mm256_sub_pd(one, q), upper[b]));
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const int good = _mm256_movemask_pd(_mm256_castsi256_pd(ok[b]));
     if (good != 0xf) {
       alignas(32) double in[4];
-      _mm256_store_pd(in, v);  // x may be u
+      _mm256_store_pd(in, v[b]);  // x may be u
       for (int j = 0; j < 4; ++j)
-        if (!((good >> j) & 1)) x[i + j] = table(in[j]);
+        if (!((good >> j) & 1)) x[i + 4 * b + j] = table(in[j]);
     }
+  }
+}
+
+// Returns how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
+                                                            const double* u, double* x,
+                                                            std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) beta_table4<2>(table, u, x, i);
+  if (i + 4 <= n) {
+    beta_table4<1>(table, u, x, i);
+    i += 4;
   }
   return i;
 }
@@ -611,18 +636,80 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
   for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
 }
 
-// normal_quantile over an array: the central region (|q| <= 0.425, the
-// rational polynomial) four lanes at a time; the tail lanes of each run of
-// 32 are gathered and done four at a time by normal_tails4 once the run's
-// central lanes are stored (their logs no longer wait on each other one
-// lane at a time). 0, 1, beyond and NaN go to the scalar function. Returns
-// how many elements it did (a multiple of four).
-__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
-                                                                 std::size_t n) {
+// poly4 of B registers at once, their Horner steps interleaved (the steps
+// of one polynomial wait on each other); the same operations in every lane.
+template <std::size_t N, int B>
+__attribute__((target("avx2"))) inline void poly4(const double (&c)[N], const __m256d (&x)[B],
+                                                  __m256d (&s)[B]) {
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) s[b] = _mm256_set1_pd(c[N - 1]);
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+      s[b] = _mm256_add_pd(_mm256_mul_pd(s[b], x[b]), _mm256_set1_pd(c[N - k]));
+}
+
+// The central formula for the 4 B elements from u[i] on (B registers at
+// once), every lane stored in z; the tail lanes' u and places appended to
+// the list (tail_u, tail_at, tails; z may be u, so the list keeps the
+// inputs); 0, 1, beyond and NaN done by the scalar function.
+template <int B>
+__attribute__((target("avx2"))) inline void normal_central4(const double* u, double* z,
+                                                            std::size_t i, double* tail_u,
+                                                            std::size_t* tail_at,
+                                                            std::size_t& tails) {
   const __m256d half = _mm256_set1_pd(0.5), bound = _mm256_set1_pd(0.425);
   const __m256d r0 = _mm256_set1_pd(0.180625);
   const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d uu[B], q[B], r[B], num[B], den[B];
+  int inside[B], all = 0xf;
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm256_loadu_pd(u + i + 4 * b);
+    q[b] = _mm256_sub_pd(uu[b], half);
+    inside[b] = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_andnot_pd(sign, q[b]), bound, _CMP_LE_OQ));
+    all &= inside[b];
+    r[b] = _mm256_sub_pd(r0, _mm256_mul_pd(q[b], q[b]));
+  }
+  poly4(kA, r, num);
+  poly4(kB, r, den);
+  // Every lane stored; the others are overwritten below (the tails once the
+  // run is done), visiting only their bits.
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)
+    _mm256_storeu_pd(z + i + 4 * b, _mm256_div_pd(_mm256_mul_pd(q[b], num[b]), den[b]));
+  if (all == 0xf) return;
   const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (inside[b] == 0xf) continue;
+    const int open = _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(uu[b], zero, _CMP_GT_OQ),
+                                                      _mm256_cmp_pd(uu[b], one, _CMP_LT_OQ)));
+    alignas(32) double in[4];
+    _mm256_store_pd(in, uu[b]);
+    const std::size_t at = i + 4 * b;
+    for (int rest = open & ~inside[b]; rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(static_cast<unsigned>(rest));
+      tail_u[tails] = in[j];
+      tail_at[tails++] = at + j;
+    }
+    for (int rest = 0xf & ~open & ~inside[b]; rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(static_cast<unsigned>(rest));
+      z[at + j] = normal_quantile(in[j]);
+    }
+  }
+}
+
+// normal_quantile over an array: the central region (|q| <= 0.425, the
+// rational polynomial) four lanes at a time, two registers at once; the tail
+// lanes of each run of 32 are gathered and done four at a time by
+// normal_tails4 once the run's central lanes are stored (their logs no
+// longer wait on each other one lane at a time). 0, 1, beyond and NaN go to
+// the scalar function. Returns how many elements it did (a multiple of
+// four).
+__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
+                                                                 std::size_t n) {
   constexpr std::size_t kRun = 32;
   std::size_t i = 0;
   while (i + 4 <= n) {
@@ -630,33 +717,10 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
     const std::size_t end = i + std::min(kRun, (n - i) / 4 * 4);
     alignas(32) double tail_u[kRun + 4];
     std::size_t tail_at[kRun + 4], tails = 0;
-    for (; i < end; i += 4) {
-      const __m256d uu = _mm256_loadu_pd(u + i);
-      const __m256d q = _mm256_sub_pd(uu, half);
-      const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
-      const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
-      const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
-      const int inside = _mm256_movemask_pd(central);
-      if (inside == 0xf) {
-        _mm256_storeu_pd(z + i, x);
-        continue;
-      }
-      const int open = _mm256_movemask_pd(
-          _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
-      alignas(32) double in[4];
-      _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
-      // Every lane stored; the others are overwritten below (the tails once
-      // the run is done), visiting only their bits.
-      _mm256_storeu_pd(z + i, x);
-      for (int rest = open & ~inside; rest != 0; rest &= rest - 1) {
-        const int j = __builtin_ctz(static_cast<unsigned>(rest));
-        tail_u[tails] = in[j];
-        tail_at[tails++] = i + j;
-      }
-      for (int rest = 0xf & ~open & ~inside; rest != 0; rest &= rest - 1) {
-        const int j = __builtin_ctz(static_cast<unsigned>(rest));
-        z[i + j] = normal_quantile(in[j]);
-      }
+    for (; i + 8 <= end; i += 8) normal_central4<2>(u, z, i, tail_u, tail_at, tails);
+    if (i < end) {
+      normal_central4<1>(u, z, i, tail_u, tail_at, tails);
+      i += 4;
     }
     for (std::size_t k = 0; k < tails; k += 4) {
       alignas(32) double zt[4];
