@@ -416,11 +416,11 @@ __attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::siz
 }
 #endif
 
-bool has_avx2() {
+[[maybe_unused]] bool has_avx2() {  // unused where there is no x86 path
   return simd_level() >= SimdLevel::avx2;
 }
 
-bool has_avx512() {
+[[maybe_unused]] bool has_avx512() {
   return simd_level() >= SimdLevel::avx512;
 }
 
