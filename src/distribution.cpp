@@ -416,9 +416,122 @@ __attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::siz
 }
 #endif
 
-bool has_avx2() {
+[[maybe_unused]] bool has_avx2() {  // unused where there is no x86 path
   return simd_level() >= SimdLevel::avx2;
 }
+
+[[maybe_unused]] bool has_avx512() {
+  return simd_level() >= SimdLevel::avx512;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The AVX-2 kernels above eight lanes at a time with AVX-512: the same
+// comparisons and operations in the same order (-ffp-contract=off: no FMA
+// although the target has it); the lookups whole counts. Each returns how
+// many elements it did.
+COUNTYSIM_AVX512_BEGIN
+COUNTYSIM_AVX512_TARGET std::size_t discrete_quantile_avx512(const double* cum, std::size_t m,
+                                                             const double* values, const double* u,
+                                                             double* x, std::size_t n) {
+  const __m512i last = _mm512_set1_epi64(static_cast<long long>(m - 1));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d uu = _mm512_loadu_pd(u + i);
+    __m512i count = _mm512_setzero_si512();
+    for (std::size_t k = 0; k < m; ++k)
+      count =
+          _mm512_mask_add_epi64(count, _mm512_cmp_pd_mask(_mm512_set1_pd(cum[k]), uu, _CMP_LT_OQ),
+                                count, _mm512_set1_epi64(1));
+    _mm512_storeu_pd(x + i, _mm512_i64gather_pd(_mm512_min_epu64(count, last), values, 8));
+  }
+  return i;
+}
+
+// B registers at once: each probe waits on the gather before it, so the
+// searches of independent registers are interleaved.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void poisson_quantile8(const double* cum, std::size_t m,
+                                                      double first, const double* u, double* x) {
+  __m512d uu[B];
+  __m512i base[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm512_loadu_pd(u + 8 * b);
+    base[b] = _mm512_setzero_si512();
+  }
+  for (std::size_t left = m; left > 1;) {
+    const std::size_t half = left / 2;
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m512i probe =
+          _mm512_add_epi64(base[b], _mm512_set1_epi64(static_cast<long long>(half)));
+      const __mmask8 below =
+          _mm512_cmp_pd_mask(_mm512_i64gather_pd(probe, cum, 8), uu[b], _CMP_LT_OQ);
+      base[b] = _mm512_mask_mov_epi64(base[b], below, probe);
+    }
+    left -= half;
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __mmask8 below =
+        _mm512_cmp_pd_mask(_mm512_i64gather_pd(base[b], cum, 8), uu[b], _CMP_LT_OQ);
+    const __m512i k = _mm512_mask_add_epi64(base[b], below, base[b], _mm512_set1_epi64(1));
+    _mm512_storeu_pd(x + 8 * b, _mm512_add_pd(_mm512_set1_pd(first), _mm512_cvtepi64_pd(k)));
+  }
+}
+
+COUNTYSIM_AVX512_TARGET std::size_t poisson_quantile_avx512(const double* cum, std::size_t m,
+                                                            double first, const double* u,
+                                                            double* x, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) poisson_quantile8<4>(cum, m, first, u + i, x + i);
+  for (; i + 8 <= n; i += 8) poisson_quantile8<1>(cum, m, first, u + i, x + i);
+  return i;
+}
+
+COUNTYSIM_AVX512_TARGET std::size_t affine_avx512(const double* u, double* x, std::size_t n,
+                                                  double a, double b, bool minus) {
+  const __m512d av = _mm512_set1_pd(a), bv = _mm512_set1_pd(b);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d p = _mm512_mul_pd(_mm512_loadu_pd(u + i), bv);
+    _mm512_storeu_pd(x + i, minus ? _mm512_sub_pd(av, p) : _mm512_add_pd(av, p));
+  }
+  return i;
+}
+
+COUNTYSIM_AVX512_TARGET std::size_t scale_clamp_avx512(double* x, std::size_t n, double a, double b,
+                                                       bool negate, bool clamp, double lo,
+                                                       double hi) {
+  const __m512d av = _mm512_set1_pd(a), bv = _mm512_set1_pd(b);
+  const __m512d lov = _mm512_set1_pd(lo), hiv = _mm512_set1_pd(hi);
+  const __m512d sign = _mm512_set1_pd(negate ? -0.0 : 0.0);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d z = _mm512_xor_pd(_mm512_loadu_pd(x + i), sign);
+    __m512d v = _mm512_add_pd(av, _mm512_mul_pd(bv, z));
+    if (clamp) {  // std::clamp: v < lo ? lo : hi < v ? hi : v
+      v = _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(hiv, v, _CMP_LT_OQ), hiv);
+      v = _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(v, lov, _CMP_LT_OQ), lov);
+    }
+    _mm512_storeu_pd(x + i, v);
+  }
+  return i;
+}
+
+// all_inside() eight at a time; returns how many it checked (all inside).
+COUNTYSIM_AVX512_TARGET std::size_t all_inside_avx512(const double* u, std::size_t n) {
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  __mmask8 ok = 0xff;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_loadu_pd(u + i);
+    ok &= _mm512_cmp_pd_mask(v, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, one, _CMP_LT_OQ);
+  }
+  return ok == 0xff ? i : 0;
+}
+COUNTYSIM_AVX512_END
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // all_inside() four at a time; returns how many it checked (all inside).
@@ -440,7 +553,10 @@ __attribute__((target("avx2"))) std::size_t all_inside_avx2(const double* u, std
 bool all_inside(const double* u, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (has_avx2()) {
+  if (has_avx512()) {
+    i = all_inside_avx512(u, n);
+    if (i == 0 && n >= 8) return false;
+  } else if (has_avx2()) {
     i = all_inside_avx2(u, n);
     if (i == 0 && n >= 4) return false;
   }
@@ -453,7 +569,10 @@ bool all_inside(const double* u, std::size_t n) {
 void affine(const double* u, double* x, std::size_t n, double a, double b, bool minus) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (has_avx2()) i = affine_avx2(u, x, n, a, b, minus);
+  if (has_avx512())
+    i = affine_avx512(u, x, n, a, b, minus);
+  else if (has_avx2())
+    i = affine_avx2(u, x, n, a, b, minus);
 #endif
   for (; i < n; ++i) x[i] = minus ? a - u[i] * b : a + u[i] * b;
 }
@@ -462,7 +581,10 @@ void scale_clamp(double* x, std::size_t n, double a, double b, bool negate, bool
                  double hi) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (has_avx2()) i = scale_clamp_avx2(x, n, a, b, negate, clamp, lo, hi);
+  if (has_avx512())
+    i = scale_clamp_avx512(x, n, a, b, negate, clamp, lo, hi);
+  else if (has_avx2())
+    i = scale_clamp_avx2(x, n, a, b, negate, clamp, lo, hi);
 #endif
   for (; i < n; ++i) {
     const double v = a + b * (negate ? -x[i] : x[i]);
@@ -487,7 +609,10 @@ void discrete_quantile(const double* cum, std::size_t m, const double* values, c
                        double* x, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (has_avx2()) i = discrete_quantile_avx2(cum, m, values, u, x, n);
+  if (has_avx512())
+    i = discrete_quantile_avx512(cum, m, values, u, x, n);
+  else if (has_avx2())
+    i = discrete_quantile_avx2(cum, m, values, u, x, n);
 #endif
   for (; i < n; ++i) {
     std::size_t k = 0;
@@ -625,7 +750,10 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
       if (inside) {
         std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-        if (has_avx2()) i = poisson_quantile_avx2(cum_.data(), cum_.size(), p_[1], u, x, n);
+        if (has_avx512())
+          i = poisson_quantile_avx512(cum_.data(), cum_.size(), p_[1], u, x, n);
+        else if (has_avx2())
+          i = poisson_quantile_avx2(cum_.data(), cum_.size(), p_[1], u, x, n);
 #endif
         for (; i < n; ++i)
           x[i] = p_[1] + static_cast<double>(lower_bound_index(cum_.data(), cum_.size(), u[i]));

@@ -197,7 +197,7 @@ std::shared_ptr<const BetaHalf> beta_half(double a, double b) {
 
 }  // namespace
 
-// Both halves' tables in one array for the vector lookup (beta_table_avx2):
+// Both halves' tables in one array for the vector lookups (beta_table_avx2, _avx512):
 // info[h * kLevels + level] = offset << 8 | shift of level `level` of half h
 // (0 lower, 1 upper), the offset into coef; -1 where that half has no table.
 struct QuantileTableLookup {
@@ -246,10 +246,12 @@ namespace {
 // recurrence of the four lanes in one vector (multiply, subtract, add in the
 // scalar order; target avx2 without fma, so nothing is contracted). Lanes the
 // tables do not cover (u = 1/2, outside (0, 1), the deep tails) are redone by
-// the scalar operator(). Returns how many elements it did (a multiple of four).
-__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
-                                                            const double* u, double* x,
-                                                            std::size_t n) {
+// the scalar operator(). B registers at once (their gathers and Clenshaw
+// steps interleaved: the steps of one register wait on each other); does the
+// 4 B elements from u[i] on.
+template <int B>
+__attribute__((target("avx2"))) inline void beta_table4(const QuantileTable& table, const double* u,
+                                                        double* x, std::size_t i) {
   const QuantileTableLookup& look = *table.lookup;
   const double* coef = look.coef.data();
   const auto* info = reinterpret_cast<const long long*>(look.info.data());
@@ -258,26 +260,28 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
   const __m256i mant_mask = _mm256_set1_epi64x(0xfffffffffffffLL);
   const __m256i one_bits = _mm256_set1_epi64x(0x3ff0000000000000LL);
   const __m256i two52 = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52: small ints to double
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const __m256d v = _mm256_loadu_pd(u + i);
+  __m256d v[B], upper[B], tv[B], t2[B], b1[B], b2[B];
+  __m256i ok[B], base[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    v[b] = _mm256_loadu_pd(u + i + 4 * b);
     const __m256d lower =
-        _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GT_OQ), _mm256_cmp_pd(v, half, _CMP_LT_OQ));
-    const __m256d upper =
-        _mm256_and_pd(_mm256_cmp_pd(v, half, _CMP_GT_OQ), _mm256_cmp_pd(v, one, _CMP_LT_OQ));
-    const __m256d p = _mm256_blendv_pd(v, _mm256_sub_pd(one, v), upper);  // 1 - u exact there
+        _mm256_and_pd(_mm256_cmp_pd(v[b], zero, _CMP_GT_OQ), _mm256_cmp_pd(v[b], half, _CMP_LT_OQ));
+    upper[b] =
+        _mm256_and_pd(_mm256_cmp_pd(v[b], half, _CMP_GT_OQ), _mm256_cmp_pd(v[b], one, _CMP_LT_OQ));
+    const __m256d p = _mm256_blendv_pd(v[b], _mm256_sub_pd(one, v[b]), upper[b]);  // 1 - u exact
     const __m256i bits = _mm256_castpd_si256(p);
     const __m256i level = _mm256_sub_epi64(_mm256_set1_epi64x(1021), _mm256_srli_epi64(bits, 52));
     // 0 <= level < kLevels, and u in one of the halves.
-    __m256i ok = _mm256_andnot_si256(
+    ok[b] = _mm256_andnot_si256(
         _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), level),
                         _mm256_cmpgt_epi64(level, _mm256_set1_epi64x(kLevels - 1))),
-        _mm256_castpd_si256(_mm256_or_pd(lower, upper)));
+        _mm256_castpd_si256(_mm256_or_pd(lower, upper[b])));
     const __m256i slot = _mm256_and_si256(
-        ok, _mm256_add_epi64(
-                level, _mm256_and_si256(_mm256_castpd_si256(upper), _mm256_set1_epi64x(kLevels))));
+        ok[b], _mm256_add_epi64(level, _mm256_and_si256(_mm256_castpd_si256(upper[b]),
+                                                        _mm256_set1_epi64x(kLevels))));
     const __m256i entry = _mm256_i64gather_epi64(info, slot, 8);
-    ok = _mm256_andnot_si256(_mm256_cmpeq_epi64(entry, _mm256_set1_epi64x(-1)), ok);
+    ok[b] = _mm256_andnot_si256(_mm256_cmpeq_epi64(entry, _mm256_set1_epi64x(-1)), ok[b]);
     const __m256i shift = _mm256_and_si256(entry, _mm256_set1_epi64x(0xff));
     const __m256i mant = _mm256_and_si256(bits, mant_mask);
     const __m256i piece = _mm256_srlv_epi64(mant, _mm256_sub_epi64(_mm256_set1_epi64x(52), shift));
@@ -288,38 +292,209 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
     const __m256i odd = _mm256_add_epi64(_mm256_add_epi64(piece, piece), _mm256_set1_epi64x(1));
     const __m256d odd_d =
         _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(odd, two52)), _mm256_castsi256_pd(two52));
-    const __m256d tv = _mm256_and_pd(
-        _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(m, one), scale), odd_d), _mm256_castsi256_pd(ok));
+    tv[b] = _mm256_and_pd(_mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(m, one), scale), odd_d),
+                          _mm256_castsi256_pd(ok[b]));
     // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
-    const __m256i base = _mm256_and_si256(
-        ok, _mm256_add_epi64(_mm256_srli_epi64(entry, 8),
-                             _mm256_add_epi64(_mm256_slli_epi64(piece, 3),
-                                              _mm256_slli_epi64(piece, 2))));  // piece * 12
-    static_assert(kNodes == 12, "piece * kNodes above");
-    const __m256d t2 = _mm256_add_pd(tv, tv);  // 2 * t, exactly
-    __m256d b1 = _mm256_setzero_pd(), b2 = _mm256_setzero_pd();
+    base[b] = _mm256_and_si256(
+        ok[b], _mm256_add_epi64(_mm256_srli_epi64(entry, 8),
+                                _mm256_add_epi64(_mm256_slli_epi64(piece, 3),
+                                                 _mm256_slli_epi64(piece, 2))));  // piece * 12
+    t2[b] = _mm256_add_pd(tv[b], tv[b]);                                          // 2 * t, exactly
+    b1[b] = _mm256_setzero_pd();
+    b2[b] = _mm256_setzero_pd();
+  }
+  static_assert(kNodes == 12, "piece * kNodes above");
 #pragma GCC unroll 16
-    for (int k = kDegree; k >= 1; --k) {
-      const __m256d ck =
-          _mm256_i64gather_pd(coef, _mm256_add_epi64(base, _mm256_set1_epi64x(k)), 8);
-      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2, b1), b2), ck);
-      b2 = b1;
-      b1 = b0;
+  for (int k = kDegree; k >= 1; --k) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m256d ck = _mm256_i64gather_pd(coef + k, base[b], 8);
+      const __m256d b0 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(t2[b], b1[b]), b2[b]), ck);
+      b2[b] = b1[b];
+      b1[b] = b0;
     }
-    const __m256d c0 = _mm256_i64gather_pd(coef, base, 8);
-    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv, b1), b2), c0);
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m256d c0 = _mm256_i64gather_pd(coef, base[b], 8);
+    const __m256d q = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(tv[b], b1[b]), b2[b]), c0);
     // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
-    _mm256_storeu_pd(x + i, _mm256_blendv_pd(q, _mm256_sub_pd(one, q), upper));
-    const int good = _mm256_movemask_pd(_mm256_castsi256_pd(ok));
+    _mm256_storeu_pd(x + i + 4 * b, _mm256_blendv_pd(q, _mm256_sub_pd(one, q), upper[b]));
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const int good = _mm256_movemask_pd(_mm256_castsi256_pd(ok[b]));
     if (good != 0xf) {
       alignas(32) double in[4];
-      _mm256_store_pd(in, v);  // x may be u
+      _mm256_store_pd(in, v[b]);  // x may be u
       for (int j = 0; j < 4; ++j)
-        if (!((good >> j) & 1)) x[i + j] = table(in[j]);
+        if (!((good >> j) & 1)) x[i + 4 * b + j] = table(in[j]);
     }
+  }
+}
+
+// Returns how many elements it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable& table,
+                                                            const double* u, double* x,
+                                                            std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) beta_table4<2>(table, u, x, i);
+  if (i + 4 <= n) {
+    beta_table4<1>(table, u, x, i);
+    i += 4;
   }
   return i;
 }
+
+COUNTYSIM_AVX512_BEGIN
+// The kNodes coefficients of the eight lanes' pieces, c[k] lane j =
+// coef[base j + k]: each lane's piece loaded whole (its coefficients are
+// contiguous) and the 8 x 12 block transposed, instead of twelve gathers.
+COUNTYSIM_AVX512_TARGET inline void load_pieces8(const double* coef, __m512i base,
+                                                 __m512d (&c)[kNodes]) {
+  static_assert(kNodes == 12, "eight and four coefficients a piece below");
+  alignas(64) std::int64_t at[8];
+  _mm512_store_si512(at, base);
+  __m512d lo[8];  // coefficients 0-7 of lane j
+  __m256d hi[8];  // coefficients 8-11 of lane j
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    lo[j] = _mm512_loadu_pd(coef + at[j]);
+    hi[j] = _mm256_loadu_pd(coef + at[j] + 8);
+  }
+  // Pairs of 128-bit lanes: (0, 2) and (1, 3) of two registers.
+  const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  __m512d t[8];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    t[2 * j] = _mm512_unpacklo_pd(lo[2 * j], lo[2 * j + 1]);
+    t[2 * j + 1] = _mm512_unpackhi_pd(lo[2 * j], lo[2 * j + 1]);
+  }
+  // Lanes 0-3 (u) and 4-7 (v) of coefficients (0, 4), (2, 6), (1, 5), (3, 7).
+  const __m512d u0 = _mm512_permutex2var_pd(t[0], even, t[2]);
+  const __m512d u1 = _mm512_permutex2var_pd(t[0], odd, t[2]);
+  const __m512d u2 = _mm512_permutex2var_pd(t[1], even, t[3]);
+  const __m512d u3 = _mm512_permutex2var_pd(t[1], odd, t[3]);
+  const __m512d v0 = _mm512_permutex2var_pd(t[4], even, t[6]);
+  const __m512d v1 = _mm512_permutex2var_pd(t[4], odd, t[6]);
+  const __m512d v2 = _mm512_permutex2var_pd(t[5], even, t[7]);
+  const __m512d v3 = _mm512_permutex2var_pd(t[5], odd, t[7]);
+  c[0] = _mm512_shuffle_f64x2(u0, v0, 0x44);
+  c[4] = _mm512_shuffle_f64x2(u0, v0, 0xee);
+  c[2] = _mm512_shuffle_f64x2(u1, v1, 0x44);
+  c[6] = _mm512_shuffle_f64x2(u1, v1, 0xee);
+  c[1] = _mm512_shuffle_f64x2(u2, v2, 0x44);
+  c[5] = _mm512_shuffle_f64x2(u2, v2, 0xee);
+  c[3] = _mm512_shuffle_f64x2(u3, v3, 0x44);
+  c[7] = _mm512_shuffle_f64x2(u3, v3, 0xee);
+  // Coefficients 8-11: lanes j and j + 4 in one register, then as above.
+  __m512d h[4];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j)
+    h[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(hi[j]), hi[j + 4], 1);
+  const __m512d s0 = _mm512_unpacklo_pd(h[0], h[1]), s1 = _mm512_unpackhi_pd(h[0], h[1]);
+  const __m512d s2 = _mm512_unpacklo_pd(h[2], h[3]), s3 = _mm512_unpackhi_pd(h[2], h[3]);
+  c[8] = _mm512_permutex2var_pd(s0, even, s2);
+  c[10] = _mm512_permutex2var_pd(s0, odd, s2);
+  c[9] = _mm512_permutex2var_pd(s1, even, s3);
+  c[11] = _mm512_permutex2var_pd(s1, odd, s3);
+}
+
+// beta_table_avx2 with AVX-512, eight lanes a register and B registers at
+// once (the gathers and the Clenshaw steps of the B registers interleaved:
+// the steps of one register wait on each other): masks for the lane tests,
+// the info entries gathered only for lanes in range, the same operations on
+// t and the Clenshaw recurrence in the same order (-ffp-contract=off: no FMA
+// although the target has it). Does the 8 B elements from u[i] on.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void beta_table8(const QuantileTable& table, const double* u,
+                                                double* x, std::size_t i) {
+  const QuantileTableLookup& look = *table.lookup;
+  const double* coef = look.coef.data();
+  const auto* info = look.info.data();
+  const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512i mant_mask = _mm512_set1_epi64(0xfffffffffffffLL);
+  const __m512i one_bits = _mm512_set1_epi64(0x3ff0000000000000LL);
+  __m512d v[B], tv[B], t2[B], b1[B], b2[B];
+  __m512i base[B];
+  __mmask8 upper[B], ok[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    v[b] = _mm512_loadu_pd(u + i + 8 * b);
+    const __mmask8 lower =
+        _mm512_cmp_pd_mask(v[b], zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v[b], half, _CMP_LT_OQ);
+    upper[b] =
+        _mm512_cmp_pd_mask(v[b], half, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v[b], one, _CMP_LT_OQ);
+    const __m512d p = _mm512_mask_sub_pd(v[b], upper[b], one, v[b]);  // 1 - u exact there
+    const __m512i bits = _mm512_castpd_si512(p);
+    const __m512i level = _mm512_sub_epi64(_mm512_set1_epi64(1021), _mm512_srli_epi64(bits, 52));
+    // 0 <= level < kLevels (unsigned: a negative level is huge), u in a half.
+    ok[b] = static_cast<__mmask8>(lower | upper[b]) &
+            _mm512_cmplt_epu64_mask(level, _mm512_set1_epi64(kLevels));
+    const __m512i slot = _mm512_mask_add_epi64(level, upper[b], level, _mm512_set1_epi64(kLevels));
+    const __m512i entry = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), ok[b], slot, info, 8);
+    ok[b] &= _mm512_cmpneq_epi64_mask(entry, _mm512_set1_epi64(-1));
+    const __m512i shift = _mm512_and_si512(entry, _mm512_set1_epi64(0xff));
+    const __m512i mant = _mm512_and_si512(bits, mant_mask);
+    const __m512i piece = _mm512_srlv_epi64(mant, _mm512_sub_epi64(_mm512_set1_epi64(52), shift));
+    // t = (m - 1) 2^(shift + 1) - (2 piece + 1), m = 1.mant in [1, 2); the
+    // odd number below 2^53 converts exactly.
+    const __m512d m = _mm512_castsi512_pd(_mm512_or_si512(mant, one_bits));
+    const __m512d scale = _mm512_castsi512_pd(
+        _mm512_slli_epi64(_mm512_add_epi64(shift, _mm512_set1_epi64(1024)), 52));
+    const __m512d odd_d =
+        _mm512_cvtepi64_pd(_mm512_add_epi64(_mm512_add_epi64(piece, piece), _mm512_set1_epi64(1)));
+    tv[b] = _mm512_maskz_sub_pd(ok[b], _mm512_mul_pd(_mm512_sub_pd(m, one), scale), odd_d);
+    // First coefficient of the piece: offset + piece * kNodes (0 in lanes not ok).
+    base[b] = _mm512_maskz_add_epi64(
+        ok[b], _mm512_srli_epi64(entry, 8),
+        _mm512_add_epi64(_mm512_slli_epi64(piece, 3), _mm512_slli_epi64(piece, 2)));  // * 12
+    t2[b] = _mm512_add_pd(tv[b], tv[b]);  // 2 * t, exactly
+    b1[b] = _mm512_setzero_pd();
+    b2[b] = _mm512_setzero_pd();
+  }
+  static_assert(kNodes == 12, "piece * kNodes above");
+  __m512d c[B][kNodes];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) load_pieces8(coef, base[b], c[b]);
+#pragma GCC unroll 16
+  for (int k = kDegree; k >= 1; --k) {
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      const __m512d b0 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(t2[b], b1[b]), b2[b]), c[b][k]);
+      b2[b] = b1[b];
+      b1[b] = b0;
+    }
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    const __m512d q = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(tv[b], b1[b]), b2[b]), c[b][0]);
+    // Upper lanes: 1 - Q(1 - u) of the table of Beta(b, a).
+    _mm512_storeu_pd(x + i + 8 * b, _mm512_mask_sub_pd(q, upper[b], one, q));
+  }
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (ok[b] == 0xff) continue;
+    alignas(64) double in[8];
+    _mm512_store_pd(in, v[b]);  // x may be u
+    for (unsigned rest = 0xffu & ~static_cast<unsigned>(ok[b]); rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(rest);
+      x[i + 8 * b + j] = table(in[j]);
+    }
+  }
+}
+
+// Returns how many elements it did (a multiple of eight).
+COUNTYSIM_AVX512_TARGET std::size_t beta_table_avx512(const QuantileTable& table, const double* u,
+                                                      double* x, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) beta_table8<4>(table, u, x, i);
+  for (; i + 8 <= n; i += 8) beta_table8<1>(table, u, x, i);
+  return i;
+}
+COUNTYSIM_AVX512_END
 #endif
 
 }  // namespace
@@ -327,7 +502,11 @@ __attribute__((target("avx2"))) std::size_t beta_table_avx2(const QuantileTable&
 void QuantileTable::operator()(const double* u, double* x, std::size_t n) const {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  if (simd_level() >= SimdLevel::avx2) i = beta_table_avx2(*this, u, x, n);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = beta_table_avx512(*this, u, x, n);
+  else if (level == SimdLevel::avx2)
+    i = beta_table_avx2(*this, u, x, n);
 #endif
   for (; i < n; ++i) x[i] = (*this)(u[i]);
 }
@@ -457,18 +636,80 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
   for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
 }
 
-// normal_quantile over an array: the central region (|q| <= 0.425, the
-// rational polynomial) four lanes at a time; the tail lanes of each run of
-// 32 are gathered and done four at a time by normal_tails4 once the run's
-// central lanes are stored (their logs no longer wait on each other one
-// lane at a time). 0, 1, beyond and NaN go to the scalar function. Returns
-// how many elements it did (a multiple of four).
-__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
-                                                                 std::size_t n) {
+// poly4 of B registers at once, their Horner steps interleaved (the steps
+// of one polynomial wait on each other); the same operations in every lane.
+template <std::size_t N, int B>
+__attribute__((target("avx2"))) inline void poly4(const double (&c)[N], const __m256d (&x)[B],
+                                                  __m256d (&s)[B]) {
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) s[b] = _mm256_set1_pd(c[N - 1]);
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+      s[b] = _mm256_add_pd(_mm256_mul_pd(s[b], x[b]), _mm256_set1_pd(c[N - k]));
+}
+
+// The central formula for the 4 B elements from u[i] on (B registers at
+// once), every lane stored in z; the tail lanes' u and places appended to
+// the list (tail_u, tail_at, tails; z may be u, so the list keeps the
+// inputs); 0, 1, beyond and NaN done by the scalar function.
+template <int B>
+__attribute__((target("avx2"))) inline void normal_central4(const double* u, double* z,
+                                                            std::size_t i, double* tail_u,
+                                                            std::size_t* tail_at,
+                                                            std::size_t& tails) {
   const __m256d half = _mm256_set1_pd(0.5), bound = _mm256_set1_pd(0.425);
   const __m256d r0 = _mm256_set1_pd(0.180625);
   const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d uu[B], q[B], r[B], num[B], den[B];
+  int inside[B], all = 0xf;
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm256_loadu_pd(u + i + 4 * b);
+    q[b] = _mm256_sub_pd(uu[b], half);
+    inside[b] = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_andnot_pd(sign, q[b]), bound, _CMP_LE_OQ));
+    all &= inside[b];
+    r[b] = _mm256_sub_pd(r0, _mm256_mul_pd(q[b], q[b]));
+  }
+  poly4(kA, r, num);
+  poly4(kB, r, den);
+  // Every lane stored; the others are overwritten below (the tails once the
+  // run is done), visiting only their bits.
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)
+    _mm256_storeu_pd(z + i + 4 * b, _mm256_div_pd(_mm256_mul_pd(q[b], num[b]), den[b]));
+  if (all == 0xf) return;
   const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (inside[b] == 0xf) continue;
+    const int open = _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(uu[b], zero, _CMP_GT_OQ),
+                                                      _mm256_cmp_pd(uu[b], one, _CMP_LT_OQ)));
+    alignas(32) double in[4];
+    _mm256_store_pd(in, uu[b]);
+    const std::size_t at = i + 4 * b;
+    for (int rest = open & ~inside[b]; rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(static_cast<unsigned>(rest));
+      tail_u[tails] = in[j];
+      tail_at[tails++] = at + j;
+    }
+    for (int rest = 0xf & ~open & ~inside[b]; rest != 0; rest &= rest - 1) {
+      const int j = __builtin_ctz(static_cast<unsigned>(rest));
+      z[at + j] = normal_quantile(in[j]);
+    }
+  }
+}
+
+// normal_quantile over an array: the central region (|q| <= 0.425, the
+// rational polynomial) four lanes at a time, two registers at once; the tail
+// lanes of each run of 32 are gathered and done four at a time by
+// normal_tails4 once the run's central lanes are stored (their logs no
+// longer wait on each other one lane at a time). 0, 1, beyond and NaN go to
+// the scalar function. Returns how many elements it did (a multiple of
+// four).
+__attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
+                                                                 std::size_t n) {
   constexpr std::size_t kRun = 32;
   std::size_t i = 0;
   while (i + 4 <= n) {
@@ -476,33 +717,10 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
     const std::size_t end = i + std::min(kRun, (n - i) / 4 * 4);
     alignas(32) double tail_u[kRun + 4];
     std::size_t tail_at[kRun + 4], tails = 0;
-    for (; i < end; i += 4) {
-      const __m256d uu = _mm256_loadu_pd(u + i);
-      const __m256d q = _mm256_sub_pd(uu, half);
-      const __m256d central = _mm256_cmp_pd(_mm256_andnot_pd(sign, q), bound, _CMP_LE_OQ);
-      const __m256d r = _mm256_sub_pd(r0, _mm256_mul_pd(q, q));
-      const __m256d x = _mm256_div_pd(_mm256_mul_pd(q, poly4(kA, r)), poly4(kB, r));
-      const int inside = _mm256_movemask_pd(central);
-      if (inside == 0xf) {
-        _mm256_storeu_pd(z + i, x);
-        continue;
-      }
-      const int open = _mm256_movemask_pd(
-          _mm256_and_pd(_mm256_cmp_pd(uu, zero, _CMP_GT_OQ), _mm256_cmp_pd(uu, one, _CMP_LT_OQ)));
-      alignas(32) double in[4];
-      _mm256_store_pd(in, uu);  // z may be u: keep the inputs of the other lanes
-      // Every lane stored; the others are overwritten below (the tails once
-      // the run is done), visiting only their bits.
-      _mm256_storeu_pd(z + i, x);
-      for (int rest = open & ~inside; rest != 0; rest &= rest - 1) {
-        const int j = __builtin_ctz(static_cast<unsigned>(rest));
-        tail_u[tails] = in[j];
-        tail_at[tails++] = i + j;
-      }
-      for (int rest = 0xf & ~open & ~inside; rest != 0; rest &= rest - 1) {
-        const int j = __builtin_ctz(static_cast<unsigned>(rest));
-        z[i + j] = normal_quantile(in[j]);
-      }
+    for (; i + 8 <= end; i += 8) normal_central4<2>(u, z, i, tail_u, tail_at, tails);
+    if (i < end) {
+      normal_central4<1>(u, z, i, tail_u, tail_at, tails);
+      i += 4;
     }
     for (std::size_t k = 0; k < tails; k += 4) {
       alignas(32) double zt[4];
@@ -513,6 +731,133 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
   }
   return i;
 }
+
+COUNTYSIM_AVX512_BEGIN
+// The same with AVX-512, eight lanes a register, B registers at once: the
+// Horner steps of the B registers' two polynomials interleaved (the steps of
+// one polynomial wait on each other), the same operations in the same order
+// in every lane (-ffp-contract=off: no FMA although the target has it).
+template <std::size_t N, int B>
+COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&x)[B],
+                                          __m512d (&s)[B]) {
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) s[b] = _mm512_set1_pd(c[N - 1]);
+#pragma GCC unroll 16
+  for (std::size_t k = 2; k <= N; ++k)
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b)
+      s[b] = _mm512_add_pd(_mm512_mul_pd(s[b], x[b]), _mm512_set1_pd(c[N - k]));
+}
+
+// normal_tails4 for up to eight lanes.
+COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, std::size_t m) {
+  alignas(64) double lg[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, neg[8] = {}, out[8];
+  for (std::size_t k = 0; k < m; ++k) {
+    const double q = u[k] - 0.5;
+    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    neg[k] = q < 0 ? -0.0 : 0.0;
+  }
+  const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
+  const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
+  __m512d num[1], den[1];
+  poly8(kC, a, num);
+  poly8(kD, a, den);
+  const __m512d near = _mm512_div_pd(num[0], den[0]);
+  const __mmask8 is_near = _mm512_cmp_pd_mask(r, _mm512_set1_pd(5.0), _CMP_LE_OQ);
+  __m512d x = near;
+  if (is_near != 0xff) {  // the far tail only when a lane is there
+    const __m512d b[1] = {_mm512_sub_pd(r, _mm512_set1_pd(5.0))};
+    poly8(kE, b, num);
+    poly8(kF, b, den);
+    x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(num[0], den[0]), near);
+  }
+  _mm512_store_pd(out, _mm512_xor_pd(x, _mm512_load_pd(neg)));
+  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+}
+
+// The central formula for the 8 B elements from u[i] on, all stored in z;
+// the tail lanes' u and places appended to the list (tail_u, tail_at, tails;
+// z may be u, so the list keeps the inputs); 0, 1, beyond and NaN done by
+// the scalar function.
+template <int B>
+COUNTYSIM_AVX512_TARGET inline void normal_central8(const double* u, double* z, std::size_t i,
+                                                    double* tail_u, std::int64_t* tail_at,
+                                                    std::size_t& tails) {
+  const __m512d half = _mm512_set1_pd(0.5), bound = _mm512_set1_pd(0.425);
+  const __m512d r0 = _mm512_set1_pd(0.180625);
+  __m512d uu[B], q[B], r[B], num[B], den[B];
+  __mmask8 central[B];
+  unsigned all = 0xff;
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    uu[b] = _mm512_loadu_pd(u + i + 8 * b);
+    q[b] = _mm512_sub_pd(uu[b], half);
+    central[b] = _mm512_cmp_pd_mask(_mm512_abs_pd(q[b]), bound, _CMP_LE_OQ);
+    all &= central[b];
+    r[b] = _mm512_sub_pd(r0, _mm512_mul_pd(q[b], q[b]));
+  }
+  poly8(kA, r, num);
+  poly8(kB, r, den);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b)  // every lane; the others are overwritten later
+    _mm512_storeu_pd(z + i + 8 * b, _mm512_div_pd(_mm512_mul_pd(q[b], num[b]), den[b]));
+  if (all == 0xff) return;
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) {
+    if (central[b] == 0xff) continue;
+    const __mmask8 open =
+        _mm512_cmp_pd_mask(uu[b], zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(uu[b], one, _CMP_LT_OQ);
+    const __mmask8 tail = open & static_cast<__mmask8>(~central[b]);
+    const std::size_t at = i + 8 * b;
+    _mm512_storeu_pd(tail_u + tails, _mm512_maskz_compress_pd(tail, uu[b]));
+    _mm512_storeu_si512(
+        tail_at + tails,
+        _mm512_maskz_compress_epi64(
+            tail, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at)), lanes)));
+    tails += static_cast<std::size_t>(__builtin_popcount(tail));
+    const unsigned other =
+        0xffu & ~static_cast<unsigned>(open) & ~static_cast<unsigned>(central[b]);
+    if (other != 0) {
+      alignas(64) double in[8];
+      _mm512_store_pd(in, uu[b]);
+      for (unsigned rest = other; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(rest);
+        z[at + j] = normal_quantile(in[j]);
+      }
+    }
+  }
+}
+
+// normal_quantile_avx2 with AVX-512: runs of 32 elements (four registers at
+// once), then single registers; each run's tail lanes done eight at a time
+// once the run is stored. Returns how many elements it did (a multiple of
+// eight).
+COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, double* z,
+                                                           std::size_t n) {
+  constexpr std::size_t kRun = 32;
+  std::size_t i = 0;
+  while (i + 8 <= n) {
+    alignas(64) double tail_u[kRun + 8];
+    alignas(64) std::int64_t tail_at[kRun + 8];
+    std::size_t tails = 0;
+    if (i + kRun <= n) {
+      normal_central8<4>(u, z, i, tail_u, tail_at, tails);
+      i += kRun;
+    } else {
+      for (; i + 8 <= n; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
+    }
+    for (std::size_t k = 0; k < tails; k += 8) {
+      alignas(64) double zt[8];
+      const std::size_t m = std::min<std::size_t>(8, tails - k);
+      normal_tails8(tail_u + k, zt, m);
+      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+    }
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
 #endif
 
 }  // namespace
@@ -520,7 +865,11 @@ __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u
 void normal_quantile(const double* u, double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-  if (simd_level() >= SimdLevel::avx2) i = normal_quantile_avx2(u, z, n);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = normal_quantile_avx512(u, z, n);
+  else if (level == SimdLevel::avx2)
+    i = normal_quantile_avx2(u, z, n);
 #endif
   for (; i < n; ++i) z[i] = normal_quantile(u[i]);
 }

@@ -1,5 +1,7 @@
 #include "countysim/rng.hpp"
 
+#include <cstring>
+
 #include "countysim/simd.hpp"
 
 namespace countysim {
@@ -154,6 +156,90 @@ __attribute__((target("avx2"))) std::size_t uniforms_avx2(const StreamKeys& keys
   return i;
 }
 
+COUNTYSIM_AVX512_BEGIN
+// The same with AVX-512: eight 64-bit slots a register, `Chains`
+// registers at once so that the multiplies of one round overlap (Philox is
+// one long dependency chain per counter); the two xors of a round are one
+// ternary-logic instruction. Integer arithmetic: the same words as AVX2.
+template <int Chains>
+COUNTYSIM_AVX512_TARGET inline void philox_slots8(const StreamKeys& keys, __m512i h0, __m512i h1,
+                                                  __m512i (&c0)[Chains], __m512i (&c1)[Chains]) {
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53LL);
+  const __m512i m1 = _mm512_set1_epi64(0xCD9E8D57LL);
+  __m512i c2[Chains], c3[Chains];
+#pragma GCC unroll 4
+  for (int c = 0; c < Chains; ++c) {
+    c2[c] = h0;
+    c3[c] = h1;
+  }
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    // The round keys in the low half of each slot (StreamKeys repeats each
+    // word, so the 64-bit broadcast has it in both halves).
+    std::uint64_t k0, k1;
+    std::memcpy(&k0, keys.k0[round], sizeof k0);
+    std::memcpy(&k1, keys.k1[round], sizeof k1);
+    const __m512i key0 = _mm512_set1_epi64(static_cast<long long>(k0));
+    const __m512i key1 = _mm512_set1_epi64(static_cast<long long>(k1));
+#pragma GCC unroll 4
+    for (int c = 0; c < Chains; ++c) {
+      const __m512i p0 = _mm512_mul_epu32(c0[c], m0);                                   // hi0:lo0
+      const __m512i p1 = _mm512_mul_epu32(c2[c], m1);                                   // hi1:lo1
+      c0[c] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[c], key0, 0x96);  // a^b^c
+      c1[c] = p1;
+      c2[c] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[c], key1, 0x96);
+      c3[c] = p0;
+    }
+  }
+}
+
+// bits_to_open_unit of the 64-bit words (low half of c0) | (low half of c1)
+// << 32 of eight slots: bits >> 11 < 2^53 converts exactly, then the scalar
+// code's add, multiply and min.
+COUNTYSIM_AVX512_TARGET inline __m512d open_unit_slots8(__m512i c0, __m512i c1) {
+  // Odd 32-bit words (the high halves) from c1 << 32, even ones from c0.
+  const __m512i bits = _mm512_mask_blend_epi32(0xAAAA, c0, _mm512_slli_epi64(c1, 32));
+  const __m512d top = _mm512_cvtepi64_pd(_mm512_srli_epi64(bits, 11));
+  const __m512d u =
+      _mm512_mul_pd(_mm512_add_pd(top, _mm512_set1_pd(0.5)), _mm512_set1_pd(0x1.0p-53));
+  return _mm512_min_pd(u, _mm512_set1_pd(0x1.fffffffffffffp-1));
+}
+
+// `Chains` registers of eight counters from first on: Philox, then uniforms.
+template <int Chains>
+COUNTYSIM_AVX512_TARGET inline void uniforms8(const StreamKeys& keys, __m512i h0, __m512i h1,
+                                              std::uint64_t first, double* out) {
+  const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  __m512i c0[Chains], c1[Chains];
+#pragma GCC unroll 4
+  for (int c = 0; c < Chains; ++c) {
+    c0[c] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + 8 * c)), lanes);
+    c1[c] = _mm512_srli_epi64(c0[c], 32);
+  }
+  philox_slots8<Chains>(keys, h0, h1, c0, c1);
+#pragma GCC unroll 4
+  for (int c = 0; c < Chains; ++c) _mm512_storeu_pd(out + 8 * c, open_unit_slots8(c0[c], c1[c]));
+}
+
+COUNTYSIM_AVX512_TARGET std::size_t uniforms_avx512(const StreamKeys& keys, std::uint64_t hash,
+                                                    std::uint64_t first, std::size_t n,
+                                                    double* out) {
+  const __m512i h0 = _mm512_set1_epi64(static_cast<long long>(hash));  // low half: word 2
+  const __m512i h1 = _mm512_set1_epi64(static_cast<long long>(hash >> 32));
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) uniforms8<4>(keys, h0, h1, first + i, out + i);
+  if (i + 16 <= n) {
+    uniforms8<2>(keys, h0, h1, first + i, out + i);
+    i += 16;
+  }
+  if (i + 8 <= n) {
+    uniforms8<1>(keys, h0, h1, first + i, out + i);
+    i += 8;
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
+
 #endif
 
 }  // namespace
@@ -182,7 +268,11 @@ void stream_uniform_block(const StreamKeys& keys, std::uint64_t hash, std::uint6
   const std::uint64_t seed = keys.seed;
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_PHILOX)
-  if (simd_level() >= SimdLevel::avx2) i = uniforms_avx2(keys, hash, first, n, out);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = uniforms_avx512(keys, hash, first, n, out);
+  else if (level == SimdLevel::avx2)
+    i = uniforms_avx2(keys, hash, first, n, out);
 #endif
 #if defined(__SSE2__)
   for (; i + 4 <= n; i += 4) {

@@ -31,10 +31,12 @@ __attribute__((target("avx2"))) std::size_t add_scaled_avx2(double* out, double 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The 4 x 4 tiles of transpose() (below), with AVX2; returns how many slots
 // it did (a multiple of four).
-__attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std::size_t slots,
-                                                           std::size_t n, double* out) {
+// The first `count` slots of a block of `slots` (out's row length).
+__attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std::size_t count,
+                                                           std::size_t slots, std::size_t n,
+                                                           double* out) {
   std::size_t s = 0;
-  for (; s + 4 <= slots; s += 4) {
+  for (; s + 4 <= count; s += 4) {
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4) {
       const __m256d a0 = _mm256_loadu_pd(in + s * n + i);
@@ -55,11 +57,76 @@ __attribute__((target("avx2"))) std::size_t transpose_avx2(const double* in, std
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+COUNTYSIM_AVX512_BEGIN
+// add_scaled_avx2 eight at a time with AVX-512 (a multiply, then an add:
+// -ffp-contract=off, so no FMA although the target has it).
+COUNTYSIM_AVX512_TARGET std::size_t add_scaled_avx512(double* out, double l, const double* z,
+                                                      std::size_t n) {
+  const __m512d lv = _mm512_set1_pd(l);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm512_storeu_pd(out + i, _mm512_add_pd(_mm512_loadu_pd(out + i),
+                                            _mm512_mul_pd(lv, _mm512_loadu_pd(z + i))));
+  return i;
+}
+
+// The 8 x 8 tiles of transpose() with AVX-512; returns how many slots it
+// did (a multiple of eight).
+COUNTYSIM_AVX512_TARGET std::size_t transpose_avx512(const double* in, std::size_t slots,
+                                                     std::size_t n, double* out) {
+  // Pairs of 128-bit lanes: (0, 2) and (1, 3) of two registers.
+  const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  std::size_t s = 0;
+  for (; s + 8 <= slots; s += 8) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      __m512d r[8];
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) r[k] = _mm512_loadu_pd(in + (s + k) * n + i);
+      // t[2j] = r[2j][c] r[2j+1][c] for the even columns c, t[2j+1] the odd.
+      __m512d t[8];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        t[2 * j] = _mm512_unpacklo_pd(r[2 * j], r[2 * j + 1]);
+        t[2 * j + 1] = _mm512_unpackhi_pd(r[2 * j], r[2 * j + 1]);
+      }
+      // Rows 0-3 (u) and 4-7 (v) of columns (0, 4), (2, 6), (1, 5), (3, 7).
+      const __m512d u0 = _mm512_permutex2var_pd(t[0], even, t[2]);
+      const __m512d u1 = _mm512_permutex2var_pd(t[0], odd, t[2]);
+      const __m512d u2 = _mm512_permutex2var_pd(t[1], even, t[3]);
+      const __m512d u3 = _mm512_permutex2var_pd(t[1], odd, t[3]);
+      const __m512d v0 = _mm512_permutex2var_pd(t[4], even, t[6]);
+      const __m512d v1 = _mm512_permutex2var_pd(t[4], odd, t[6]);
+      const __m512d v2 = _mm512_permutex2var_pd(t[5], even, t[7]);
+      const __m512d v3 = _mm512_permutex2var_pd(t[5], odd, t[7]);
+      double* o = out + i * slots + s;
+      _mm512_storeu_pd(o, _mm512_shuffle_f64x2(u0, v0, 0x44));
+      _mm512_storeu_pd(o + 4 * slots, _mm512_shuffle_f64x2(u0, v0, 0xee));
+      _mm512_storeu_pd(o + 2 * slots, _mm512_shuffle_f64x2(u1, v1, 0x44));
+      _mm512_storeu_pd(o + 6 * slots, _mm512_shuffle_f64x2(u1, v1, 0xee));
+      _mm512_storeu_pd(o + 1 * slots, _mm512_shuffle_f64x2(u2, v2, 0x44));
+      _mm512_storeu_pd(o + 5 * slots, _mm512_shuffle_f64x2(u2, v2, 0xee));
+      _mm512_storeu_pd(o + 3 * slots, _mm512_shuffle_f64x2(u3, v3, 0x44));
+      _mm512_storeu_pd(o + 7 * slots, _mm512_shuffle_f64x2(u3, v3, 0xee));
+    }
+    for (; i < n; ++i)
+      for (std::size_t k = 0; k < 8; ++k) out[i * slots + s + k] = in[(s + k) * n + i];
+  }
+  return s;
+}
+COUNTYSIM_AVX512_END
+#endif
+
 // out[i * slots + s] = in[s * n + i]: the block by draw instead of by slot.
 void transpose(const double* in, std::size_t slots, std::size_t n, double* out) {
   std::size_t s = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() >= SimdLevel::avx2) s = transpose_avx2(in, slots, n, out);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512) s = transpose_avx512(in, slots, n, out);
+  // The rest of the slots in fours (AVX-512 implies AVX2).
+  if (level >= SimdLevel::avx2) s += transpose_avx2(in + s * n, slots - s, slots, n, out + s);
 #endif
   for (; s < slots; ++s)
     for (std::size_t i = 0; i < n; ++i) out[i * slots + s] = in[s * n + i];
@@ -68,7 +135,11 @@ void transpose(const double* in, std::size_t slots, std::size_t n, double* out) 
 void add_scaled(double* out, double l, const double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() >= SimdLevel::avx2) i = add_scaled_avx2(out, l, z, n);
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = add_scaled_avx512(out, l, z, n);
+  else if (level == SimdLevel::avx2)
+    i = add_scaled_avx2(out, l, z, n);
 #endif
   for (; i < n; ++i) out[i] += l * z[i];
 }
@@ -89,8 +160,7 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
     const InputSlot& s = plan.slots[i];
     double* u = values.data() + static_cast<std::size_t>(i) * n;
     stream_uniform_block(keys, s.hash, first, n, u);
-    // Uniforms lie inside (0, 1); the copula's below may be 1 (its clamp's
-    // 1 - 2^-54 rounds to 1), so they take the checked quantile.
+    // Uniforms lie inside (0, 1): the unchecked quantile.
     if (s.group < 0) s.dist.quantile_open(u, u, n);
   }
   // Copula groups, the arithmetic of sample_inputs in the same order, one
@@ -115,7 +185,7 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
       for (std::size_t i = 0; i < n; ++i) {
         x[i] = copula_uniform(normal_cdf(zc[k * n + i]));
       }
-      s.dist.quantile(x, x, n);
+      s.dist.quantile(x, x, n);  // checked (a vector check: cheaper than one in the loop above)
     }
   }
 }

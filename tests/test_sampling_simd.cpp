@@ -342,3 +342,53 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel on the repository sce
     }
   }
 }
+
+TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count modulo 8",
+          "[sampling][simd]") {
+  // The example plan cut to its first k slots (groups with a member beyond
+  // dropped): the block's transpose in tiles of eight and four slots and the
+  // slots left over.
+  const Scenario sc = load_scenario(std::string(COUNTYSIM_TEST_DATA) + "/example.yaml");
+  const Plan full = compile_plan(sc);
+  REQUIRE(full.slots.size() >= 48);
+  for (std::size_t k = full.slots.size() - 16; k <= full.slots.size(); ++k) {
+    INFO(k << " slots");
+    Plan plan = full;
+    plan.id = (1ULL << 60) + k;  // not compile_plan's: a plan of its own for InputBlock
+    plan.slots.resize(k);
+    plan.constant_values.resize(k);
+    plan.random_slots.clear();
+    for (const int s : full.random_slots)
+      if (static_cast<std::size_t>(s) < k) plan.random_slots.push_back(s);
+    plan.groups.clear();
+    std::vector<int> renumber(full.groups.size(), -1);
+    for (std::size_t g = 0; g < full.groups.size(); ++g) {
+      bool inside = true;
+      for (const int s : full.groups[g].slots) inside = inside && static_cast<std::size_t>(s) < k;
+      if (!inside) continue;
+      renumber[g] = static_cast<int>(plan.groups.size());
+      plan.groups.push_back(full.groups[g]);
+    }
+    for (InputSlot& s : plan.slots)
+      if (s.group >= 0) s.group = renumber[s.group];
+    std::vector<double> want, one, scratch;
+    for (std::uint64_t d = 0; d < 100; ++d) {
+      sample_inputs(plan, sc.seed, d, one, scratch);
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    for (const SimdLevel level : levels()) {
+      LevelScope scope(level);
+      INFO("level " << simd_level_name(level));
+      InputBlock block;
+      std::vector<double> values, got;
+      for (std::uint64_t d = 0; d < 100; ++d) {
+        block.inputs(plan, sc.seed, d, values);
+        got.insert(got.end(), values.begin(), values.end());
+      }
+      REQUIRE(got.size() == want.size());
+      std::size_t mismatches = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) mismatches += bits(got[i]) != bits(want[i]);
+      CHECK(mismatches == 0);
+    }
+  }
+}

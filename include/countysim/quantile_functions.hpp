@@ -22,10 +22,11 @@ inline double copula_uniform(double u) {
   constexpr double lowest = 0x1.0p-60, highest = 1 - 0x1.0p-53;
   return u < lowest ? lowest : (u > highest ? highest : u);
 }
-// z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX2 when
-// the CPU has it, the central region four at a time and the tails gathered
-// four at a time (same operations in the same order, no FMA; the tails' log
-// is libm's, one at a time). z may be u.
+// z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX-512
+// or AVX2 (as simd_level() says, simd.hpp), the central region eight or four
+// at a time and the tails gathered eight or four at a time (same operations
+// in the same order, no FMA; the tails' log is libm's, one at a time). z may
+// be u.
 void normal_quantile(const double* u, double* z, std::size_t n);
 
 // Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
@@ -44,8 +45,8 @@ struct QuantileTable {
   QuantileTable(double a, double b);
   double operator()(double u) const;
   // x[i] = (*this)(u[i]) for i in [0, n), the same bits: the Chebyshev sums of
-  // four u at a time with AVX2 when the CPU has it (same operations in the
-  // same order, no FMA). x may be u.
+  // eight u at a time with AVX-512 or four with AVX2, as simd_level() says
+  // (same operations in the same order, no FMA). x may be u.
   void operator()(const double* u, double* x, std::size_t n) const;
 
   double alpha, beta, median;

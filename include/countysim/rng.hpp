@@ -59,8 +59,8 @@ inline double stream_uniform(std::uint64_t seed, std::uint64_t hash, std::uint64
 }
 
 // stream_uniform(seed, hash, first + i) for i in [0, n), into out[0..n): the
-// same bits, Philox over consecutive counters eight at a time with AVX2
-// (when the CPU has it) or four with SSE2, for
+// same bits, Philox over consecutive counters 32 at a time with AVX-512,
+// eight with AVX2 or four with SSE2 (as simd_level() says, simd.hpp), for
 // the block sampler (sampling.hpp). Integer arithmetic: every path gives the
 // same words.
 void stream_uniform_block(std::uint64_t seed, std::uint64_t hash, std::uint64_t first,

@@ -3,6 +3,21 @@
 // the same bits (docs/distributions.md), so the choice changes speed only.
 #pragma once
 
+// What an AVX-512 kernel is compiled for (the features cpu_simd_level()
+// checks), and the brackets around such kernels: GCC 12's AVX-512 intrinsics
+// start some results from a self-initialised "undefined" vector and warn
+// about it when inlined (GCC bug 105593), a false warning.
+#define COUNTYSIM_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+#if defined(__GNUC__) && !defined(__clang__)
+#define COUNTYSIM_AVX512_BEGIN                                                         \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define COUNTYSIM_AVX512_END _Pragma("GCC diagnostic pop")
+#else
+#define COUNTYSIM_AVX512_BEGIN
+#define COUNTYSIM_AVX512_END
+#endif
+
 namespace countysim {
 
 enum class SimdLevel { scalar, avx2, avx512 };
