@@ -1032,6 +1032,12 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
     good &= (x > zero) & (x < big);
   }
   std::memcpy(positive + k0, &good, sizeof good);
+  // What the projects' stage adds to or leaves: zeros (+0.0; not in the
+  // list), a register at a time (memset is out of line).
+  for (auto* a : {&g.yproj, &g.po, &g.d})
+    for (double* e = a->data() + k0; e < a->data() + a->size(); e += L) st<V>(e, zero);
+  for (std::size_t e = 0; e < g.producing.size(); e += L)
+    std::memcpy(g.producing.data() + k0 + e, &zero, sizeof zero);  // all zero bytes
 #undef v
 }
 
@@ -1076,12 +1082,34 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     const double capacity = st.capacity;
     const double y0 = capacity * 0.0;
     const int first = o >= M ? NY : o / 12 + 1;
-    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive))
-      for (int t = 1; t < first; ++t) {
-        yproj[(t * P + p) * L] = y0;
-        d[(t * C + c) * L] += y0;
-        out_po[t * P + p] = po[(t * P + p) * L] = price[(t * C + c) * L] * y0;
-      }
+    // This project's and its cluster's elements of year t = 1, then one
+    // year further at a time.
+    double* yp = yproj + (P + p) * L;
+    double* dc = d + (C + c) * L;
+    double* pp = po + (P + p) * L;
+    const double* pc = price + (C + c) * L;
+    double* op = out_po + P + p;
+    const std::size_t step_p = static_cast<std::size_t>(P) * L,
+                      step_c = static_cast<std::size_t>(C) * L;
+    const auto put = [&](double y) {
+      *yp = y;
+      *dc += y;
+      *op = *pp = *pc * y;
+      yp += step_p;
+      dc += step_c;
+      pp += step_p;
+      pc += step_c;
+      op += P;
+    };
+    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive)) {
+      for (int t = 1; t < first; ++t) put(y0);
+    } else if (first <= T) {  // (o >= M: no more years)
+      yp += (first - 1) * step_p;
+      dc += (first - 1) * step_c;
+      pp += (first - 1) * step_p;
+      pc += (first - 1) * step_c;
+      op += (first - 1) * P;
+    }
     if (o >= M) {
       if (y0 != 0.0) listed[p * L] = ~std::int64_t{0};
       continue;
@@ -1108,31 +1136,34 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
 #endif
       for (; i < n; ++i) q[i] = months[i] / ramp;
     }
-    const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
+    const double y12 = capacity * 12.0 / 12.0;  // a year of whole months
     for (int t = first; t <= T; ++t) {
       const int end = 12 * t;
-      double y;
       if (end - 12 >= o + n) {
-        y = y12;
-      } else {
-        int m = std::max(end - 12, o);
-        double sum = 0.0;
-        const int stop = std::min(end, o + n);
-        if (m < stop) {
-          sum = sum_in_order(q + (m - o), stop - m);
-          m = stop;
-        }
-        if (m < end) {
-          if (sum == 0.0)
-            sum = end - m;
-          else
-            for (; m < end; ++m) sum += 1.0;
-        }
-        y = capacity * sum / 12.0;
+        put(y12);
+        continue;
       }
-      yproj[(t * P + p) * L] = y;
-      d[(t * C + c) * L] += y;
-      out_po[t * P + p] = po[(t * P + p) * L] = price[(t * C + c) * L] * y;
+      int m = std::max(end - 12, o);
+      double sum = 0.0;
+      const int stop = std::min(end, o + n);
+      if (m < stop) {
+        sum = sum_in_order(q + (m - o), stop - m);
+        m = stop;
+      }
+      if (m < end) {
+        if (sum == 0.0) {
+          sum = end - m;
+        } else {
+          for (; m + 4 <= end; m += 4) {
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+            sum += 1.0;
+          }
+          for (; m < end; ++m) sum += 1.0;
+        }
+      }
+      put(capacity * sum / 12.0);
     }
   }
   int n_started = 0, n_producing = 0;
@@ -1167,6 +1198,9 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
       for (int jc = 0; jc < C; ++jc) {
         const V dj = ld<V>(d + jc * L);
         const M used = dj != zero;  // a column of d_j = 0 is skipped
+        bool any = false;
+        for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) any |= used[j] != 0;
+        if (!any) continue;  // in every lane
         const double* col = l + static_cast<std::size_t>(jc) * C;
         for (int i = 0; i < C; ++i) {
           const V xi = ld<V>(x + i * L);
@@ -1401,11 +1435,6 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
   else
 #endif
     lanes_before_default(plan, ws, n, positive);
-  // +0.0 and 0 are all zero bytes.
-  std::memset(g.yproj.data(), 0, g.yproj.size() * sizeof(double));
-  std::memset(g.po.data(), 0, g.po.size() * sizeof(double));
-  std::memset(g.d.data(), 0, g.d.size() * sizeof(double));
-  std::memset(g.producing.data(), 0, g.producing.size() * sizeof(std::int64_t));
   for (int j = 0; j < n; ++j) {
     const std::vector<double>& v = outs[j].inputs;
     project_timing(plan, v, ws);
