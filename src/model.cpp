@@ -921,17 +921,94 @@ CS_INLINE M ldi(const std::int64_t* p) {
 template <class V>
 CS_INLINE V gather(const double* const* rows, int slot) {
   V v;
+#pragma GCC unroll 8
   for (std::size_t j = 0; j < sizeof(V) / sizeof(double); ++j) v[j] = rows[j][slot];
   return v;
 }
 // Each lane's value to element `index` of its own output row.
 template <class V>
 CS_INLINE void scatter(double* const* rows, int index, const V& v) {
+#pragma GCC unroll 8
   for (std::size_t j = 0; j < sizeof(V) / sizeof(double); ++j) rows[j][index] = v[j];
+}
+// Lanes of a and b (b's from W on) picked by constant indices.
+#if defined(__clang__) || __GNUC__ >= 12
+#define CS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define CS_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, M{__VA_ARGS__})
+#endif
+// r[i] (lanes of element e + i) to r[j] (elements e .. e + W - 1 of lane j):
+// a W x W transpose by shuffles.
+template <class V, class M>
+CS_INLINE void transpose(V* r) {
+  constexpr int W = sizeof(V) / sizeof(double);
+  if constexpr (W == 2) {
+    const V a = CS_SHUFFLE(r[0], r[1], 0, 2), b = CS_SHUFFLE(r[0], r[1], 1, 3);
+    r[0] = a;
+    r[1] = b;
+  } else if constexpr (W == 4) {
+    const V t0 = CS_SHUFFLE(r[0], r[1], 0, 4, 2, 6);
+    const V t1 = CS_SHUFFLE(r[0], r[1], 1, 5, 3, 7);
+    const V t2 = CS_SHUFFLE(r[2], r[3], 0, 4, 2, 6);
+    const V t3 = CS_SHUFFLE(r[2], r[3], 1, 5, 3, 7);
+    r[0] = CS_SHUFFLE(t0, t2, 0, 1, 4, 5);
+    r[1] = CS_SHUFFLE(t1, t3, 0, 1, 4, 5);
+    r[2] = CS_SHUFFLE(t0, t2, 2, 3, 6, 7);
+    r[3] = CS_SHUFFLE(t1, t3, 2, 3, 6, 7);
+  } else {
+    static_assert(W == 8, "2, 4 or 8 lanes");
+    V t[8], u[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = CS_SHUFFLE(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+      t[i + 1] = CS_SHUFFLE(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i += 4)
+#pragma GCC unroll 8
+      for (int k = 0; k < 2; ++k) {
+        u[i + k] = CS_SHUFFLE(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + k + 2] = CS_SHUFFLE(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+      }
+#pragma GCC unroll 8
+    for (int k = 0; k < 4; ++k) {
+      r[k] = CS_SHUFFLE(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+      r[k + 4] = CS_SHUFFLE(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+  }
+}
+
+// Elements e0 .. e1 - 1 of a lane array (from the chunk's first lane) to the
+// same elements of each lane's output row, W x W blocks at a time.
+template <class V, class M>
+CS_INLINE void copy_out(const double* a, int e0, int e1, double* const* rows) {
+  constexpr int W = sizeof(V) / sizeof(double);
+  int e = e0;
+#pragma GCC unroll 8
+  for (; e + W <= e1; e += W) {
+    V r[W];
+#pragma GCC unroll 8
+    for (int i = 0; i < W; ++i) r[i] = ld<V>(a + (e + i) * L);
+    transpose<V, M>(r);
+#pragma GCC unroll 8
+    for (int j = 0; j < W; ++j) st<V>(rows[j] + e, r[j]);
+  }
+#pragma GCC unroll 8
+  for (; e < e1; ++e) scatter<V>(rows, e, ld<V>(a + e * L));
+}
+
+// Whether any lane of a mask is set.
+template <class M>
+CS_INLINE bool any_lane(const M& m) {
+  std::int64_t any = 0;
+#pragma GCC unroll 8
+  for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) any |= m[j];
+  return any != 0;
 }
 template <class V>
 CS_INLINE V splat(double x) {
   V v;
+#pragma GCC unroll 8
   for (std::size_t j = 0; j < sizeof(V) / sizeof(double); ++j) v[j] = x;
   return v;
 }
@@ -939,23 +1016,27 @@ CS_INLINE V splat(double x) {
 void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   const std::size_t T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   const std::size_t I = plan.price_change.size();
-  g.loans.assign(T * L, 0.0);
-  g.loan_share.assign(T * L, 0.0);
-  g.capacity.assign(P * L, 0.0);
-  g.jobs.assign(P * L, 0.0);
-  for (auto* v : {&g.zt, &g.rest_price, &g.rest_real, &g.rest}) v->assign(NY * L, 0.0);
-  g.levels.assign(NY * (I + 1) * L, 0.0);
-  for (auto* v : {&g.ratio, &g.tax, &g.per_worker, &g.productivity, &g.factor})
-    v->assign(C * L, 0.0);
-  for (auto* v : {&g.yinc, &g.price, &g.d, &g.x, &g.yreal, &g.co, &g.emp})
-    v->assign(NY * C * L, 0.0);
-  g.yproj.assign(NY * P * L, 0.0);
-  g.po.assign(NY * P * L, 0.0);
-  g.project_tax.assign(P * L, 0.0);
-  g.producing.assign(P * L, 0);
+  // n elements of L lanes; at least one, so that no pointer the kernels
+  // offset is null (a scenario without projects).
+  const auto lanes = [](std::vector<double>& v, std::size_t n) {
+    v.assign(std::max<std::size_t>(n, 1) * L, 0.0);
+  };
+  lanes(g.loans, T);
+  lanes(g.loan_share, T);
+  lanes(g.capacity, P);
+  lanes(g.jobs, P);
+  for (auto* v : {&g.zt, &g.rest_price, &g.rest_real, &g.rest}) lanes(*v, NY);
+  lanes(g.levels, NY * (I + 1));
+  for (auto* v : {&g.ratio, &g.tax, &g.per_worker, &g.productivity, &g.factor}) lanes(*v, C);
+  for (auto* v : {&g.yinc, &g.price, &g.d, &g.x, &g.yreal, &g.co, &g.emp}) lanes(*v, NY * C);
+  lanes(g.yproj, NY * P);
+  lanes(g.po, NY * P);
+  lanes(g.project_tax, P);
+  g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
   g.spare_metrics.assign(static_cast<std::size_t>(year_metric_count) * NY, 0.0);
-  g.spare_co.assign(NY * C, 0.0);
-  g.spare_emp.assign(NY * C, 0.0);
+  lanes(g.metrics, static_cast<std::size_t>(year_metric_count) * NY);
+  g.spare_co.assign(std::max<std::size_t>(NY * C, 1), 0.0);
+  g.spare_emp.assign(std::max<std::size_t>(NY * C, 1), 0.0);
   g.prepared_for = plan.id;
 }
 
@@ -967,35 +1048,50 @@ template <class V, class M>
 CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::int64_t* positive) {
   const Scenario& sc = *plan.scenario;
   DrawWorkspace::Lanes& g = ws.group;
+  // The chunk's first lane of each array, read once (the vector stores may
+  // alias anything, so g's members would be loaded again after each).
+  auto* const capacity_ = g.capacity.data() + k0;
+  auto* const jobs_ = g.jobs.data() + k0;
+  auto* const levels_ = g.levels.data() + k0;
+  auto* const loan_share_ = g.loan_share.data() + k0;
+  auto* const loans_ = g.loans.data() + k0;
+  auto* const per_worker_ = g.per_worker.data() + k0;
+  auto* const price_ = g.price.data() + k0;
+  auto* const productivity_ = g.productivity.data() + k0;
+  auto* const project_tax_ = g.project_tax.data() + k0;
+  auto* const ratio_ = g.ratio.data() + k0;
+  auto* const rest_price_ = g.rest_price.data() + k0;
+  auto* const tax_ = g.tax.data() + k0;
+  auto* const yinc_ = g.yinc.data() + k0;
+  auto* const zt_ = g.zt.data() + k0;
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   const int I = static_cast<int>(plan.price_change.size());
   const double* const* rows = g.inputs + k0;
 #define v(slot) gather<V>(rows, slot)
-  double* zt = (g.zt.data() + k0);
+  double* zt = zt_;
   st<V>(zt, V{});
   const double rho = sc.macro.shock_persistence;
   for (int t = 1; t <= T; ++t)
     st<V>(zt + t * L, rho * ld<V>(zt + (t - 1) * L) + v(plan.shock[t - 1]));
   for (int c = 0; c < C; ++c) {
     const ClusterSlots& s = plan.cluster[c];
-    st<V>((g.ratio.data() + k0) + c * L, v(s.value_added_ratio));
-    st<V>((g.tax.data() + k0) + c * L, v(s.tax_rate));
-    st<V>((g.per_worker.data() + k0) + c * L, v(s.output_per_worker));
-    st<V>((g.productivity.data() + k0) + c * L, 1.0 + v(s.productivity_growth));
+    st<V>(ratio_ + c * L, v(s.value_added_ratio));
+    st<V>(tax_ + c * L, v(s.tax_rate));
+    st<V>(per_worker_ + c * L, v(s.output_per_worker));
+    st<V>(productivity_ + c * L, 1.0 + v(s.productivity_growth));
   }
   for (int p = 0; p < P; ++p) {
     const int slot = plan.project[p].tax_rate;
-    st<V>((g.project_tax.data() + k0) + p * L,
-          slot >= 0 ? v(slot) : ld<V>((g.tax.data() + k0) + plan.project_cluster[p] * L));
-    st<V>((g.capacity.data() + k0) + p * L, v(plan.project[p].capacity));
-    if (plan.project[p].jobs >= 0) st<V>((g.jobs.data() + k0) + p * L, v(plan.project[p].jobs));
+    st<V>(project_tax_ + p * L, slot >= 0 ? v(slot) : ld<V>(tax_ + plan.project_cluster[p] * L));
+    st<V>(capacity_ + p * L, v(plan.project[p].capacity));
+    if (plan.project[p].jobs >= 0) st<V>(jobs_ + p * L, v(plan.project[p].jobs));
   }
-  double* yinc = (g.yinc.data() + k0);
+  double* yinc = yinc_;
   for (int c = 0; c < C; ++c) st<V>(yinc + c * L, splat<V>(sc.clusters[c].base_output));
   for (int t = 1; t <= T; ++t) {
     const V share = v(plan.loan_share[t - 1]);
-    st<V>((g.loan_share.data() + k0) + (t - 1) * L, share);
-    st<V>((g.loans.data() + k0) + (t - 1) * L, v(plan.new_loans[t - 1]));
+    st<V>(loan_share_ + (t - 1) * L, share);
+    st<V>(loans_ + (t - 1) * L, v(plan.new_loans[t - 1]));
     const V credit = share - sc.finance.reference_share;
     const V z = ld<V>(zt + t * L);
     const int* growth = ws.growth_slot.data() + (t - 1) * C;
@@ -1004,7 +1100,7 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
       st<V>(yinc + (t * C + c) * L, ld<V>(yinc + ((t - 1) * C + c) * L) * (1.0 + gr));
     }
   }
-  double* levels = (g.levels.data() + k0);
+  double* levels = levels_;
   const V one = splat<V>(1.0);
   for (int i = 0; i <= I; ++i) st<V>(levels + i * L, one);
   for (int t = 1; t <= T; ++t) {
@@ -1014,13 +1110,13 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
     for (int i = 0; i < I; ++i)
       st<V>(row + (1 + i) * L, ld<V>(row + (1 + i - (I + 1)) * L) * (1.0 + v(slot[i])));
   }
-  double* price = (g.price.data() + k0);
+  double* price = price_;
   for (int t = 0; t < NY; ++t) {
     const double* row = levels + (t * (I + 1) + 1) * L;
     for (int c = 0; c < C; ++c)
       st<V>(price + (t * C + c) * L, ld<V>(row + plan.cluster_price[c] * L));
   }
-  double* rp = (g.rest_price.data() + k0);
+  double* rp = rest_price_;
   st<V>(rp, one);
   for (int t = 1; t <= T; ++t)
     st<V>(rp + t * L, ld<V>(rp + (t - 1) * L) * (1.0 + v(plan.rest_price_change[t - 1])));
@@ -1034,10 +1130,13 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
   std::memcpy(positive + k0, &good, sizeof good);
   // What the projects' stage adds to or leaves: zeros (+0.0; not in the
   // list), a register at a time (memset is out of line).
-  for (auto* a : {&g.yproj, &g.po, &g.d})
-    for (double* e = a->data() + k0; e < a->data() + a->size(); e += L) st<V>(e, zero);
-  for (std::size_t e = 0; e < g.producing.size(); e += L)
-    std::memcpy(g.producing.data() + k0 + e, &zero, sizeof zero);  // all zero bytes
+  for (auto* a : {&g.yproj, &g.po, &g.d}) {
+    double* const end = a->data() + a->size();
+    for (double* e = a->data() + k0; e < end; e += L) st<V>(e, zero);
+  }
+  std::int64_t* const end = g.producing.data() + g.producing.size();
+  for (std::int64_t* e = g.producing.data() + k0; e < end; e += L)
+    std::memcpy(e, &zero, sizeof zero);  // all zero bytes
 #undef v
 }
 
@@ -1181,13 +1280,39 @@ template <class V, class M>
 CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0) {
   const Scenario& sc = *plan.scenario;
   DrawWorkspace::Lanes& g = ws.group;
+  // The chunk's first lane of each array, read once (the vector stores may
+  // alias anything, so g's members would be loaded again after each).
+  auto* const capacity_ = g.capacity.data() + k0;
+  auto* const co_ = g.co.data() + k0;
+  auto* const d_ = g.d.data() + k0;
+  auto* const emp_ = g.emp.data() + k0;
+  auto* const factor_ = g.factor.data() + k0;
+  auto* const jobs_ = g.jobs.data() + k0;
+  auto* const loan_share_ = g.loan_share.data() + k0;
+  auto* const loans_ = g.loans.data() + k0;
+  auto* const per_worker_ = g.per_worker.data() + k0;
+  auto* const po_ = g.po.data() + k0;
+  auto* const price_ = g.price.data() + k0;
+  auto* const producing_ = g.producing.data() + k0;
+  auto* const productivity_ = g.productivity.data() + k0;
+  auto* const project_tax_ = g.project_tax.data() + k0;
+  auto* const ratio_ = g.ratio.data() + k0;
+  auto* const rest_ = g.rest.data() + k0;
+  auto* const rest_price_ = g.rest_price.data() + k0;
+  auto* const rest_real_ = g.rest_real.data() + k0;
+  auto* const tax_ = g.tax.data() + k0;
+  auto* const x_ = g.x.data() + k0;
+  auto* const yinc_ = g.yinc.data() + k0;
+  auto* const yproj_ = g.yproj.data() + k0;
+  auto* const yreal_ = g.yreal.data() + k0;
+  auto* const zt_ = g.zt.data() + k0;
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
   const double* const* rows = g.inputs + k0;
 #define v(slot) gather<V>(rows, slot)
   const V zero{}, big = splat<V>(inf);
   // Supply chain.
-  double* xs = (g.x.data() + k0);
-  const double* ds = (g.d.data() + k0);
+  double* xs = x_;
+  const double* ds = d_;
   for (int i = 0; i < C; ++i) st<V>(xs + i * L, zero);
   for (int t = 1; t <= T; ++t) {
     double* x = xs + t * C * L;
@@ -1197,10 +1322,8 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
       const double* l = plan.leontief.data();
       for (int jc = 0; jc < C; ++jc) {
         const V dj = ld<V>(d + jc * L);
-        const M used = dj != zero;  // a column of d_j = 0 is skipped
-        bool any = false;
-        for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) any |= used[j] != 0;
-        if (!any) continue;  // in every lane
+        const M used = dj != zero;      // a column of d_j = 0 is skipped
+        if (!any_lane(used)) continue;  // in every lane
         const double* col = l + static_cast<std::size_t>(jc) * C;
         for (int i = 0; i < C; ++i) {
           const V xi = ld<V>(x + i * L);
@@ -1212,31 +1335,27 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
     }
   }
   for (int k = 0; k < NY * C; ++k) {
-    const V y = ld<V>((g.yinc.data() + k0) + k * L) + ld<V>(xs + k * L);
-    st<V>((g.yreal.data() + k0) + k * L, y);
-    const V co = ld<V>((g.price.data() + k0) + k * L) * y;
-    st<V>((g.co.data() + k0) + k * L, co);
-    scatter<V>(g.out_co + k0, k, co);
+    const V y = ld<V>(yinc_ + k * L) + ld<V>(xs + k * L);
+    st<V>(yreal_ + k * L, y);
+    const V co = ld<V>(price_ + k * L) * y;
+    st<V>(co_ + k * L, co);
   }
   // Rest of the economy.
   V va0{};
-  for (int c = 0; c < C; ++c)
-    va0 += ld<V>((g.ratio.data() + k0) + c * L) * sc.clusters[c].base_output;
-  double* rest_real = (g.rest_real.data() + k0);
+  for (int c = 0; c < C; ++c) va0 += ld<V>(ratio_ + c * L) * sc.clusters[c].base_output;
+  double* rest_real = rest_real_;
   const V r0 = sc.macro.gdp_base - va0;
   M bad = ~(r0 > zero);
   st<V>(rest_real, r0);
   for (int t = 1; t <= T; ++t)
-    st<V>(rest_real + t * L, ld<V>(rest_real + (t - 1) * L) *
-                                 (1.0 + v(plan.rest_growth[t - 1]) +
-                                  sc.macro.rest_shock_loading * ld<V>((g.zt.data() + k0) + t * L)));
+    st<V>(rest_real + t * L,
+          ld<V>(rest_real + (t - 1) * L) * (1.0 + v(plan.rest_growth[t - 1]) +
+                                            sc.macro.rest_shock_loading * ld<V>(zt_ + t * L)));
   for (int t = 0; t <= T; ++t)
-    st<V>((g.rest.data() + k0) + t * L,
-          ld<V>((g.rest_price.data() + k0) + t * L) * ld<V>(rest_real + t * L));
+    st<V>(rest_ + t * L, ld<V>(rest_price_ + t * L) * ld<V>(rest_real + t * L));
   // Year sums.
   const V digital_rest = v(plan.digital_share_of_rest);
-  double* const* out_metrics = g.out_metrics + k0;
-  double* const* out_emp = g.out_emp + k0;
+  double* metrics = g.metrics.data() + k0;
   const auto row = [NY](Metric m) { return static_cast<int>(m) * NY; };
   const int m_output = row(Metric::industrial_output);
   const int m_va = row(Metric::industrial_value_added);
@@ -1254,19 +1373,18 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   const int m_loan_share = row(Metric::manufacturing_loan_share);
   const int m_tax = row(Metric::industrial_tax);
   const int m_employment = row(Metric::employment);
-  double* factor = (g.factor.data() + k0);
+  double* factor = factor_;
   const V one = splat<V>(1.0), nans = splat<V>(nan);
   V va_real_prev{}, gdp_real_prev{};
   for (int y = 0; y < NY; ++y) {
-    const double* co = (g.co.data() + k0) + y * C * L;
-    const double* yreal = (g.yreal.data() + k0) + y * C * L;
-    const double* price = (g.price.data() + k0) + y * C * L;
+    const double* co = co_ + y * C * L;
+    const double* yreal = yreal_ + y * C * L;
+    const double* price = price_ + y * C * L;
     const double* d = ds + y * C * L;
-    double* emp = (g.emp.data() + k0) + y * C * L;
+    double* emp = emp_ + y * C * L;
     V output{}, va{}, mva{}, digital{}, sei{}, output_real{}, va_real{}, tax{};
     for (int c = 0; c < C; ++c) {
-      const V yc = ld<V>(co + c * L), yr = ld<V>(yreal + c * L),
-              ratio = ld<V>((g.ratio.data() + k0) + c * L);
+      const V yc = ld<V>(co + c * L), yr = ld<V>(yreal + c * L), ratio = ld<V>(ratio_ + c * L);
       const V vac = ratio * yc;
       output += yc;
       va += vac;
@@ -1275,30 +1393,29 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
       if (ws.manufacturing[c]) mva += vac;
       digital += ws.digital_share[c] * vac;
       sei += ws.sei_share[c] * yc;
-      tax += ld<V>((g.tax.data() + k0) + c * L) * (ld<V>(price + c * L) * (yr - ld<V>(d + c * L)));
-      const V f =
-          y == 0 ? one : ld<V>(factor + c * L) * ld<V>((g.productivity.data() + k0) + c * L);
+      tax += ld<V>(tax_ + c * L) * (ld<V>(price + c * L) * (yr - ld<V>(d + c * L)));
+      const V f = y == 0 ? one : ld<V>(factor + c * L) * ld<V>(productivity_ + c * L);
       st<V>(factor + c * L, f);
-      const V w = ld<V>((g.per_worker.data() + k0) + c * L) * f;
+      const V w = ld<V>(per_worker_ + c * L) * f;
       st<V>(emp + c * L, 1e4 * (yr - ld<V>(d + c * L)) / w);
     }
     if (y > 0) {
-      const double* po = (g.po.data() + k0) + y * P * L;
-      const double* yproj = (g.yproj.data() + k0) + y * P * L;
+      const double* po = po_ + y * P * L;
+      const double* yproj = yproj_ + y * P * L;
       for (int p = 0; p < P; ++p) {
-        const M listed = ldi<M>((g.producing.data() + k0) + p * L);
+        const M listed = ldi<M>(producing_ + p * L);
         const V pp = ld<V>(po + p * L);
-        tax = (listed & (pp != zero)) ? tax + ld<V>((g.project_tax.data() + k0) + p * L) * pp : tax;
+        tax = (listed & (pp != zero)) ? tax + ld<V>(project_tax_ + p * L) * pp : tax;
         const V yp = ld<V>(yproj + p * L);
         const M has = listed & (yp != zero);
         const int c = plan.project_cluster[p];
         const int jobs_slot = plan.project[p].jobs;
         V jobs;
         if (jobs_slot >= 0) {
-          const V capacity = ld<V>((g.capacity.data() + k0) + p * L);
-          jobs = capacity > zero ? ld<V>((g.jobs.data() + k0) + p * L) * yp / capacity : zero;
+          const V capacity = ld<V>(capacity_ + p * L);
+          jobs = capacity > zero ? ld<V>(jobs_ + p * L) * yp / capacity : zero;
         } else {
-          jobs = 1e4 * yp / (ld<V>((g.per_worker.data() + k0) + c * L) * ld<V>(factor + c * L));
+          jobs = 1e4 * yp / (ld<V>(per_worker_ + c * L) * ld<V>(factor + c * L));
         }
         const V e = ld<V>(emp + c * L);
         st<V>(emp + c * L, has ? e + jobs : e);
@@ -1307,34 +1424,33 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
     V employment{};
     for (int c = 0; c < C; ++c) {
       const V e = ld<V>(emp + c * L);
-      scatter<V>(out_emp, y * C + c, e);
       employment += e;
     }
-    scatter<V>(out_metrics, m_employment + y, employment);
-    scatter<V>(out_metrics, m_tax + y, tax);
-    const V rest = ld<V>((g.rest.data() + k0) + y * L);
+    st<V>(metrics + (m_employment + y) * L, employment);
+    st<V>(metrics + (m_tax + y) * L, tax);
+    const V rest = ld<V>(rest_ + y * L);
     const V gdp = rest + va;
-    scatter<V>(out_metrics, m_output + y, output);
-    scatter<V>(out_metrics, m_va + y, va);
-    scatter<V>(out_metrics, m_mva + y, mva);
-    scatter<V>(out_metrics, m_gdp + y, gdp);
-    scatter<V>(out_metrics, m_mva_share + y, mva / gdp);
-    scatter<V>(out_metrics, m_digital + y, (digital + digital_rest * rest) / gdp);
-    scatter<V>(out_metrics, m_sei + y, output > zero ? sei / output : zero);
+    st<V>(metrics + (m_output + y) * L, output);
+    st<V>(metrics + (m_va + y) * L, va);
+    st<V>(metrics + (m_mva + y) * L, mva);
+    st<V>(metrics + (m_gdp + y) * L, gdp);
+    st<V>(metrics + (m_mva_share + y) * L, mva / gdp);
+    st<V>(metrics + (m_digital + y) * L, (digital + digital_rest * rest) / gdp);
+    st<V>(metrics + (m_sei + y) * L, output > zero ? sei / output : zero);
     const V gdp_real = ld<V>(rest_real + y * L) + va_real;
-    scatter<V>(out_metrics, m_output_real + y, output_real);
-    scatter<V>(out_metrics, m_va_real + y, va_real);
-    scatter<V>(out_metrics, m_gdp_real + y, gdp_real);
+    st<V>(metrics + (m_output_real + y) * L, output_real);
+    st<V>(metrics + (m_va_real + y) * L, va_real);
+    st<V>(metrics + (m_gdp_real + y) * L, gdp_real);
     if (y == 0) {
-      scatter<V>(out_metrics, m_va_growth, nans);
-      scatter<V>(out_metrics, m_gdp_growth, nans);
-      scatter<V>(out_metrics, m_loans, nans);
-      scatter<V>(out_metrics, m_loan_share, nans);
+      st<V>(metrics + (m_va_growth)*L, nans);
+      st<V>(metrics + (m_gdp_growth)*L, nans);
+      st<V>(metrics + (m_loans)*L, nans);
+      st<V>(metrics + (m_loan_share)*L, nans);
     } else {
-      scatter<V>(out_metrics, m_va_growth + y, va_real / va_real_prev - 1.0);
-      scatter<V>(out_metrics, m_gdp_growth + y, gdp_real / gdp_real_prev - 1.0);
-      scatter<V>(out_metrics, m_loans + y, ld<V>((g.loans.data() + k0) + (y - 1) * L));
-      scatter<V>(out_metrics, m_loan_share + y, ld<V>((g.loan_share.data() + k0) + (y - 1) * L));
+      st<V>(metrics + (m_va_growth + y) * L, va_real / va_real_prev - 1.0);
+      st<V>(metrics + (m_gdp_growth + y) * L, gdp_real / gdp_real_prev - 1.0);
+      st<V>(metrics + (m_loans + y) * L, ld<V>(loans_ + (y - 1) * L));
+      st<V>(metrics + (m_loan_share + y) * L, ld<V>(loan_share_ + (y - 1) * L));
     }
     va_real_prev = va_real;
     gdp_real_prev = gdp_real;
@@ -1343,9 +1459,19 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
              (employment >= zero) & (employment < big));
   }
   for (int k = 0; k < NY * C; ++k) {
-    const V y = ld<V>((g.co.data() + k0) + k * L);
+    const V y = ld<V>(co_ + k * L);
     bad |= ~((y >= zero) & (y < big));
   }
+  // Each lane's rows to its DrawOutput.
+  copy_out<V, M>(g.co.data() + k0, 0, NY * C, g.out_co + k0);
+  copy_out<V, M>(g.emp.data() + k0, 0, NY * C, g.out_emp + k0);
+  const auto metric_rows = [&](Metric from, Metric to) {
+    copy_out<V, M>(metrics, static_cast<int>(from) * NY, (static_cast<int>(to) + 1) * NY,
+                   g.out_metrics + k0);
+  };
+  metric_rows(Metric::industrial_output, Metric::employment);
+  metric_rows(Metric::new_loans, Metric::manufacturing_loan_share);
+  metric_rows(Metric::industrial_output_real, Metric::gdp_real_growth);
   std::uint32_t mask = 0;
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j)
     mask |= static_cast<std::uint32_t>(bad[j] != 0) << (k0 + j);
@@ -1373,7 +1499,7 @@ void lanes_before_default(const Plan& plan, DrawWorkspace& ws, int n, std::int64
 std::uint32_t lanes_after_default(const Plan& plan, DrawWorkspace& ws, int n) {
   return after_lanes<2>(plan, ws, n);
 }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_LANES_X86 1
 __attribute__((target("avx2"))) void lanes_before_avx2(const Plan& plan, DrawWorkspace& ws, int n,
                                                        std::int64_t* positive) {

@@ -92,6 +92,7 @@ struct DrawWorkspace {
     double* out_co[lanes] = {};        // cluster_output
     double* out_emp[lanes] = {};       // and cluster_employment (past the group: spare)
     std::vector<double> spare_metrics, spare_co, spare_emp;
+    std::vector<double> metrics;                               // [metric][year]
     std::vector<double> loans, loan_share;                     // [year - 1]
     std::vector<double> capacity, jobs;                        // [project]
     std::vector<double> zt, rest_price, rest_real, rest;       // [year]
