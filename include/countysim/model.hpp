@@ -125,8 +125,9 @@ void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, Dra
 // Draws first .. first + count - 1 into outs[0 .. count): outs[j] is what
 // simulate_draw(plan, seed, first + j, ws, outs[j]) gives, bit for bit (each
 // outs[j] sized by resize()). Up to DrawWorkspace::lanes draws at a time,
-// the element-wise stages across the draws in vector lanes; an invalid draw
-// throws the same RunError as simulate_draw, for the first such draw.
+// the element-wise stages across the draws in vector lanes. A group with an
+// invalid draw is redone by simulate_draw draw by draw, so the first invalid
+// draw throws what simulate_draw throws for it (earlier outs[j] filled).
 void simulate_draws(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t count,
                     DrawWorkspace& ws, DrawOutput* outs);
 
