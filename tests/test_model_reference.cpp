@@ -624,10 +624,13 @@ std::string source(const std::string& path) {
   return std::string(COUNTYSIM_SOURCE_DIR) + "/" + path;
 }
 
+}  // namespace
+
 // Three years, three clusters (one with a price index, one without, one
 // without projects), a supply chain, and projects that reach every branch of
-// timing, scheduling and production.
-const char* corner_county = R"(schema: countysim/2
+// timing, scheduling and production (test_model_batch.cpp reads it too).
+extern const char* const corner_county;
+const char* const corner_county = R"(schema: countysim/2
 name: corner county
 horizon: {base_year: 2021, last_year: 2024}
 simulation: {draws: 1000, seed: 11}
@@ -796,8 +799,6 @@ targets:
   - {id: grp, label: 群, metric: clusters_at_least, group: g, threshold: 40, year: 2024, at_least: 2}
   - {id: emp, label: 就业, metric: employment, year: 2024, at_most: 20000}
 )";
-
-}  // namespace
 
 TEST_CASE("simulate_draw gives the reference model's bits on the repository's scenarios",
           "[model][reference]") {

@@ -80,6 +80,30 @@ struct DrawWorkspace {
   std::vector<std::uint64_t> static_keys;  // [project] (priority rank, planned, p) in order
   std::vector<double> months;              // 1, 2, ..., 12 T
   InputBlock block;  // the inputs of the next draws, sampled a block at a time
+
+  // simulate_draws: a group of up to `lanes` draws as structure of arrays,
+  // lane j of element e at [e * lanes + j], so that the element-wise stages
+  // run across the draws in vector lanes.
+  static constexpr int lanes = 16;
+  struct Lanes {
+    std::uint64_t prepared_for = 0;
+    const double* inputs[lanes] = {};  // lane j: its draw's inputs
+    double* out_metrics[lanes] = {};   // lane j: its DrawOutput's year_metrics,
+    double* out_co[lanes] = {};        // cluster_output
+    double* out_emp[lanes] = {};       // and cluster_employment (past the group: spare)
+    std::vector<double> spare_metrics, spare_co, spare_emp;
+    std::vector<double> metrics;                               // [metric][year]
+    std::vector<double> loans, loan_share;                     // [year - 1]
+    std::vector<double> capacity, jobs;                        // [project]
+    std::vector<double> zt, rest_price, rest_real, rest;       // [year]
+    std::vector<double> levels;                                // [year][1 + index]
+    std::vector<double> ratio, tax, per_worker, productivity;  // [cluster]
+    std::vector<double> factor;                                // [cluster]
+    std::vector<double> yinc, price, d, x, yreal, co, emp;     // [year][cluster]
+    std::vector<double> yproj, po;                             // [year][project]
+    std::vector<double> project_tax;                           // [project]
+    std::vector<std::int64_t> producing;                       // [project]: ~0 if in the list
+  } group;
 };
 
 // std::lround(x) without the call to libm for |x| < 2^52 (project delays and
@@ -97,5 +121,19 @@ inline long round_half_away(double x) {
 // rest of the economy would be negative), naming the inputs.
 void simulate_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draw, DrawWorkspace& ws,
                    DrawOutput& out);
+
+// Draws first .. first + count - 1 into outs[0 .. count): outs[j] is what
+// simulate_draw(plan, seed, first + j, ws, outs[j]) gives, bit for bit (each
+// outs[j] sized by resize()). Up to DrawWorkspace::lanes draws at a time,
+// the element-wise stages across the draws in vector lanes. A group with an
+// invalid draw is redone by simulate_draw draw by draw, so the first invalid
+// draw throws what simulate_draw throws for it (earlier outs[j] filled).
+void simulate_draws(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t count,
+                    DrawWorkspace& ws, DrawOutput* outs);
+
+// The vector kernels simulate_draws runs: 2 AVX-512, 1 AVX2, 0 generic (the
+// same bits from each). cap >= 0 limits them to at most cap from now on, for
+// every thread (tests and benchmarks); returns the kernels now used.
+int simulate_draws_kernels(int cap = -1);
 
 }  // namespace countysim
