@@ -391,10 +391,12 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
         for (std::uint64_t i0 = 0; i0 < n; i0 += row_group) {
           const std::size_t g =
               static_cast<std::size_t>(std::min<std::uint64_t>(row_group, n - i0));
+          // The group's draws at once (the model's element-wise stages run
+          // across them in vector lanes; the same bits as one at a time).
+          simulate_draws(plan, bk.seed, first + i0, g, ws, outs.data());
           for (std::size_t j = 0; j < g; ++j) {
             const std::uint64_t i = i0 + j;
             DrawOutput& out = outs[j];
-            simulate_draw(plan, bk.seed, first + i, ws, out);
             double lw = 0;  // ℓ_d, summed in scenario order as log_likelihood() does
             if (nobs > 0) {
               const std::uint64_t d = first + i;
@@ -583,20 +585,32 @@ void for_each_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draws, in
 #pragma omp parallel num_threads(thread_count(threads))
   {
     DrawWorkspace ws;
-    DrawOutput out;
-    out.resize(plan);
+    std::vector<DrawOutput> outs(row_group);
+    for (DrawOutput& o : outs) o.resize(plan);
     State state = init;
 #pragma omp for schedule(dynamic, 1)
     for (std::uint64_t b = 0; b < nblocks; ++b) {
       if (cancelled()) continue;
-      for (std::uint64_t d = b * block; d < std::min(draws, (b + 1) * block); ++d) {
+      const std::uint64_t end = std::min(draws, (b + 1) * block);
+      for (std::uint64_t d0 = b * block; d0 < end; d0 += row_group) {
+        const std::size_t g =
+            static_cast<std::size_t>(std::min<std::uint64_t>(row_group, end - d0));
         try {
-          simulate_draw(plan, seed, d, ws, out);
+          simulate_draws(plan, seed, d0, g, ws, outs.data());
         } catch (...) {
-          error.record(d);
+          // Which draw: the first that fails alone (simulate_draws threw its error).
+          std::uint64_t d = d0;
+          for (; d < d0 + g; ++d) {
+            try {
+              simulate_draw(plan, seed, d, ws, outs[0]);
+            } catch (...) {
+              break;
+            }
+          }
+          error.record(d < d0 + g ? d : d0);
           break;
         }
-        visit(state, d, out);
+        for (std::size_t j = 0; j < g; ++j) visit(state, d0 + j, outs[j]);
       }
     }
     std::lock_guard<std::mutex> lock(mutex);
