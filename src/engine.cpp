@@ -27,6 +27,7 @@
 #include "countysim/model.hpp"
 #include "countysim/output_file.hpp"
 #include "countysim/results_layout.hpp"
+#include "countysim/simd.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/streaming_quantiles.hpp"
 #include "countysim/summaries.hpp"
@@ -100,6 +101,19 @@ class ChunkPool {
   std::mutex mutex_;
   std::vector<ByteBuffer> free_;
 };
+
+// Draws first .. first + g - 1 into outs: through simulate_draws, whose
+// element-wise stages run across the draws in vector lanes, when the CPU
+// has AVX2 (its SSE2 kernels take more instructions than one draw at a
+// time); either way the same bits.
+void simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, std::size_t g,
+                    DrawWorkspace& ws, DrawOutput* outs) {
+  if (simd_level() >= SimdLevel::avx2) {
+    simulate_draws(plan, seed, first, g, ws, outs);
+  } else {
+    for (std::size_t j = 0; j < g; ++j) simulate_draw(plan, seed, first + j, ws, outs[j]);
+  }
+}
 
 // At most `limit` blocks between starting and being written: a worker
 // starts block b only once fewer than `limit` blocks before it are
@@ -393,7 +407,7 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
               static_cast<std::size_t>(std::min<std::uint64_t>(row_group, n - i0));
           // The group's draws at once (the model's element-wise stages run
           // across them in vector lanes; the same bits as one at a time).
-          simulate_draws(plan, bk.seed, first + i0, g, ws, outs.data());
+          simulate_group(plan, bk.seed, first + i0, g, ws, outs.data());
           for (std::size_t j = 0; j < g; ++j) {
             const std::uint64_t i = i0 + j;
             DrawOutput& out = outs[j];
@@ -596,9 +610,9 @@ void for_each_draw(const Plan& plan, std::uint64_t seed, std::uint64_t draws, in
         const std::size_t g =
             static_cast<std::size_t>(std::min<std::uint64_t>(row_group, end - d0));
         try {
-          simulate_draws(plan, seed, d0, g, ws, outs.data());
+          simulate_group(plan, seed, d0, g, ws, outs.data());
         } catch (...) {
-          // Which draw: the first that fails alone (simulate_draws threw its error).
+          // Which draw: the first that fails alone (the error thrown is its own).
           std::uint64_t d = d0;
           for (; d < d0 + g; ++d) {
             try {

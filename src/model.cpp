@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 
+#include "countysim/simd.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -1523,15 +1525,14 @@ __attribute__((target("avx512f"))) std::uint32_t lanes_after_avx512(const Plan& 
 
 std::atomic<int> lane_cap{2};
 
-// The widest kernels this CPU runs, at most lane_cap (every one gives the
-// same bits).
+// The widest kernels simd_level() allows, at most lane_cap (every one gives
+// the same bits).
 int lane_isa() {
 #if defined(COUNTYSIM_LANES_X86)
-  static const bool avx512 = __builtin_cpu_supports("avx512f"),
-                    avx2 = __builtin_cpu_supports("avx2");
   const int cap = lane_cap.load(std::memory_order_relaxed);
-  if (cap >= 2 && avx512) return 2;
-  if (cap >= 1 && avx2) return 1;
+  const SimdLevel level = simd_level();
+  if (cap >= 2 && level >= SimdLevel::avx512) return 2;
+  if (cap >= 1 && level >= SimdLevel::avx2) return 1;
 #endif
   return 0;
 }
