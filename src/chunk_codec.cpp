@@ -46,10 +46,7 @@ __attribute__((target("avx2"))) std::size_t shuffle4_avx2(const unsigned char* s
 // The same with AVX-512 VBMI, 64 elements at a time: vpermb gathers each
 // plane's 16 bytes of a register's 16 elements, then a 4 x 4 transpose of
 // 128-bit lanes puts each plane's 64 bytes in one register.
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*, which
-// -Wmaybe-uninitialized reports in every caller (a known false positive).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+COUNTYSIM_AVX512_BEGIN
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) std::size_t shuffle4_avx512(
     const unsigned char* src, std::size_t n, unsigned char* const* dst) {
   alignas(64) unsigned char idx[64];
@@ -73,7 +70,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) std::size_t shuffle4_avx5
   }
   return j;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 
 // True when byte plane k of the n elements of `size` bytes at p looks like
 // noise, so that deflate would not shrink it: its counts are no more
@@ -153,7 +150,8 @@ bool isal_level1(const unsigned char* src, std::size_t bytes, bool raw, ByteBuff
   const std::size_t at = out.size();
   // Stored blocks need 5 bytes per 64 KiB; the rest is header and trailer.
   out.resize(at + bytes + bytes / 4096 + 64 + ISAL_DEF_MAX_HDR_SIZE);
-  isal_zstream z{};  // zeroed: isal_deflate_stateless_init leaves fields that level 1 reads (valgrind)
+  isal_zstream
+      z{};  // zeroed: isal_deflate_stateless_init leaves fields that level 1 reads (valgrind)
   isal_deflate_stateless_init(&z);
   z.level = 1;
   z.level_buf = level_buf.data();

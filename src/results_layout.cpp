@@ -245,7 +245,8 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
     // Element i of draw j goes to column i's run of `rows` values, row `row + j`.
     unsigned char* dst = bufs[k].data() + row * size;
     const std::size_t stride = column_stride(rows, size);
-    const auto [src, index] = l.sources[k];
+    const RowSource src = l.sources[k].first;  // not a structured binding: lambdas capture it
+    const int index = l.sources[k].second;
     auto put = [&](auto get) { put_rows(s.dtype, dst, stride, n, g, get); };
     // Columns of doubles stored as float: the vector path.
     auto put_doubles = [&](const auto& x) {
@@ -361,7 +362,8 @@ void add_moments(const ResultsLayout& l, const DrawOutput& out, GranuleMoments& 
   g.n += 1;
   std::size_t col = 0;
   for (std::size_t k : l.summarised) {
-    const auto [src, index] = l.sources[k];
+    const RowSource src = l.sources[k].first;  // not a structured binding: lambdas capture it
+    const int index = l.sources[k].second;
     const std::size_t n = l.elems[k];
     const double* x = nullptr;
     switch (src) {

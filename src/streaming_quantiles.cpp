@@ -85,8 +85,7 @@ __attribute__((target("avx2"))) Sorted sort_avx2(const float* x, std::size_t n, 
 // AVX-512: mask registers count (popcount) in the first pass; the second,
 // only when some value is inside, compress-stores those values, 16 lanes at
 // a time, into room made for exactly them.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's _mm512_undefined_*
+COUNTYSIM_AVX512_BEGIN
 __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) Sorted sort_avx512(
     const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
@@ -118,7 +117,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) Sorted sort_avx512(
   if (hi != lo) s.eq_hi += eq_hi;
   return s;
 }
-#pragma GCC diagnostic pop
+COUNTYSIM_AVX512_END
 
 // Whether x[0, n) holds a NaN.
 __attribute__((target("avx2"))) bool any_nan_avx2(const float* x, std::size_t n) {
