@@ -227,8 +227,13 @@ TEST_CASE("quantiles from streamed windows equal sort-and-interpolate bit for bi
   for (float& x : cols.back()) x = mix.uniform() < 0.3 ? 1.0f : 0.0f;
   cols.push_back(cols[3]);
   cols.back()[cols[3].size() / 2] = std::numeric_limits<float>::quiet_NaN();  // every quantile NaN
+  // Every block size and lag at the CPU's best level; the other levels'
+  // kernels see the same windows with one of them (under the sanitizers each
+  // combination takes about a minute).
+  const bool all = level == SimdLevel::avx512;
   for (std::size_t block : {1024u, 8192u, 200000u})
     for (std::size_t lag : {1u, 3u}) {
+      if (!all && !(block == 8192 && lag == 1)) continue;
       const std::vector<bool> settled = stream_columns(cols, block, lag, std::size_t{64} << 20);
       for (std::size_t c = 0; c < cols.size(); ++c) {
         INFO("column " << c << ", block " << block << ", lag " << lag);

@@ -1,6 +1,8 @@
-// The one place that decides which vector path the sampler's kernels take
-// (rng, quantile functions, distributions, block sampler). Every path gives
-// the same bits (docs/distributions.md), so the choice changes speed only.
+// The one place that decides which vector path the kernels take (rng,
+// quantile functions, distributions, block sampler, the batched model, the
+// chunk shuffle, fill_rows, the moments and the streaming quantiles). Every
+// path gives the same bits (docs/distributions.md), so the choice changes
+// speed only.
 #pragma once
 
 // What an AVX-512 kernel is compiled for (the features cpu_simd_level()
