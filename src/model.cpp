@@ -404,6 +404,61 @@ void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
   for (int t = 1; t <= T; ++t) rp[t] = rp[t - 1] * (1.0 + v[plan.rest_price_change[t - 1]]);
 }
 
+// The ramp's fractions k / R for k = 1 .. n into q, n the count of k < R
+// within the horizon (k = m - O + 1 <= limit = 12 T - O), divided two at a
+// time: the same quotients as one at a time. Returns n.
+int ramp_fractions(double ramp, int limit, const double* months, double* q) {
+  if (!(ramp > 0)) return 0;
+  int n;
+  if (ramp > limit) {
+    n = limit;
+  } else {
+    const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
+    n = (whole < ramp ? whole + 1 : whole) - 1;
+  }
+  int i = 0;
+#if defined(__SSE2__)
+  const __m128d r = _mm_set1_pd(ramp);
+  for (; i + 4 <= n; i += 4) {
+    _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
+    _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
+  }
+  for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
+#endif
+  for (; i < n; ++i) q[i] = months[i] / ramp;
+  return n;
+}
+
+// The sum of min(1, (m - O + 1) / R) over the producing months of the year
+// ending at month `end` (12 t), as model.md writes it: the ramp's quotients
+// q[0, n) from month O, then whole months. The additions stay one after the
+// other.
+double producing_months(const double* q, int o, int n, int end) {
+  int m = std::max(end - 12, o);
+  double sum = 0.0;
+  const int stop = std::min(end, o + n);
+  if (m < stop) {
+    sum = sum_in_order(q + (m - o), stop - m);
+    m = stop;
+  }
+  // Whole months: from +0 each 1.0 is added exactly, so their count is the
+  // same sum; after ramp months the additions round, one by one.
+  if (m < end) {
+    if (sum == 0.0) {
+      sum = end - m;
+    } else {
+      for (; m + 4 <= end; m += 4) {
+        sum += 1.0;
+        sum += 1.0;
+        sum += 1.0;
+        sum += 1.0;
+      }
+      for (; m < end; ++m) sum += 1.0;
+    }
+  }
+  return sum;
+}
+
 // Production: linear ramp from O_p over R_p months; yearly output K x mean
 // fraction (real: K is in base-year prices), summed by cluster into D_t;
 // nominal project output P x real.
@@ -469,29 +524,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
-    // The ramp's fractions k / R for k = 1 .. n, n the count of k < R within
-    // the horizon (k = m - O + 1 <= 12 T - O), divided two at a time: the
-    // same quotients as one at a time.
-    int n = 0;
-    if (ramp > 0) {
-      const int limit = M - o;
-      if (ramp > limit) {
-        n = limit;
-      } else {
-        const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
-        n = (whole < ramp ? whole + 1 : whole) - 1;
-      }
-      int i = 0;
-#if defined(__SSE2__)
-      const __m128d r = _mm_set1_pd(ramp);
-      for (; i + 4 <= n; i += 4) {
-        _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-        _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
-      }
-      for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-#endif
-      for (; i < n; ++i) q[i] = months[i] / ramp;
-    }
+    const int n = ramp_fractions(ramp, M - o, months, q);
     // From the first whole year after the ramp on (k >= R in January): 12
     // whole months, whose sum from +0 is 12.
     const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
@@ -503,31 +536,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
         po[t * P + p] = price[t * C + c] * y12;
         continue;
       }
-      // The sum of min(1, (m - O + 1) / R) over the producing months of year
-      // t, as model.md writes it: for k < R the quotient itself (at most 1),
-      // then whole months. The additions stay one after the other.
-      int m = std::max(end - 12, o);
-      double sum = 0.0;
-      const int stop = std::min(end, o + n);
-      if (m < stop) {
-        sum = sum_in_order(q + (m - o), stop - m);
-        m = stop;
-      }
-      // Whole months: from +0 each 1.0 is added exactly, so their count is
-      // the same sum; after ramp months the additions round, one by one.
-      if (m < end) {
-        if (sum == 0.0) {
-          sum = end - m;
-        } else {
-          for (; m + 4 <= end; m += 4) {
-            sum += 1.0;
-            sum += 1.0;
-            sum += 1.0;
-            sum += 1.0;
-          }
-          for (; m < end; ++m) sum += 1.0;
-        }
-      }
+      const double sum = producing_months(q, o, n, end);
       const double y = capacity * sum / 12.0;
       yproj[t * P + p] = y;
       d[t * C + c] += y;
@@ -1217,26 +1226,7 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     }
     listed[p * L] = ~std::int64_t{0};
     const double ramp = st.ramp;
-    int n = 0;
-    if (ramp > 0) {
-      const int limit = M - o;
-      if (ramp > limit) {
-        n = limit;
-      } else {
-        const int whole = static_cast<int>(ramp);
-        n = (whole < ramp ? whole + 1 : whole) - 1;
-      }
-      int i = 0;
-#if defined(__SSE2__)
-      const __m128d r = _mm_set1_pd(ramp);
-      for (; i + 4 <= n; i += 4) {
-        _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-        _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
-      }
-      for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-#endif
-      for (; i < n; ++i) q[i] = months[i] / ramp;
-    }
+    const int n = ramp_fractions(ramp, M - o, months, q);
     const double y12 = capacity * 12.0 / 12.0;  // a year of whole months
     for (int t = first; t <= T; ++t) {
       const int end = 12 * t;
@@ -1244,26 +1234,7 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
         put(y12);
         continue;
       }
-      int m = std::max(end - 12, o);
-      double sum = 0.0;
-      const int stop = std::min(end, o + n);
-      if (m < stop) {
-        sum = sum_in_order(q + (m - o), stop - m);
-        m = stop;
-      }
-      if (m < end) {
-        if (sum == 0.0) {
-          sum = end - m;
-        } else {
-          for (; m + 4 <= end; m += 4) {
-            sum += 1.0;
-            sum += 1.0;
-            sum += 1.0;
-            sum += 1.0;
-          }
-          for (; m < end; ++m) sum += 1.0;
-        }
-      }
+      const double sum = producing_months(q, o, n, end);
       put(capacity * sum / 12.0);
     }
   }
