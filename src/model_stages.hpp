@@ -1,0 +1,94 @@
+// Internal to the model (model.cpp, one draw; model_batch.cpp, groups of
+// draws in vector lanes): the small numeric helpers both use, and the stages
+// the batched path runs draw by draw. Not part of the library's interface.
+#pragma once
+#include <cstddef>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "countysim/model.hpp"
+#include "countysim/plan.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace countysim::model_stages {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+// v = n copies of +0.0, whose bytes are all zero: one memset, where
+// vector::assign fills element by element out of line.
+inline void zeros(std::vector<double>& v, std::size_t n) {
+  v.resize(n);
+  if (n > 0) std::memset(v.data(), 0, n * sizeof(double));
+}
+
+// Pools are compared with a relative tolerance so that a pool that holds
+// exactly what a project needs (after sums of fractions) lets it start.
+inline bool covers(double pool, double need) {
+  return pool >= need - 1e-9 * (1.0 + need);
+}
+
+// x != 0 ? a : b, as a mask rather than a branch (NaN is not zero).
+inline double select_nonzero(double x, double a, double b) {
+#if defined(__SSE2__)
+  const __m128d keep = _mm_cmpneq_sd(_mm_set_sd(x), _mm_setzero_pd());
+  return _mm_cvtsd_f64(
+      _mm_or_pd(_mm_and_pd(keep, _mm_set_sd(a)), _mm_andnot_pd(keep, _mm_set_sd(b))));
+#else
+  return x != 0.0 ? a : b;
+#endif
+}
+
+// Whether every x[0 .. n) is finite and at least 0 (positive: above 0);
+// a NaN is neither. Two at a time with SSE2, without branches.
+template <bool positive>
+bool all_finite_nonnegative(const double* x, int n) {
+  bool ok = true;
+  int i = 0;
+#if defined(__SSE2__)
+  const __m128d zero = _mm_setzero_pd(), big = _mm_set1_pd(inf);
+  __m128d good = _mm_castsi128_pd(_mm_set1_epi32(-1));
+  for (; i + 2 <= n; i += 2) {
+    const __m128d y = _mm_loadu_pd(x + i);
+    const __m128d low = positive ? _mm_cmpgt_pd(y, zero) : _mm_cmpge_pd(y, zero);
+    good = _mm_and_pd(good, _mm_and_pd(low, _mm_cmplt_pd(y, big)));
+  }
+  ok = _mm_movemask_pd(good) == 3;
+#endif
+  for (; i < n; ++i) ok &= (positive ? x[i] > 0 : x[i] >= 0) & (x[i] < inf);
+  return ok;
+}
+
+// 0 + x[0] + x[1] + ... + x[n - 1], one addition after the other (unrolled).
+inline double sum_in_order(const double* x, int n) {
+  double sum = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    sum += x[i];
+    sum += x[i + 1];
+    sum += x[i + 2];
+    sum += x[i + 3];
+  }
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+// The stages of model.md "One draw" (model.cpp) that simulate_draws runs one
+// draw at a time; the rest it runs across the draws in vector lanes.
+void prepare(const Plan& plan, DrawWorkspace& ws);
+void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws);
+void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
+                      DrawOutput& out);
+// The ramp's fractions k / R into q; returns how many.
+int ramp_fractions(double ramp, int limit, const double* months, double* q);
+// A year's producing months (the ramp's quotients, then whole months).
+double producing_months(const double* q, int o, int n, int end);
+void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
+                 DrawWorkspace& ws, DrawOutput& out);
+void evaluate_targets(const Plan& plan, DrawOutput& out);
+
+}  // namespace countysim::model_stages
