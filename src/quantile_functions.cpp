@@ -14,6 +14,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "simd_transpose.hpp"
 #endif
 
 #include "countysim/distribution.hpp"
@@ -362,33 +364,11 @@ COUNTYSIM_AVX512_TARGET inline void load_pieces8(const double* coef, __m512i bas
     lo[j] = _mm512_loadu_pd(coef + at[j]);
     hi[j] = _mm256_loadu_pd(coef + at[j] + 8);
   }
-  // Pairs of 128-bit lanes: (0, 2) and (1, 3) of two registers.
+  transpose8x8(lo, c);
+  // Coefficients 8-11: lanes j and j + 4 in one register, pairs of 128-bit
+  // lanes (0, 2) and (1, 3) of two registers, as transpose8x8 does.
   const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
   const __m512i odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-  __m512d t[8];
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; ++j) {
-    t[2 * j] = _mm512_unpacklo_pd(lo[2 * j], lo[2 * j + 1]);
-    t[2 * j + 1] = _mm512_unpackhi_pd(lo[2 * j], lo[2 * j + 1]);
-  }
-  // Lanes 0-3 (u) and 4-7 (v) of coefficients (0, 4), (2, 6), (1, 5), (3, 7).
-  const __m512d u0 = _mm512_permutex2var_pd(t[0], even, t[2]);
-  const __m512d u1 = _mm512_permutex2var_pd(t[0], odd, t[2]);
-  const __m512d u2 = _mm512_permutex2var_pd(t[1], even, t[3]);
-  const __m512d u3 = _mm512_permutex2var_pd(t[1], odd, t[3]);
-  const __m512d v0 = _mm512_permutex2var_pd(t[4], even, t[6]);
-  const __m512d v1 = _mm512_permutex2var_pd(t[4], odd, t[6]);
-  const __m512d v2 = _mm512_permutex2var_pd(t[5], even, t[7]);
-  const __m512d v3 = _mm512_permutex2var_pd(t[5], odd, t[7]);
-  c[0] = _mm512_shuffle_f64x2(u0, v0, 0x44);
-  c[4] = _mm512_shuffle_f64x2(u0, v0, 0xee);
-  c[2] = _mm512_shuffle_f64x2(u1, v1, 0x44);
-  c[6] = _mm512_shuffle_f64x2(u1, v1, 0xee);
-  c[1] = _mm512_shuffle_f64x2(u2, v2, 0x44);
-  c[5] = _mm512_shuffle_f64x2(u2, v2, 0xee);
-  c[3] = _mm512_shuffle_f64x2(u3, v3, 0x44);
-  c[7] = _mm512_shuffle_f64x2(u3, v3, 0xee);
-  // Coefficients 8-11: lanes j and j + 4 in one register, then as above.
   __m512d h[4];
 #pragma GCC unroll 4
   for (int j = 0; j < 4; ++j)

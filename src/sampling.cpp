@@ -4,6 +4,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "simd_transpose.hpp"
 #endif
 
 #include "countysim/rng.hpp"
@@ -75,9 +77,6 @@ COUNTYSIM_AVX512_TARGET std::size_t add_scaled_avx512(double* out, double l, con
 // did (a multiple of eight).
 COUNTYSIM_AVX512_TARGET std::size_t transpose_avx512(const double* in, std::size_t slots,
                                                      std::size_t n, double* out) {
-  // Pairs of 128-bit lanes: (0, 2) and (1, 3) of two registers.
-  const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
-  const __m512i odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
   std::size_t s = 0;
   for (; s + 8 <= slots; s += 8) {
     std::size_t i = 0;
@@ -85,31 +84,11 @@ COUNTYSIM_AVX512_TARGET std::size_t transpose_avx512(const double* in, std::size
       __m512d r[8];
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) r[k] = _mm512_loadu_pd(in + (s + k) * n + i);
-      // t[2j] = r[2j][c] r[2j+1][c] for the even columns c, t[2j+1] the odd.
-      __m512d t[8];
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        t[2 * j] = _mm512_unpacklo_pd(r[2 * j], r[2 * j + 1]);
-        t[2 * j + 1] = _mm512_unpackhi_pd(r[2 * j], r[2 * j + 1]);
-      }
-      // Rows 0-3 (u) and 4-7 (v) of columns (0, 4), (2, 6), (1, 5), (3, 7).
-      const __m512d u0 = _mm512_permutex2var_pd(t[0], even, t[2]);
-      const __m512d u1 = _mm512_permutex2var_pd(t[0], odd, t[2]);
-      const __m512d u2 = _mm512_permutex2var_pd(t[1], even, t[3]);
-      const __m512d u3 = _mm512_permutex2var_pd(t[1], odd, t[3]);
-      const __m512d v0 = _mm512_permutex2var_pd(t[4], even, t[6]);
-      const __m512d v1 = _mm512_permutex2var_pd(t[4], odd, t[6]);
-      const __m512d v2 = _mm512_permutex2var_pd(t[5], even, t[7]);
-      const __m512d v3 = _mm512_permutex2var_pd(t[5], odd, t[7]);
+      __m512d c[8];
+      transpose8x8(r, c);
       double* o = out + i * slots + s;
-      _mm512_storeu_pd(o, _mm512_shuffle_f64x2(u0, v0, 0x44));
-      _mm512_storeu_pd(o + 4 * slots, _mm512_shuffle_f64x2(u0, v0, 0xee));
-      _mm512_storeu_pd(o + 2 * slots, _mm512_shuffle_f64x2(u1, v1, 0x44));
-      _mm512_storeu_pd(o + 6 * slots, _mm512_shuffle_f64x2(u1, v1, 0xee));
-      _mm512_storeu_pd(o + 1 * slots, _mm512_shuffle_f64x2(u2, v2, 0x44));
-      _mm512_storeu_pd(o + 5 * slots, _mm512_shuffle_f64x2(u2, v2, 0xee));
-      _mm512_storeu_pd(o + 3 * slots, _mm512_shuffle_f64x2(u3, v3, 0x44));
-      _mm512_storeu_pd(o + 7 * slots, _mm512_shuffle_f64x2(u3, v3, 0xee));
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) _mm512_storeu_pd(o + k * slots, c[k]);
     }
     for (; i < n; ++i)
       for (std::size_t k = 0; k < 8; ++k) out[i * slots + s + k] = in[(s + k) * n + i];
