@@ -8,6 +8,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "bits.hpp"
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
@@ -18,11 +19,7 @@ using namespace countysim;
 
 namespace {
 
-template <class T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
-}
+using testing::same_bits;
 
 bool same_output(const DrawOutput& a, const DrawOutput& b) {
   return same_bits(a.year_metrics, b.year_metrics) &&

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bits.hpp"
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/quantile_functions.hpp"
@@ -573,11 +574,7 @@ using namespace countysim;
 
 namespace {
 
-template <class T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
-}
+using testing::same_bits;
 
 // Draws `first .. first + n - 1` by both models (each with its own workspace,
 // reused across draws as the engine does); returns the number of draws that

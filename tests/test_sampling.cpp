@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bits.hpp"
 #include "countysim/distribution.hpp"
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
@@ -24,11 +25,7 @@ using namespace countysim;
 
 namespace {
 
-std::uint64_t bits(double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
+using testing::bits;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bits.hpp"
 #include "countysim/distribution.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/quantile_functions.hpp"
@@ -24,11 +25,7 @@ using namespace countysim;
 
 namespace {
 
-std::uint64_t bits(double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
+using testing::bits;
 
 // The levels this CPU can run, scalar first.
 std::vector<SimdLevel> levels() {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "bits.hpp"
 #include "countysim/distribution.hpp"
 #include "countysim/quantile_functions.hpp"
 #include "countysim/rng.hpp"
@@ -19,11 +20,7 @@ using namespace countysim;
 
 namespace {
 
-std::uint64_t bits(double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
+using testing::bits;
 
 // Edge arguments of the table lookup: the ends of (0, 1) and beyond, 1/2 and
 // its neighbours, every dyadic level of either half (2^-k, its neighbours,
