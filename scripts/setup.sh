@@ -14,6 +14,7 @@ pkgs=(
   poppler-utils  # report --pdf: pdfinfo and pdftoppm in tests/e2e/test_report.py
   chromium  # headless check of the report (tests/e2e/test_report.py)
   clang-14 libclang-rt-14-dev  # libFuzzer targets (docs/fuzzing.md)
+  valgrind  # tests/e2e/test_valgrind.py: no uninitialised reads in the compressor
 )
 missing=()
 for p in "${pkgs[@]}"; do
