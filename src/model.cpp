@@ -92,6 +92,10 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.months.resize(12 * T);
   for (int i = 0; i < 12 * T; ++i) ws.months[i] = i + 1;
   ws.ramp.resize(12 * T);
+  ws.ramp_seen.assign(P, ~std::uint64_t{0});
+  ws.ramp_tabled.assign(P, ~std::uint64_t{0});
+  ws.ramp_count.assign(P, 0);
+  ws.ramp_sums.resize(static_cast<std::size_t>(P) * (12 * T + 12));
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
   ws.zt.resize(NY);
@@ -345,15 +349,15 @@ void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
 // The ramp's fractions k / R for k = 1 .. n into q, n the count of k < R
 // within the horizon (k = m - O + 1 <= limit = 12 T - O), divided two at a
 // time: the same quotients as one at a time. Returns n.
-int ramp_fractions(double ramp, int limit, const double* months, double* q) {
+int ramp_count(double ramp, int limit) {
   if (!(ramp > 0)) return 0;
-  int n;
-  if (ramp > limit) {
-    n = limit;
-  } else {
-    const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
-    n = (whole < ramp ? whole + 1 : whole) - 1;
-  }
+  if (ramp > limit) return limit;
+  const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
+  return (whole < ramp ? whole + 1 : whole) - 1;
+}
+
+int ramp_fractions(double ramp, int limit, const double* months, double* q) {
+  const int n = ramp_count(ramp, limit);
   int i = 0;
 #if defined(__SSE2__)
   const __m128d r = _mm_set1_pd(ramp);
@@ -395,6 +399,31 @@ double producing_months(const double* q, int o, int n, int end) {
     }
   }
   return sum;
+}
+
+// A year's sum depends on O only through d = end - O: its months are
+// k = max(1, d - 11) .. d from O on, the quotients q[k - 1] for k <= n and
+// whole months after (producing_months takes q[m - O] for m from
+// max(end - 12, O) to min(end, O + n)). The quotients do not depend on the
+// limit M - O, and n = ramp_count(ramp, M - O) = min(ramp_count(ramp, M),
+// M - O) where the count differs only past the horizon (end <= M), so
+// producing_months(q, 0, n, d) with the limit M is the same sum, bit for bit
+// (tests/test_model.cpp checks it against the direct sums).
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &ramp, sizeof bits);
+  double* sums = ws.ramp_sums.data() + static_cast<std::size_t>(p) * (M + 12);
+  if (ws.ramp_seen[p] != bits) {
+    ws.ramp_seen[p] = bits;
+    return nullptr;
+  }
+  double* q = ws.ramp.data();
+  const int n = ramp_fractions(ramp, M, ws.months.data(), q);
+  for (int d = 1; d <= n + 11; ++d) sums[d - 1] = producing_months(q, 0, n, d);
+  ws.ramp_tabled[p] = bits;
+  ws.ramp_count[p] = n;
+  *count = n;
+  return sums;
 }
 
 // Production: linear ramp from O_p over R_p months; yearly output K x mean
@@ -462,7 +491,12 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
-    const int n = ramp_fractions(ramp, M - o, months, q);
+    // n: the ramp's count within the horizon, or (table) within M months
+    // from O, which is more only where o + n > M, so that both tests on
+    // o + n below come out the same.
+    int n;
+    const double* sums = ramp_table(ws, p, ramp, M, &n);
+    if (sums == nullptr) n = ramp_fractions(ramp, M - o, months, q);
     // From the first whole year after the ramp on (k >= R in January): 12
     // whole months, whose sum from +0 is 12.
     const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
@@ -474,7 +508,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
         po[t * P + p] = price[t * C + c] * y12;
         continue;
       }
-      const double sum = producing_months(q, o, n, end);
+      const double sum = sums ? sums[end - o - 1] : producing_months(q, o, n, end);
       const double y = capacity * sum / 12.0;
       yproj[t * P + p] = y;
       d[t * C + c] += y;

@@ -3,6 +3,7 @@
 // the batched path runs draw by draw. Not part of the library's interface.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -83,10 +84,27 @@ void prepare(const Plan& plan, DrawWorkspace& ws);
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws);
 void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                       DrawOutput& out);
+// How many fractions k / R (k < R, k <= limit) a ramp has.
+int ramp_count(double ramp, int limit);
 // The ramp's fractions k / R into q; returns how many.
 int ramp_fractions(double ramp, int limit, const double* months, double* q);
 // A year's producing months (the ramp's quotients, then whole months).
 double producing_months(const double* q, int o, int n, int end);
+// Project p's year sums for a ramp it had in the draw before too (most
+// ramps are fixed): s[d - 1] = producing_months(q, o, n, end) for
+// d = end - o in 1 .. n + 11, n = *count = ramp_count(ramp, M), built once
+// per ramp. nullptr the first time a ramp is seen (then the caller divides
+// and sums, as each draw of a ramp that varies has to). Uses ws.ramp.
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count);
+inline const double* ramp_table(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &ramp, sizeof bits);
+  if (ws.ramp_tabled[p] == bits) {  // inline: most calls
+    *count = ws.ramp_count[p];
+    return ws.ramp_sums.data() + static_cast<std::size_t>(p) * (M + 12);
+  }
+  return ramp_table_build(ws, p, ramp, M, count);
+}
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out);
 void evaluate_targets(const Plan& plan, DrawOutput& out);
