@@ -75,6 +75,12 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
     ws.land_mu[p] = pr.land_mu;
     ws.need_credit[p] = pr.investment * pr.loan_share;
   }
+  ws.land_from.resize(P);
+  ws.credit_from.resize(P);
+  for (int p = 0; p < P; ++p) {
+    ws.land_from[p] = covers_from(ws.land_mu[p]);
+    ws.credit_from[p] = covers_from(ws.need_credit[p]);
+  }
   // The projects by (priority rank, planned start, index): each draw's keys
   // (priority rank, ready, index) come out nearly sorted in this order, as a
   // delay only moves a project later.
@@ -94,8 +100,7 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.ramp.resize(12 * T);
   ws.ramp_seen.assign(P, ~std::uint64_t{0});
   ws.ramp_tabled.assign(P, ~std::uint64_t{0});
-  ws.ramp_count.assign(P, 0);
-  ws.ramp_sums.resize(static_cast<std::size_t>(P) * (12 * T + 12));
+  ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
   ws.zt.resize(NY);
@@ -233,8 +238,10 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   ProjectState* ps = ws.projects.data();
   const double* land_mu = ws.land_mu.data();
   const double* need_credit = ws.need_credit.data();
+  const double* land_from = ws.land_from.data();
+  const double* credit_from = ws.credit_from.data();
   double land = sc.land.initial_stock_mu, credit = 0.0;
-  // Within a year the pools only shrink, and covers() is monotone in the
+  // Within a year the pools only shrink, and covering is monotone in the
   // pool: a project that did not fit in month m does not fit later in the
   // year. So a month can start a project only in January (top-up) or when a
   // project becomes ready in it (a bit of `wake`); the other months are
@@ -257,7 +264,8 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   // A project that fits starts in month m and draws the pools down.
   double used = 0.0;  // land used this year
   const auto try_start = [&](int p, int m) {
-    if (!covers(land, land_mu[p]) || !covers(credit, need_credit[p])) return false;
+    // Both pools against their thresholds (covers_from), one branch.
+    if (!((land >= land_from[p]) & (credit >= credit_from[p]))) return false;
     ps[p].start = m;
     land = std::max(0.0, land - land_mu[p]);
     credit = std::max(0.0, credit - need_credit[p]);
@@ -407,22 +415,22 @@ double producing_months(const double* q, int o, int n, int end) {
 // max(end - 12, O) to min(end, O + n)). The quotients do not depend on the
 // limit M - O, and n = ramp_count(ramp, M - O) = min(ramp_count(ramp, M),
 // M - O) where the count differs only past the horizon (end <= M), so
-// producing_months(q, 0, n, d) with the limit M is the same sum, bit for bit
-// (tests/test_model.cpp checks it against the direct sums).
-const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
+// producing_months(q, 0, n, d) with the limit M is the same sum, bit for bit.
+// A whole year after the ramp (d - 12 >= n) sums no quotient: +0, then 12
+// whole months, 12 exactly, the y12 of project_production. (Tests against
+// the direct sums: tests/test_model.cpp.)
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
   std::uint64_t bits;
   std::memcpy(&bits, &ramp, sizeof bits);
-  double* sums = ws.ramp_sums.data() + static_cast<std::size_t>(p) * (M + 12);
   if (ws.ramp_seen[p] != bits) {
     ws.ramp_seen[p] = bits;
     return nullptr;
   }
+  double* sums = ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
   double* q = ws.ramp.data();
   const int n = ramp_fractions(ramp, M, ws.months.data(), q);
-  for (int d = 1; d <= n + 11; ++d) sums[d - 1] = producing_months(q, 0, n, d);
+  for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
   ws.ramp_tabled[p] = bits;
-  ws.ramp_count[p] = n;
-  *count = n;
   return sums;
 }
 
@@ -491,12 +499,17 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
-    // n: the ramp's count within the horizon, or (table) within M months
-    // from O, which is more only where o + n > M, so that both tests on
-    // o + n below come out the same.
-    int n;
-    const double* sums = ramp_table(ws, p, ramp, M, &n);
-    if (sums == nullptr) n = ramp_fractions(ramp, M - o, months, q);
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) {
+        const double y = capacity * sums[12 * t - o - 1] / 12.0;
+        yproj[t * P + p] = y;
+        d[t * C + c] += y;
+        po[t * P + p] = price[t * C + c] * y;
+      }
+      continue;
+    }
+    const int n = ramp_fractions(ramp, M - o, months, q);
     // From the first whole year after the ramp on (k >= R in January): 12
     // whole months, whose sum from +0 is 12.
     const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
@@ -508,7 +521,7 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
         po[t * P + p] = price[t * C + c] * y12;
         continue;
       }
-      const double sum = sums ? sums[end - o - 1] : producing_months(q, o, n, end);
+      const double sum = producing_months(q, o, n, end);
       const double y = capacity * sum / 12.0;
       yproj[t * P + p] = y;
       d[t * C + c] += y;

@@ -353,9 +353,12 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     }
     listed[p * L] = ~std::int64_t{0};
     const double ramp = st.ramp;
-    int n;  // (as in project_production)
-    const double* sums = ramp_table(ws, p, ramp, M, &n);
-    if (sums == nullptr) n = ramp_fractions(ramp, M - o, months, q);
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) put(capacity * sums[12 * t - o - 1] / 12.0);
+      continue;
+    }
+    const int n = ramp_fractions(ramp, M - o, months, q);
     const double y12 = capacity * 12.0 / 12.0;  // a year of whole months
     for (int t = first; t <= T; ++t) {
       const int end = 12 * t;
@@ -363,7 +366,7 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
         put(y12);
         continue;
       }
-      const double sum = sums ? sums[end - o - 1] : producing_months(q, o, n, end);
+      const double sum = producing_months(q, o, n, end);
       put(capacity * sum / 12.0);
     }
   }

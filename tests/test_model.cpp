@@ -531,8 +531,8 @@ TEST_CASE("round_half_away is std::lround", "[model]") {
 
 TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotients", "[model]") {
   // ramp_table against ramp_fractions and producing_months for every month
-  // of production O and every year that project_production sums (not the
-  // whole years after the ramp), ramps integer or not, below, inside and past
+  // of production O and every year that project_production sums (12 for a
+  // whole year after the ramp), ramps integer or not, below, inside and past
   // the horizon, huge, infinite, zero, negative and NaN.
   std::vector<double> ramps = {0.0,
                                -0.0,
@@ -572,36 +572,26 @@ TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotie
     ws.months.resize(M);
     for (int i = 0; i < M; ++i) ws.months[i] = i + 1;
     ws.ramp.resize(M);
-    const int P = 1;
+    const int P = 2;  // the table of project 1
     ws.ramp_seen.assign(P, ~std::uint64_t{0});
     ws.ramp_tabled.assign(P, ~std::uint64_t{0});
-    ws.ramp_count.assign(P, 0);
-    ws.ramp_sums.resize(static_cast<std::size_t>(P) * (M + 12));
+    ws.ramp_sums.resize(static_cast<std::size_t>(P) * M);
     std::vector<double> q(M);
     for (const double ramp : ramps) {
       INFO("T = " << T << ", ramp = " << ramp);
-      int n_table = -1;
-      // The first time it is seen: no table; the second: built.
-      CHECK(model_stages::ramp_table(ws, 0, ramp, M, &n_table) == nullptr);
-      const double* sums = model_stages::ramp_table(ws, 0, ramp, M, &n_table);
-      REQUIRE(sums != nullptr);
-      CHECK(n_table == model_stages::ramp_count(ramp, M));
-      // Built once: the same table (the third time too).
-      int again = -1;
-      CHECK(model_stages::ramp_table(ws, 0, ramp, M, &again) == sums);
-      CHECK(again == n_table);
+      // The first time it is seen: no table; the second: built, the third:
+      // the same table.
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == nullptr);
+      const double* sums = model_stages::ramp_table(ws, 1, ramp, M);
+      REQUIRE(sums == ws.ramp_sums.data() + M);
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == sums);
       for (int o = 0; o < M; ++o) {
         const int n = model_stages::ramp_fractions(ramp, M - o, ws.months.data(), q.data());
-        CHECK(n == std::min(n_table, M - o));
         for (int t = o / 12 + 1; t <= T; ++t) {
           const int end = 12 * t;
-          // Whole years after the ramp: the same test with either count.
-          REQUIRE((end - 12 >= o + n) == (end - 12 >= o + n_table));
-          REQUIRE((o + n <= 12 * (T - 1)) == (o + n_table <= 12 * (T - 1)));
-          if (end - 12 >= o + n) continue;
-          const double direct = model_stages::producing_months(q.data(), o, n, end);
+          const double direct =
+              end - 12 >= o + n ? 12.0 : model_stages::producing_months(q.data(), o, n, end);
           INFO("o = " << o << ", t = " << t);
-          REQUIRE(end - o - 1 < n_table + 11);
           CHECK(testing::bits(sums[end - o - 1]) == testing::bits(direct));
         }
       }
