@@ -100,6 +100,7 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.ramp.resize(12 * T);
   ws.ramp_seen.assign(P, ~std::uint64_t{0});
   ws.ramp_tabled.assign(P, ~std::uint64_t{0});
+  ws.ramp_count.assign(P, 0);
   ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
@@ -248,10 +249,6 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   // skipped.
   std::uint64_t* wake = ws.wake.data();
   std::fill_n(wake, ws.wake.size(), std::uint64_t{0});
-  for (const int p : ws.order) {
-    const int r = ps[p].ready;
-    if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
-  }
   // The next month after m, before `end`, in which a project becomes ready
   // (end if none).
   const auto next_month = [wake](int m, int end) {
@@ -283,13 +280,23 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   std::uint64_t pending = 0, left = 0;
   std::vector<int>& waiting = ws.waiting;
   if (as_bits) {
+    // wake and ready_at in one pass, without branches on the months: a
+    // project ready past the horizon (or, for wake, by month 0) ORs a zero.
     std::fill_n(ready_at, ws.ready_at.size(), std::uint64_t{0});
     for (std::size_t i = 0; i < n_order; ++i) {
-      const int r = std::max(0, ps[ws.order[i]].ready);
-      if (r < M) ready_at[r] |= std::uint64_t{1} << i;
+      const int ready = ps[ws.order[i]].ready;
+      const int r = std::max(0, ready);
+      const bool inside = r < M;
+      const int at = inside ? r : 0;
+      ready_at[at] |= std::uint64_t{inside} << i;
+      wake[at >> 6] |= static_cast<std::uint64_t>(inside & (ready > 0)) << (at & 63);
     }
     left = n_order == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_order) - 1;
   } else {
+    for (const int p : ws.order) {
+      const int r = ps[p].ready;
+      if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
+    }
     waiting.assign(ws.order.begin(), ws.order.end());
   }
   for (int t = 1; t <= T; ++t) {
@@ -301,15 +308,20 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
     used = 0.0;
     const int end = 12 * t;
     if (as_bits) {
+      // For the same reason a project that did not fit this year is not
+      // tried again before January: after a month, the ones still pending
+      // did not fit (failed), and a later month tries the newly ready alone.
+      std::uint64_t failed = 0;
       for (int m = end - 12; m < end && left != 0; m = next_month(m, end)) {
         pending |= ready_at[m];
-        for (std::uint64_t bits = pending; bits != 0; bits &= bits - 1) {
+        for (std::uint64_t bits = pending & ~failed; bits != 0; bits &= bits - 1) {
           const int i = __builtin_ctzll(bits);
           if (try_start(ws.order[i], m)) {
             pending &= ~(std::uint64_t{1} << i);
             left &= ~(std::uint64_t{1} << i);
           }
         }
+        failed = pending;
       }
     } else {
       for (int m = end - 12; m < end && !waiting.empty(); m = next_month(m, end)) {
@@ -419,7 +431,7 @@ double producing_months(const double* q, int o, int n, int end) {
 // A whole year after the ramp (d - 12 >= n) sums no quotient: +0, then 12
 // whole months, 12 exactly, the y12 of project_production. (Tests against
 // the direct sums: tests/test_model.cpp.)
-const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
   std::uint64_t bits;
   std::memcpy(&bits, &ramp, sizeof bits);
   if (ws.ramp_seen[p] != bits) {
@@ -431,6 +443,7 @@ const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
   const int n = ramp_fractions(ramp, M, ws.months.data(), q);
   for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
   ws.ramp_tabled[p] = bits;
+  ws.ramp_count[p] = *count = n;
   return sums;
 }
 
@@ -499,13 +512,23 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
-    if (const double* sums = ramp_table(ws, p, ramp, M)) {
-      // The year sums of a ramp seen before, whole years (12) included.
-      for (int t = first; t <= T; ++t) {
+    int count;
+    if (const double* sums = ramp_table(ws, p, ramp, M, &count)) {
+      // The year sums of a ramp seen before; from the first whole year on
+      // (12 t - 12 >= o + count) y12, divided once.
+      const int whole = std::min(T + 1, (o + count + 23) / 12);
+      int t = first;
+      for (; t < whole; ++t) {
         const double y = capacity * sums[12 * t - o - 1] / 12.0;
         yproj[t * P + p] = y;
         d[t * C + c] += y;
         po[t * P + p] = price[t * C + c] * y;
+      }
+      const double y12 = capacity * 12.0 / 12.0;
+      for (; t <= T; ++t) {
+        yproj[t * P + p] = y12;
+        d[t * C + c] += y12;
+        po[t * P + p] = price[t * C + c] * y12;
       }
       continue;
     }
