@@ -100,7 +100,6 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.ramp.resize(12 * T);
   ws.ramp_seen.assign(P, ~std::uint64_t{0});
   ws.ramp_tabled.assign(P, ~std::uint64_t{0});
-  ws.ramp_count.assign(P, 0);
   ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
@@ -431,7 +430,7 @@ double producing_months(const double* q, int o, int n, int end) {
 // A whole year after the ramp (d - 12 >= n) sums no quotient: +0, then 12
 // whole months, 12 exactly, the y12 of project_production. (Tests against
 // the direct sums: tests/test_model.cpp.)
-const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
   std::uint64_t bits;
   std::memcpy(&bits, &ramp, sizeof bits);
   if (ws.ramp_seen[p] != bits) {
@@ -443,7 +442,6 @@ const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int
   const int n = ramp_fractions(ramp, M, ws.months.data(), q);
   for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
   ws.ramp_tabled[p] = bits;
-  ws.ramp_count[p] = *count = n;
   return sums;
 }
 
@@ -512,23 +510,13 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
-    int count;
-    if (const double* sums = ramp_table(ws, p, ramp, M, &count)) {
-      // The year sums of a ramp seen before; from the first whole year on
-      // (12 t - 12 >= o + count) y12, divided once.
-      const int whole = std::min(T + 1, (o + count + 23) / 12);
-      int t = first;
-      for (; t < whole; ++t) {
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) {
         const double y = capacity * sums[12 * t - o - 1] / 12.0;
         yproj[t * P + p] = y;
         d[t * C + c] += y;
         po[t * P + p] = price[t * C + c] * y;
-      }
-      const double y12 = capacity * 12.0 / 12.0;
-      for (; t <= T; ++t) {
-        yproj[t * P + p] = y12;
-        d[t * C + c] += y12;
-        po[t * P + p] = price[t * C + c] * y12;
       }
       continue;
     }

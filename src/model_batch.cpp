@@ -353,14 +353,9 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     }
     listed[p * L] = ~std::int64_t{0};
     const double ramp = st.ramp;
-    int count;
-    if (const double* sums = ramp_table(ws, p, ramp, M, &count)) {
-      // (as in project_production)
-      const int whole = std::min(T + 1, (o + count + 23) / 12);
-      int t = first;
-      for (; t < whole; ++t) put(capacity * sums[12 * t - o - 1] / 12.0);
-      const double y12 = capacity * 12.0 / 12.0;
-      for (; t <= T; ++t) put(y12);
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) put(capacity * sums[12 * t - o - 1] / 12.0);
       continue;
     }
     const int n = ramp_fractions(ramp, M - o, months, q);

@@ -96,18 +96,16 @@ double producing_months(const double* q, int o, int n, int end);
 // ramps are fixed), built once per ramp: s[d - 1] for d = end - O in
 // 1 .. M (= 12 T) is the sum of the months of the year that ends at `end`,
 // producing_months(q, O, n, end) of the ramp's quotients (12 for a whole
-// year after the ramp, from d = *count + 12 on, *count = ramp_count(ramp,
-// M)). nullptr the first time a ramp is seen (then the caller divides and
-// sums, as each draw of a ramp that varies has to). Uses ws.ramp.
-const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M, int* count);
-inline const double* ramp_table(DrawWorkspace& ws, int p, double ramp, int M, int* count) {
+// year after the ramp). nullptr the first time a ramp is seen (then the
+// caller divides and sums, as each draw of a ramp that varies has to).
+// Uses ws.ramp.
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M);
+inline const double* ramp_table(DrawWorkspace& ws, int p, double ramp, int M) {
   std::uint64_t bits;
   std::memcpy(&bits, &ramp, sizeof bits);
-  if (ws.ramp_tabled[p] == bits) {  // inline: most calls
-    *count = ws.ramp_count[p];
+  if (ws.ramp_tabled[p] == bits)  // inline: most calls
     return ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
-  }
-  return ramp_table_build(ws, p, ramp, M, count);
+  return ramp_table_build(ws, p, ramp, M);
 }
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out);

@@ -575,22 +575,18 @@ TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotie
     const int P = 2;  // the table of project 1
     ws.ramp_seen.assign(P, ~std::uint64_t{0});
     ws.ramp_tabled.assign(P, ~std::uint64_t{0});
-    ws.ramp_count.assign(P, 0);
     ws.ramp_sums.resize(static_cast<std::size_t>(P) * M);
     std::vector<double> q(M);
     for (const double ramp : ramps) {
       INFO("T = " << T << ", ramp = " << ramp);
       // The first time it is seen: no table; the second: built, the third:
       // the same table.
-      int count = -1, again = -1;
-      CHECK(model_stages::ramp_table(ws, 1, ramp, M, &count) == nullptr);
-      const double* sums = model_stages::ramp_table(ws, 1, ramp, M, &count);
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == nullptr);
+      const double* sums = model_stages::ramp_table(ws, 1, ramp, M);
       REQUIRE(sums == ws.ramp_sums.data() + M);
-      CHECK(count == model_stages::ramp_count(ramp, M));
-      CHECK(model_stages::ramp_table(ws, 1, ramp, M, &again) == sums);
-      CHECK(again == count);
-      // Whole years (12) from d = count + 12 on, which project_production
-      // takes as y12 without the table.
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == sums);
+      // Whole years after the ramp: 12, as project_production's y12.
+      const int count = model_stages::ramp_count(ramp, M);
       for (int d = count + 12; d <= M; ++d) CHECK(sums[d - 1] == 12.0);
       for (int o = 0; o < M; ++o) {
         const int n = model_stages::ramp_fractions(ramp, M - o, ws.months.data(), q.data());

@@ -62,11 +62,10 @@ struct DrawWorkspace {
   std::vector<double> ramp;               // project_production: k / R, k = 1, 2, ...
   // project_production, by project: the bits of the ramp R of the last draw
   // (ramp_seen), and of the ramp whose year sums are in ramp_sums
-  // (ramp_tabled; ~0, a NaN that no ramp has, for none) with its count n
-  // (ramp_count); ramp_sums [project][d - 1] the sum of a year that ends d
-  // months after O, d = 1 .. 12 T (model_stages::ramp_table).
+  // (ramp_tabled; ~0, a NaN that no ramp has, for none); ramp_sums
+  // [project][d - 1] the sum of a year that ends d months after O,
+  // d = 1 .. 12 T (model_stages::ramp_table).
   std::vector<std::uint64_t> ramp_seen, ramp_tabled;
-  std::vector<int> ramp_count;
   std::vector<double> ramp_sums;
   std::vector<int> counts;     // project_production: started and producing by year
   std::vector<int> producing;  // projects with output in the horizon, ascending
