@@ -75,6 +75,12 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
     ws.land_mu[p] = pr.land_mu;
     ws.need_credit[p] = pr.investment * pr.loan_share;
   }
+  ws.land_from.resize(P);
+  ws.credit_from.resize(P);
+  for (int p = 0; p < P; ++p) {
+    ws.land_from[p] = covers_from(ws.land_mu[p]);
+    ws.credit_from[p] = covers_from(ws.need_credit[p]);
+  }
   // The projects by (priority rank, planned start, index): each draw's keys
   // (priority rank, ready, index) come out nearly sorted in this order, as a
   // delay only moves a project later.
@@ -92,6 +98,9 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.months.resize(12 * T);
   for (int i = 0; i < 12 * T; ++i) ws.months[i] = i + 1;
   ws.ramp.resize(12 * T);
+  ws.ramp_seen.assign(P, ~std::uint64_t{0});
+  ws.ramp_tabled.assign(P, ~std::uint64_t{0});
+  ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
   ws.zt.resize(NY);
@@ -229,18 +238,16 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   ProjectState* ps = ws.projects.data();
   const double* land_mu = ws.land_mu.data();
   const double* need_credit = ws.need_credit.data();
+  const double* land_from = ws.land_from.data();
+  const double* credit_from = ws.credit_from.data();
   double land = sc.land.initial_stock_mu, credit = 0.0;
-  // Within a year the pools only shrink, and covers() is monotone in the
+  // Within a year the pools only shrink, and covering is monotone in the
   // pool: a project that did not fit in month m does not fit later in the
   // year. So a month can start a project only in January (top-up) or when a
   // project becomes ready in it (a bit of `wake`); the other months are
   // skipped.
   std::uint64_t* wake = ws.wake.data();
   std::fill_n(wake, ws.wake.size(), std::uint64_t{0});
-  for (const int p : ws.order) {
-    const int r = ps[p].ready;
-    if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
-  }
   // The next month after m, before `end`, in which a project becomes ready
   // (end if none).
   const auto next_month = [wake](int m, int end) {
@@ -253,7 +260,8 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   // A project that fits starts in month m and draws the pools down.
   double used = 0.0;  // land used this year
   const auto try_start = [&](int p, int m) {
-    if (!covers(land, land_mu[p]) || !covers(credit, need_credit[p])) return false;
+    // Both pools against their thresholds (covers_from), one branch.
+    if (!((land >= land_from[p]) & (credit >= credit_from[p]))) return false;
     ps[p].start = m;
     land = std::max(0.0, land - land_mu[p]);
     credit = std::max(0.0, credit - need_credit[p]);
@@ -271,13 +279,23 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
   std::uint64_t pending = 0, left = 0;
   std::vector<int>& waiting = ws.waiting;
   if (as_bits) {
+    // wake and ready_at in one pass, without branches on the months: a
+    // project ready past the horizon (or, for wake, by month 0) ORs a zero.
     std::fill_n(ready_at, ws.ready_at.size(), std::uint64_t{0});
     for (std::size_t i = 0; i < n_order; ++i) {
-      const int r = std::max(0, ps[ws.order[i]].ready);
-      if (r < M) ready_at[r] |= std::uint64_t{1} << i;
+      const int ready = ps[ws.order[i]].ready;
+      const int r = std::max(0, ready);
+      const bool inside = r < M;
+      const int at = inside ? r : 0;
+      ready_at[at] |= std::uint64_t{inside} << i;
+      wake[at >> 6] |= static_cast<std::uint64_t>(inside & (ready > 0)) << (at & 63);
     }
     left = n_order == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_order) - 1;
   } else {
+    for (const int p : ws.order) {
+      const int r = ps[p].ready;
+      if (r > 0 && r < M) wake[r >> 6] |= std::uint64_t{1} << (r & 63);
+    }
     waiting.assign(ws.order.begin(), ws.order.end());
   }
   for (int t = 1; t <= T; ++t) {
@@ -289,15 +307,20 @@ void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorksp
     used = 0.0;
     const int end = 12 * t;
     if (as_bits) {
+      // For the same reason a project that did not fit this year is not
+      // tried again before January: after a month, the ones still pending
+      // did not fit (failed), and a later month tries the newly ready alone.
+      std::uint64_t failed = 0;
       for (int m = end - 12; m < end && left != 0; m = next_month(m, end)) {
         pending |= ready_at[m];
-        for (std::uint64_t bits = pending; bits != 0; bits &= bits - 1) {
+        for (std::uint64_t bits = pending & ~failed; bits != 0; bits &= bits - 1) {
           const int i = __builtin_ctzll(bits);
           if (try_start(ws.order[i], m)) {
             pending &= ~(std::uint64_t{1} << i);
             left &= ~(std::uint64_t{1} << i);
           }
         }
+        failed = pending;
       }
     } else {
       for (int m = end - 12; m < end && !waiting.empty(); m = next_month(m, end)) {
@@ -345,15 +368,15 @@ void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
 // The ramp's fractions k / R for k = 1 .. n into q, n the count of k < R
 // within the horizon (k = m - O + 1 <= limit = 12 T - O), divided two at a
 // time: the same quotients as one at a time. Returns n.
-int ramp_fractions(double ramp, int limit, const double* months, double* q) {
+int ramp_count(double ramp, int limit) {
   if (!(ramp > 0)) return 0;
-  int n;
-  if (ramp > limit) {
-    n = limit;
-  } else {
-    const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
-    n = (whole < ramp ? whole + 1 : whole) - 1;
-  }
+  if (ramp > limit) return limit;
+  const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
+  return (whole < ramp ? whole + 1 : whole) - 1;
+}
+
+int ramp_fractions(double ramp, int limit, const double* months, double* q) {
+  const int n = ramp_count(ramp, limit);
   int i = 0;
 #if defined(__SSE2__)
   const __m128d r = _mm_set1_pd(ramp);
@@ -395,6 +418,31 @@ double producing_months(const double* q, int o, int n, int end) {
     }
   }
   return sum;
+}
+
+// A year's sum depends on O only through d = end - O: its months are
+// k = max(1, d - 11) .. d from O on, the quotients q[k - 1] for k <= n and
+// whole months after (producing_months takes q[m - O] for m from
+// max(end - 12, O) to min(end, O + n)). The quotients do not depend on the
+// limit M - O, and n = ramp_count(ramp, M - O) = min(ramp_count(ramp, M),
+// M - O) where the count differs only past the horizon (end <= M), so
+// producing_months(q, 0, n, d) with the limit M is the same sum, bit for bit.
+// A whole year after the ramp (d - 12 >= n) sums no quotient: +0, then 12
+// whole months, 12 exactly, the y12 of project_production. (Tests against
+// the direct sums: tests/test_model.cpp.)
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &ramp, sizeof bits);
+  if (ws.ramp_seen[p] != bits) {
+    ws.ramp_seen[p] = bits;
+    return nullptr;
+  }
+  double* sums = ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
+  double* q = ws.ramp.data();
+  const int n = ramp_fractions(ramp, M, ws.months.data(), q);
+  for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
+  ws.ramp_tabled[p] = bits;
+  return sums;
 }
 
 // Production: linear ramp from O_p over R_p months; yearly output K x mean
@@ -462,6 +510,16 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     }
     ws.producing.push_back(p);
     const double ramp = st.ramp;
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) {
+        const double y = capacity * sums[12 * t - o - 1] / 12.0;
+        yproj[t * P + p] = y;
+        d[t * C + c] += y;
+        po[t * P + p] = price[t * C + c] * y;
+      }
+      continue;
+    }
     const int n = ramp_fractions(ramp, M - o, months, q);
     // From the first whole year after the ramp on (k >= R in January): 12
     // whole months, whose sum from +0 is 12.

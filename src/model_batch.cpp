@@ -353,6 +353,11 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     }
     listed[p * L] = ~std::int64_t{0};
     const double ramp = st.ramp;
+    if (const double* sums = ramp_table(ws, p, ramp, M)) {
+      // The year sums of a ramp seen before, whole years (12) included.
+      for (int t = first; t <= T; ++t) put(capacity * sums[12 * t - o - 1] / 12.0);
+      continue;
+    }
     const int n = ramp_fractions(ramp, M - o, months, q);
     const double y12 = capacity * 12.0 / 12.0;  // a year of whole months
     for (int t = first; t <= T; ++t) {

@@ -3,6 +3,7 @@
 // the batched path runs draw by draw. Not part of the library's interface.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -27,9 +28,11 @@ inline void zeros(std::vector<double>& v, std::size_t n) {
 }
 
 // Pools are compared with a relative tolerance so that a pool that holds
-// exactly what a project needs (after sums of fractions) lets it start.
-inline bool covers(double pool, double need) {
-  return pool >= need - 1e-9 * (1.0 + need);
+// exactly what a project needs (after sums of fractions) lets it start: a
+// pool covers `need` when it is at least covers_from(need) (a constant of
+// the plan, computed once in prepare).
+inline double covers_from(double need) {
+  return need - 1e-9 * (1.0 + need);
 }
 
 // x != 0 ? a : b, as a mask rather than a branch (NaN is not zero).
@@ -83,10 +86,27 @@ void prepare(const Plan& plan, DrawWorkspace& ws);
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws);
 void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                       DrawOutput& out);
+// How many fractions k / R (k < R, k <= limit) a ramp has.
+int ramp_count(double ramp, int limit);
 // The ramp's fractions k / R into q; returns how many.
 int ramp_fractions(double ramp, int limit, const double* months, double* q);
 // A year's producing months (the ramp's quotients, then whole months).
 double producing_months(const double* q, int o, int n, int end);
+// Project p's year sums for a ramp it had in the draw before too (most
+// ramps are fixed), built once per ramp: s[d - 1] for d = end - O in
+// 1 .. M (= 12 T) is the sum of the months of the year that ends at `end`,
+// producing_months(q, O, n, end) of the ramp's quotients (12 for a whole
+// year after the ramp). nullptr the first time a ramp is seen (then the
+// caller divides and sums, as each draw of a ramp that varies has to).
+// Uses ws.ramp.
+const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M);
+inline const double* ramp_table(DrawWorkspace& ws, int p, double ramp, int M) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &ramp, sizeof bits);
+  if (ws.ramp_tabled[p] == bits)  // inline: most calls
+    return ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
+  return ramp_table_build(ws, p, ramp, M);
+}
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out);
 void evaluate_targets(const Plan& plan, DrawOutput& out);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../src/model_stages.hpp"
+#include "bits.hpp"
 #include "countysim/engine.hpp"
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
@@ -525,4 +527,77 @@ TEST_CASE("round_half_away is std::lround", "[model]") {
        {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
         std::numeric_limits<double>::quiet_NaN()})
     CHECK(round_half_away(x) == std::lround(x));
+}
+
+TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotients", "[model]") {
+  // ramp_table against ramp_fractions and producing_months for every month
+  // of production O and every year that project_production sums (12 for a
+  // whole year after the ramp), ramps integer or not, below, inside and past
+  // the horizon, huge, infinite, zero, negative and NaN.
+  std::vector<double> ramps = {0.0,
+                               -0.0,
+                               -3.0,
+                               0.25,
+                               0.5,
+                               1.0,
+                               1.0000000000000002,
+                               2.0,
+                               3.0,
+                               6.0,
+                               7.3,
+                               11.5,
+                               12.0,
+                               12.000000000000002,
+                               17.999,
+                               18.0,
+                               24.5,
+                               35.9,
+                               47.0,
+                               59.0,
+                               59.99999999999999,
+                               60.0,
+                               60.5,
+                               61.0,
+                               84.0,
+                               85.5,
+                               1e9,
+                               2147483648.5,
+                               1e300,
+                               std::numeric_limits<double>::infinity(),
+                               std::numeric_limits<double>::quiet_NaN()};
+  for (int k = 1; k <= 40; ++k) ramps.push_back(k * 1.7 + 0.1);
+  for (const int T : {1, 2, 5, 7}) {
+    const int M = 12 * T;
+    DrawWorkspace ws;
+    ws.months.resize(M);
+    for (int i = 0; i < M; ++i) ws.months[i] = i + 1;
+    ws.ramp.resize(M);
+    const int P = 2;  // the table of project 1
+    ws.ramp_seen.assign(P, ~std::uint64_t{0});
+    ws.ramp_tabled.assign(P, ~std::uint64_t{0});
+    ws.ramp_sums.resize(static_cast<std::size_t>(P) * M);
+    std::vector<double> q(M);
+    for (const double ramp : ramps) {
+      INFO("T = " << T << ", ramp = " << ramp);
+      // The first time it is seen: no table; the second: built, the third:
+      // the same table.
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == nullptr);
+      const double* sums = model_stages::ramp_table(ws, 1, ramp, M);
+      REQUIRE(sums == ws.ramp_sums.data() + M);
+      CHECK(model_stages::ramp_table(ws, 1, ramp, M) == sums);
+      // Whole years after the ramp: 12, as project_production's y12.
+      const int count = model_stages::ramp_count(ramp, M);
+      for (int d = count + 12; d <= M; ++d) CHECK(sums[d - 1] == 12.0);
+      for (int o = 0; o < M; ++o) {
+        const int n = model_stages::ramp_fractions(ramp, M - o, ws.months.data(), q.data());
+        for (int t = o / 12 + 1; t <= T; ++t) {
+          const int end = 12 * t;
+          const double direct =
+              end - 12 >= o + n ? 12.0 : model_stages::producing_months(q.data(), o, n, end);
+          INFO("o = " << o << ", t = " << t);
+          CHECK(testing::bits(sums[end - o - 1]) == testing::bits(direct));
+        }
+      }
+    }
+  }
 }

@@ -833,6 +833,26 @@ TEST_CASE("simulate_draw gives the reference model's bits with mixed priorities 
   CHECK(compare_models(sc, 0, 3000) == 0);
 }
 
+TEST_CASE("simulate_draw gives the reference model's bits when projects wait for the pools",
+          "[model][reference]") {
+  // Scarce land and credit and readiness spread over the months, so that
+  // projects fail to fit and others become ready later in the same year:
+  // schedule_factors tries a project that did not fit only once a year.
+  for (const double stock : {0.0, 300.0, 900.0}) {
+    for (const double fraction : {0.05, 0.2}) {
+      Scenario sc = load_scenario(source("scenarios/taojiang-2022.yaml"));
+      sc.land.initial_stock_mu = stock;
+      sc.finance.project_credit_fraction = fraction;
+      for (std::size_t p = 0; p < sc.projects.size(); ++p) {
+        sc.projects[p].planned_start_month += static_cast<int>(p * 5 % 11);
+        if (p % 3 == 0) sc.projects[p].land_mu *= 0.25;
+      }
+      INFO("stock " << stock << ", credit fraction " << fraction);
+      CHECK(compare_models(sc, 0, 1500) == 0);
+    }
+  }
+}
+
 TEST_CASE("a capacity times zero, divided by 12, is the product itself, bit for bit",
           "[model][reference]") {
   // project_production writes K x 0 for the years before production where

@@ -60,8 +60,15 @@ struct DrawWorkspace {
   std::vector<std::uint64_t> wake;        // [month] bits: a waiting project becomes ready
   std::vector<std::uint64_t> ready_at;    // [month]: bits of `order` positions that become ready
   std::vector<double> ramp;               // project_production: k / R, k = 1, 2, ...
-  std::vector<int> counts;                // project_production: started and producing by year
-  std::vector<int> producing;             // projects with output in the horizon, ascending
+  // project_production, by project: the bits of the ramp R of the last draw
+  // (ramp_seen), and of the ramp whose year sums are in ramp_sums
+  // (ramp_tabled; ~0, a NaN that no ramp has, for none); ramp_sums
+  // [project][d - 1] the sum of a year that ends d months after O,
+  // d = 1 .. 12 T (model_stages::ramp_table).
+  std::vector<std::uint64_t> ramp_seen, ramp_tabled;
+  std::vector<double> ramp_sums;
+  std::vector<int> counts;     // project_production: started and producing by year
+  std::vector<int> producing;  // projects with output in the horizon, ascending
   std::vector<ProjectState> projects;
   // Per draw, by cluster: value-added ratio, tax rate, output per worker and
   // 1 + productivity growth, read once from the slots; by project: tax rate.
@@ -72,6 +79,7 @@ struct DrawWorkspace {
   // that the hot loop does not walk the scenario's structs.
   std::uint64_t prepared_for = 0;
   std::vector<double> land_mu, need_credit;              // [project]
+  std::vector<double> land_from, credit_from;            // [project] covers_from(need)
   std::vector<int> planned;                              // [project] planned start month
   std::vector<int> growth_slot, price_slot;              // [year - 1][cluster], [year - 1][index]
   std::vector<double> shock_loading, credit_elasticity;  // [cluster]
