@@ -209,6 +209,18 @@ std::size_t column_stride(std::size_t rows, std::size_t size) {
 
 namespace {
 
+// static_cast<std::int32_t>(std::lround(x)) without the call to libm where
+// x is well inside int32 (the truncation and the fraction left are exact
+// there; halves go away from zero, as lround rounds them).
+inline std::int32_t round_to_i32(double x) {
+  if (std::fabs(x) < 2147483647.0) {  // false for NaN
+    const auto t = static_cast<std::int64_t>(x);
+    const double f = x - static_cast<double>(t);
+    return static_cast<std::int32_t>(t + (f >= 0.5) - (f <= -0.5));
+  }
+  return static_cast<std::int32_t>(std::lround(x));
+}
+
 // Rows [0, g) of every column i, at dst + i * stride + j * size, converted
 // to T as the file stores it: column by column, so each column's run gets
 // its g values at once (whole cache lines) rather than one a draw.
@@ -220,7 +232,7 @@ void put_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t
       const double x = get(j, i);
       T v;
       if constexpr (std::is_same_v<T, std::int32_t>)
-        v = static_cast<std::int32_t>(std::lround(x));
+        v = round_to_i32(x);
       else
         v = static_cast<T>(x);
       std::memcpy(run + j * sizeof(T), &v, sizeof(T));

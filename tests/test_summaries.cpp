@@ -395,3 +395,50 @@ TEST_CASE("fill_rows writes the same bytes on every vector path", "[stats]") {
     }
   }
 }
+
+TEST_CASE("fill_rows rounds integer metrics as std::lround does", "[stats]") {
+  // Halves away from zero, just below a half, int32's edges, values out of
+  // its range (lround's result cast, as before) and NaN.
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  const ResultsLayout layout = make_layout(plan);
+  std::size_t k = 0;
+  while (k < layout.specs.size() && !(layout.specs[k].dtype == DType::i32 &&
+                                      layout.sources[k].first == RowSource::year_metric))
+    ++k;
+  REQUIRE(k < layout.specs.size());
+  const double odd[row_group] = {2.5,
+                                 -2.5,
+                                 0.49999999999999994,
+                                 -0.49999999999999994,
+                                 2147483646.5,
+                                 -2147483646.5,
+                                 2147483647.4,
+                                 -2147483647.6,
+                                 1e10,
+                                 -3e12,
+                                 4503599627370497.0,
+                                 std::numeric_limits<double>::quiet_NaN(),
+                                 -0.0,
+                                 1e-300,
+                                 -7.5,
+                                 12.499999999999998};
+  std::vector<DrawOutput> outs(row_group);
+  for (std::size_t j = 0; j < row_group; ++j) {
+    outs[j].resize(plan);
+    outs[j].year_metrics[static_cast<std::size_t>(layout.sources[k].second) * layout.elems[k]] =
+        odd[j];
+  }
+  std::vector<double> lws(row_group, 0.0);
+  const std::size_t rows = 16;
+  std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
+  for (std::size_t i = 0; i < bufs.size(); ++i)
+    bufs[i].assign(layout.elems[i] * column_stride(rows, dtype_size(layout.specs[i].dtype)), 0);
+  fill_rows(layout, plan, outs.data(), lws.data(), row_group, 0, rows, bufs);
+  for (std::size_t j = 0; j < row_group; ++j) {
+    INFO("value " << odd[j]);
+    std::int32_t got;
+    std::memcpy(&got, bufs[k].data() + j * 4, 4);
+    CHECK(got == static_cast<std::int32_t>(std::lround(odd[j])));
+  }
+}
