@@ -214,6 +214,102 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) float select_avx512(
 }
 COUNTYSIM_AVX512_END
 
+// As select_avx512, eight lanes at a time packed by table permutations.
+__attribute__((target("avx2,popcnt"))) float select_avx2(float* a, std::size_t n, std::size_t k) {
+  thread_local std::vector<float> room;
+  if (room.size() < n + 8) room.resize(n + 8);
+  float* const above = room.data();
+  for (int rounds = 0;; ++rounds) {
+    if (n <= 32 || rounds == 48) {  // small, or a run of bad pivots
+      std::nth_element(a, a + k, a + n);
+      return a[k];
+    }
+    float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];  // median of three
+    if (p1 < p0) std::swap(p0, p1);
+    if (p2 < p1) std::swap(p1, p2);
+    if (p1 < p0) std::swap(p0, p1);
+    const float pivot = p1;
+    const __m256 vp = _mm256_set1_ps(pivot);
+    float* lt = a;  // never past the values read: each store lands on read lanes
+    float* gt = above;
+    const std::size_t whole = n / 8 * 8;
+    for (std::size_t i = 0; i < whole; i += 8) {
+      const __m256 v = _mm256_loadu_ps(a + i);
+      const auto ml = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, vp, _CMP_LT_OQ)));
+      const auto mg = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, vp, _CMP_GT_OQ)));
+      const __m256i pl = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[ml])));
+      const __m256i pg = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[mg])));
+      _mm256_storeu_ps(lt, _mm256_permutevar8x32_ps(v, pl));
+      _mm256_storeu_ps(gt, _mm256_permutevar8x32_ps(v, pg));
+      lt += __builtin_popcount(ml);
+      gt += __builtin_popcount(mg);
+    }
+    for (std::size_t i = whole; i < n; ++i) {
+      const float v = a[i];
+      if (v < pivot) *lt++ = v;
+      if (v > pivot) *gt++ = v;
+    }
+    const auto below = static_cast<std::size_t>(lt - a);
+    const auto over = static_cast<std::size_t>(gt - above);
+    const std::size_t equal = n - below - over;
+    std::fill_n(lt, equal, pivot);
+    std::copy(above, gt, lt + equal);
+    if (k < below) {
+      n = below;
+    } else if (k < below + equal) {
+      return pivot;
+    } else {
+      a += below + equal;
+      k -= below + equal;
+      n = over;
+    }
+  }
+}
+
+// Window::narrow's pass over the inner values v[0, n), eight at a time:
+// counts those below lo, equal to lo and (two edges) equal to hi into
+// b, el, eh, and packs those strictly between to the front, in their order,
+// by a table permutation (each store lands on lanes already read). Returns
+// how many are kept.
+__attribute__((target("avx2,popcnt"))) std::size_t narrow_avx2(float* v, std::size_t n, float lo,
+                                                               float hi, std::uint64_t& b,
+                                                               std::uint64_t& el,
+                                                               std::uint64_t& eh) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const bool two = hi != lo;
+  __m256i lt_lo = _mm256_setzero_si256(), le_lo = lt_lo, lt_hi = lt_lo, le_hi = lt_lo;
+  std::size_t k = 0;
+  const std::size_t whole = n / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) {
+    const __m256 x = _mm256_loadu_ps(v + i);
+    const __m256 le = _mm256_cmp_ps(x, vlo, _CMP_LE_OQ), lt = _mm256_cmp_ps(x, vhi, _CMP_LT_OQ);
+    lt_lo = _mm256_sub_epi32(lt_lo, _mm256_castps_si256(_mm256_cmp_ps(x, vlo, _CMP_LT_OQ)));
+    le_lo = _mm256_sub_epi32(le_lo, _mm256_castps_si256(le));
+    lt_hi = _mm256_sub_epi32(lt_hi, _mm256_castps_si256(lt));
+    le_hi = _mm256_sub_epi32(le_hi, _mm256_castps_si256(_mm256_cmp_ps(x, vhi, _CMP_LE_OQ)));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_andnot_ps(le, lt)));
+    const __m256i perm = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[m])));
+    _mm256_storeu_ps(v + k, _mm256_permutevar8x32_ps(x, perm));
+    k += static_cast<unsigned>(__builtin_popcount(m));
+  }
+  const Sorted t = counts(lane_sum(lt_lo), lane_sum(le_lo), lane_sum(lt_hi), lane_sum(le_hi), two);
+  b += t.below;
+  el += t.eq_lo;
+  eh += t.eq_hi;
+  for (std::size_t i = whole; i < n; ++i) {
+    const float x = v[i];
+    b += x < lo;
+    el += x == lo;
+    eh += two && x == hi;
+    v[k] = x;
+    k += lo < x && x < hi;
+  }
+  return k;
+}
+
 // Window::narrow's pass over the inner values v[0, n), sixteen at a time:
 // counts those below lo, equal to lo and (two edges) equal to hi into
 // b, el, eh, and packs those strictly between to the front, in their order
@@ -317,6 +413,8 @@ bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, s
     // and a + f (b - a) with a <= b is +0 whenever it is a zero.
     if (simd_level() >= SimdLevel::avx512) {
       v = select_avx512(inner.data() + first, inner.size() - first, k - first);
+    } else if (simd_level() >= SimdLevel::avx2) {
+      v = select_avx2(inner.data() + first, inner.size() - first, k - first);
     } else {
       const auto at = inner.begin() + static_cast<std::ptrdiff_t>(k);
       std::nth_element(inner.begin() + static_cast<std::ptrdiff_t>(first), at, inner.end());
@@ -350,6 +448,8 @@ void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
   float* v = inner.data();
   if (simd_level() >= SimdLevel::avx512) {
     k = narrow_avx512(v, n, new_lo, new_hi, b, el, eh);
+  } else if (simd_level() >= SimdLevel::avx2) {
+    k = narrow_avx2(v, n, new_lo, new_hi, b, el, eh);
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const float x = v[i];

@@ -276,7 +276,7 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
 }
 
 TEST_CASE("streamed windows hold the same on every vector path, signed zeros included", "[stats]") {
-  // The AVX-512 path selects order statistics by its own partition, which
+  // The vector paths select order statistics by their own partition, which
   // orders the values kept otherwise than nth_element, and may pick the other
   // zero of -0 and +0: results, the room held (which decides what the budget
   // drops) and the quantiles' bits must not depend on the path.
