@@ -397,6 +397,16 @@ void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
   }  // above hi, or NaN: not needed
 }
 
+void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
+  // The capacity add()'s push_backs would have reached (the budget counts
+  // capacity, so it decides which columns are dropped).
+  const std::size_t want = inner.size() + n;
+  std::size_t cap = inner.capacity();
+  while (cap < want) cap = cap == 0 ? 1 : 2 * cap;
+  inner.reserve(cap);
+  inner.insert(inner.end(), x, x + n);
+}
+
 bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, std::size_t& from) {
   if (rank < below) return false;
   rank -= below;
@@ -557,7 +567,13 @@ void StreamingQuantiles::merge(Part&& p) {
           w.lo = -inf;
           w.hi = inf;
         }
-        for (std::size_t i = 0; i < n; ++i) w.add(x[i], 1);
+        // Usually every value is inside (a first window is everything).
+        int inside = 1;
+        for (std::size_t i = 0; i < n; ++i) inside &= (w.lo < x[i]) & (x[i] < w.hi);
+        if (inside)
+          w.add_inside(x, n);
+        else
+          for (std::size_t i = 0; i < n; ++i) w.add(x[i], 1);
       }
       if (!started_) {
         for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
@@ -574,17 +590,10 @@ void StreamingQuantiles::merge(Part&& p) {
       w.add(stale.lo[j], p.eq_lo[j]);
       w.add(stale.hi[j], p.eq_hi[j]);
       const float* v = p.values.data();
-      if (stale.lo[j] == w.lo && stale.hi[j] == w.hi) {  // not narrowed since: all inside
-        // The capacity add()'s push_backs would have reached (the budget
-        // counts capacity, so it decides which columns are dropped).
-        const std::size_t want = w.inner.size() + (p.ends[j + 1] - p.ends[j]);
-        std::size_t cap = w.inner.capacity();
-        while (cap < want) cap = cap == 0 ? 1 : 2 * cap;
-        w.inner.reserve(cap);
-        w.inner.insert(w.inner.end(), v + p.ends[j], v + p.ends[j + 1]);
-      } else {
+      if (stale.lo[j] == w.lo && stale.hi[j] == w.hi)  // not narrowed since: all inside
+        w.add_inside(v + p.ends[j], p.ends[j + 1] - p.ends[j]);
+      else
         for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.add(v[i], 1);
-      }
     }
   }
   if (draws_ >= narrowed_at_ + narrowed_at_ / 2) {
