@@ -425,13 +425,19 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
         put([&x, first](std::size_t j, std::size_t i) { return x[j][first + i]; });
         break;
       }
-      case RowSource::start_month: {
-        const auto x = each([](const DrawOutput& o) { return o.start_month.data(); });
-        put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
-        break;
-      }
+      case RowSource::start_month:
       case RowSource::production_month: {
-        const auto x = each([](const DrawOutput& o) { return o.production_month.data(); });
+        const auto x = each([src](const DrawOutput& o) {
+          return src == RowSource::start_month ? o.start_month.data() : o.production_month.data();
+        });
+        if (s.dtype == DType::i32) {  // int to int32: what rounding the double would give
+          for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < g; ++j) {
+              const std::int32_t v = x[j][i];
+              std::memcpy(dst + i * stride + j * 4, &v, 4);
+            }
+          break;
+        }
         put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
       }
