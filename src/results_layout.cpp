@@ -118,6 +118,62 @@ ResultsLayout make_layout(const Plan& plan) {
     s.long_name = "sampled input " + in.key;
     add(s, RowSource::input, static_cast<int>(k), false);
   }
+  l.in_run.assign(l.specs.size(), 0);
+  for (std::size_t k = 0; k < l.specs.size(); ++k) {
+    const std::size_t n = l.elems[k];
+    if (l.specs[k].dtype != DType::f32 || n == 0) continue;
+    const auto [src, index] = l.sources[k];
+    std::size_t offset = 0;
+    switch (src) {
+      case RowSource::year_metric:
+        offset = static_cast<std::size_t>(index) * n;
+        break;
+      case RowSource::cluster_output:
+      case RowSource::cluster_employment:
+      case RowSource::project_output:
+      case RowSource::target_value:
+        break;
+      case RowSource::input: {
+        // Only slots one after another (per-year inputs are) make a run.
+        const auto& slots = plan.input_datasets[static_cast<std::size_t>(index)].slots;
+        bool run = true;
+        for (std::size_t i = 1; run && i < n; ++i) run = slots[i] == slots[0] + static_cast<int>(i);
+        if (!run) continue;
+        offset = static_cast<std::size_t>(slots[0]);
+        break;
+      }
+      default:
+        continue;
+    }
+    l.in_run[k] = 1;
+    // A gap of a few slots (values no dataset stores) costs less as columns
+    // written nowhere than as a run broken in two.
+    constexpr std::size_t most_gap = 4;
+    ResultsLayout::FloatRun* last = l.float_runs.empty() ? nullptr : &l.float_runs.back();
+    const std::size_t last_end = last ? last->offset + last->end : 0;
+    if (last && last->source == src && offset >= last_end && offset - last_end <= most_gap) {
+      if (offset > last_end)
+        l.run_pieces.back().push_back({ResultsLayout::no_spec, offset - last_end});
+      last->end += offset - last_end + n;
+    } else {
+      l.float_runs.push_back({src, offset, 0, n});
+      l.run_pieces.emplace_back();
+    }
+    l.run_pieces.back().push_back({k, n});
+  }
+  std::size_t col = 0;
+  for (std::size_t k : l.summarised) {
+    const auto [src, index] = l.sources[k];
+    const std::size_t n = l.elems[k];
+    const std::size_t offset =
+        src == RowSource::year_metric ? static_cast<std::size_t>(index) * n : 0;
+    ResultsLayout::FloatRun* last = l.moment_runs.empty() ? nullptr : &l.moment_runs.back();
+    if (last && last->source == src && last->offset + (last->end - last->begin) == offset)
+      last->end += n;
+    else
+      l.moment_runs.push_back({src, offset, col, col + n});
+    col += n;
+  }
   return l;
 }
 
@@ -153,6 +209,18 @@ std::size_t column_stride(std::size_t rows, std::size_t size) {
 
 namespace {
 
+// static_cast<std::int32_t>(std::lround(x)) without the call to libm where
+// x is well inside int32 (the truncation and the fraction left are exact
+// there; halves go away from zero, as lround rounds them).
+inline std::int32_t round_to_i32(double x) {
+  if (std::fabs(x) < 2147483647.0) {  // false for NaN
+    const auto t = static_cast<std::int64_t>(x);
+    const double f = x - static_cast<double>(t);
+    return static_cast<std::int32_t>(t + (f >= 0.5) - (f <= -0.5));
+  }
+  return static_cast<std::int32_t>(std::lround(x));
+}
+
 // Rows [0, g) of every column i, at dst + i * stride + j * size, converted
 // to T as the file stores it: column by column, so each column's run gets
 // its g values at once (whole cache lines) rather than one a draw.
@@ -164,7 +232,7 @@ void put_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t
       const double x = get(j, i);
       T v;
       if constexpr (std::is_same_v<T, std::int32_t>)
-        v = static_cast<std::int32_t>(std::lround(x));
+        v = round_to_i32(x);
       else
         v = static_cast<T>(x);
       std::memcpy(run + j * sizeof(T), &v, sizeof(T));
@@ -172,44 +240,114 @@ void put_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t
   }
 }
 
-// put_rows<float> for values p[j][i] (each draw's values contiguous), with
+// Float columns i in [0, n) whose draw j is p[j][i], row j of column i
+// going to dst[i] + 4 j: the float runs of fill_rows.
+//
 // AVX2: four columns of four draws at a time are converted (as
 // static_cast<float> rounds) and transposed, so that each column gets its
 // draws' floats in one store. Returns the columns done (a multiple of 4);
 // rows past the last group of four draws are left to the caller.
-__attribute__((target("avx2"))) std::size_t put_f32_avx2(unsigned char* dst, std::size_t stride,
-                                                         std::size_t n, std::size_t g,
-                                                         const double* const* p) {
+__attribute__((target("avx2"))) std::size_t put_f32_avx2(unsigned char* const* dst, std::size_t n,
+                                                         std::size_t g, const double* const* p) {
   const std::size_t g4 = g / 4 * 4;
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    unsigned char* run = dst + stride * i;
     for (std::size_t j = 0; j < g4; j += 4) {
       __m128 r0 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j] + i));
       __m128 r1 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 1] + i));
       __m128 r2 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 2] + i));
       __m128 r3 = _mm256_cvtpd_ps(_mm256_loadu_pd(p[j + 3] + i));
       _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_k: column i + k, draws j .. j + 3
-      _mm_storeu_ps(reinterpret_cast<float*>(run + j * 4), r0);
-      _mm_storeu_ps(reinterpret_cast<float*>(run + stride + j * 4), r1);
-      _mm_storeu_ps(reinterpret_cast<float*>(run + 2 * stride + j * 4), r2);
-      _mm_storeu_ps(reinterpret_cast<float*>(run + 3 * stride + j * 4), r3);
+      _mm_storeu_ps(reinterpret_cast<float*>(dst[i] + j * 4), r0);
+      _mm_storeu_ps(reinterpret_cast<float*>(dst[i + 1] + j * 4), r1);
+      _mm_storeu_ps(reinterpret_cast<float*>(dst[i + 2] + j * 4), r2);
+      _mm_storeu_ps(reinterpret_cast<float*>(dst[i + 3] + j * 4), r3);
     }
     for (std::size_t j = g4; j < g; ++j)
       for (std::size_t k = 0; k < 4; ++k) {
         const float v = static_cast<float>(p[j][i + k]);
-        std::memcpy(run + k * stride + j * 4, &v, 4);
+        std::memcpy(dst[i + k] + j * 4, &v, 4);
       }
   }
   return i;
 }
 
-// Rows [0, g) of float columns whose values are p[j][i].
-void put_f32_rows(unsigned char* dst, std::size_t stride, std::size_t n, std::size_t g,
-                  const double* const* p) {
-  std::size_t i = simd_level() >= SimdLevel::avx2 ? put_f32_avx2(dst, stride, n, g, p) : 0;
-  put_rows<float>(dst + stride * i, stride, n - i, g,
-                  [p, i](std::size_t j, std::size_t c) { return p[j][i + c]; });
+// AVX-512, a whole group of 16 draws: eight columns at a time, draw j's
+// eight floats and draw j + 8's in one register, then an 8 x 8 transpose in
+// each half leaves each column's 16 draws, a cache line, in one register.
+// Returns the columns done (a multiple of 8).
+COUNTYSIM_AVX512_BEGIN
+COUNTYSIM_AVX512_TARGET std::size_t put_f32_avx512(unsigned char* const* dst, std::size_t n,
+                                                   const double* const* p) {
+  static_assert(row_group == 16, "one register of floats a column");
+  // Columns c and c + 4 from s_c (draws 0-3 and 8-11) and s_{c+4} (4-7, 12-15).
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+  const __m512i second =
+      _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512 r[8];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j)
+      r[j] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_loadu_pd(p[j] + i))),
+                                _mm512_cvtpd_ps(_mm512_loadu_pd(p[j + 8] + i)), 1);
+    __m512 t[8], u[8];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; j += 2) {
+      t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+      t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+    }
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; j += 4) {
+      u[j] = _mm512_shuffle_ps(t[j], t[j + 2], 0x44);
+      u[j + 1] = _mm512_shuffle_ps(t[j], t[j + 2], 0xee);
+      u[j + 2] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+      u[j + 3] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0xee);
+    }
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < 4; ++c) {
+      _mm512_storeu_ps(dst[i + c], _mm512_permutex2var_ps(u[c], first, u[c + 4]));
+      _mm512_storeu_ps(dst[i + c + 4], _mm512_permutex2var_ps(u[c], second, u[c + 4]));
+    }
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
+
+void put_f32_columns(unsigned char* const* dst, std::size_t n, std::size_t g,
+                     const double* const* p) {
+  std::size_t i = 0;
+  if (simd_level() >= SimdLevel::avx512 && g == row_group) i = put_f32_avx512(dst, n, p);
+  if (i < n && simd_level() >= SimdLevel::avx2) {
+    std::array<const double*, row_group> q;
+    for (std::size_t j = 0; j < g; ++j) q[j] = p[j] + i;
+    i += put_f32_avx2(dst + i, n - i, g, q.data());
+  }
+  for (; i < n; ++i)
+    for (std::size_t j = 0; j < g; ++j) {
+      const float v = static_cast<float>(p[j][i]);
+      std::memcpy(dst[i] + j * 4, &v, 4);
+    }
+}
+
+// The array a float run takes its values from.
+const double* source_array(const DrawOutput& o, RowSource src) {
+  switch (src) {
+    case RowSource::year_metric:
+      return o.year_metrics.data();
+    case RowSource::cluster_output:
+      return o.cluster_output.data();
+    case RowSource::cluster_employment:
+      return o.cluster_employment.data();
+    case RowSource::project_output:
+      return o.project_output.data();
+    case RowSource::target_value:
+      return o.target_value.data();
+    case RowSource::input:
+      return o.inputs.data();
+    default:
+      return nullptr;
+  }
 }
 
 template <class Get>
@@ -238,7 +376,28 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
                std::vector<std::vector<unsigned char>>& bufs) {
   if (g > row_group)
     throw std::logic_error("fill_rows: more draws than row_group");  // a caller's bug
+  // The float runs: each column's destination, then one pass each.
+  const std::size_t stride4 = column_stride(rows, 4);
+  thread_local std::vector<unsigned char*> dst;
+  alignas(64) static thread_local unsigned char nowhere[row_group * 4];  // gaps' columns
+  for (std::size_t r = 0; r < l.float_runs.size(); ++r) {
+    const ResultsLayout::FloatRun& run = l.float_runs[r];
+    dst.resize(run.end);
+    std::size_t i = 0;
+    for (const ResultsLayout::RunPiece& piece : l.run_pieces[r]) {
+      if (piece.spec == ResultsLayout::no_spec) {
+        for (std::size_t e = 0; e < piece.count; ++e) dst[i++] = nowhere;
+      } else {
+        unsigned char* base = bufs[piece.spec].data() + row * 4;
+        for (std::size_t e = 0; e < piece.count; ++e) dst[i++] = base + e * stride4;
+      }
+    }
+    std::array<const double*, row_group> p;  // only [0, g) is read: no zeroing
+    for (std::size_t j = 0; j < g; ++j) p[j] = source_array(outs[j], run.source) + run.offset;
+    put_f32_columns(dst.data(), run.end, g, p.data());
+  }
   for (std::size_t k = 0; k < l.specs.size(); ++k) {
+    if (l.in_run[k]) continue;
     const DatasetSpec& s = l.specs[k];
     const std::size_t n = l.elems[k];
     const std::size_t size = dtype_size(s.dtype);
@@ -248,13 +407,6 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
     const RowSource src = l.sources[k].first;  // not a structured binding: lambdas capture it
     const int index = l.sources[k].second;
     auto put = [&](auto get) { put_rows(s.dtype, dst, stride, n, g, get); };
-    // Columns of doubles stored as float: the vector path.
-    auto put_doubles = [&](const auto& x) {
-      if (s.dtype == DType::f32)
-        put_f32_rows(dst, stride, n, g, x.data());
-      else
-        put([&x](std::size_t j, std::size_t i) { return x[j][i]; });
-    };
     // Each draw's array of this source, so the loops index without reloading.
     auto each = [&](auto field) {
       using P = decltype(field(outs[0]));
@@ -263,33 +415,29 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
       return p;
     };
     switch (src) {
-      case RowSource::year_metric: {
-        const auto x = each([&](const DrawOutput& o) { return o.year_metrics.data() + index * n; });
-        put_doubles(x);
+      case RowSource::year_metric:
+      case RowSource::cluster_output:
+      case RowSource::cluster_employment:
+      case RowSource::project_output:
+      case RowSource::target_value: {
+        const auto x = each([src](const DrawOutput& o) { return source_array(o, src); });
+        const std::size_t first = src == RowSource::year_metric ? index * n : 0;
+        put([&x, first](std::size_t j, std::size_t i) { return x[j][first + i]; });
         break;
       }
-      case RowSource::cluster_output: {
-        const auto x = each([](const DrawOutput& o) { return o.cluster_output.data(); });
-        put_doubles(x);
-        break;
-      }
-      case RowSource::cluster_employment: {
-        const auto x = each([](const DrawOutput& o) { return o.cluster_employment.data(); });
-        put_doubles(x);
-        break;
-      }
-      case RowSource::project_output: {
-        const auto x = each([](const DrawOutput& o) { return o.project_output.data(); });
-        put_doubles(x);
-        break;
-      }
-      case RowSource::start_month: {
-        const auto x = each([](const DrawOutput& o) { return o.start_month.data(); });
-        put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
-        break;
-      }
+      case RowSource::start_month:
       case RowSource::production_month: {
-        const auto x = each([](const DrawOutput& o) { return o.production_month.data(); });
+        const auto x = each([src](const DrawOutput& o) {
+          return src == RowSource::start_month ? o.start_month.data() : o.production_month.data();
+        });
+        if (s.dtype == DType::i32) {  // int to int32: what rounding the double would give
+          for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < g; ++j) {
+              const std::int32_t v = x[j][i];
+              std::memcpy(dst + i * stride + j * 4, &v, 4);
+            }
+          break;
+        }
         put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
       }
@@ -298,23 +446,11 @@ void fill_rows(const ResultsLayout& l, const Plan& plan, const DrawOutput* outs,
         put([&x](std::size_t j, std::size_t i) { return static_cast<double>(x[j][i]); });
         break;
       }
-      case RowSource::target_value: {
-        const auto x = each([](const DrawOutput& o) { return o.target_value.data(); });
-        put_doubles(x);
-        break;
-      }
       case RowSource::log_weight:
         put([log_weights](std::size_t j, std::size_t) { return log_weights[j]; });
         break;
       case RowSource::input: {
         const int* slots = plan.input_datasets[index].slots.data();
-        bool run = n > 0;  // slots one after another (per-year inputs are)
-        for (std::size_t i = 1; run && i < n; ++i) run = slots[i] == slots[0] + static_cast<int>(i);
-        if (run) {
-          const auto first = static_cast<std::size_t>(slots[0]);
-          put_doubles(each([first](const DrawOutput& o) { return o.inputs.data() + first; }));
-          break;
-        }
         const auto x = each([](const DrawOutput& o) { return o.inputs.data(); });
         put([&x, slots](std::size_t j, std::size_t i) {
           return x[j][static_cast<std::size_t>(slots[i])];
@@ -347,10 +483,32 @@ __attribute__((target("avx2"))) std::size_t welford_avx2(const double* x, double
   return i;
 }
 
+// As welford_avx2, eight columns at a time.
+COUNTYSIM_AVX512_BEGIN
+COUNTYSIM_AVX512_TARGET std::size_t welford_avx512(const double* x, double* mean, double* m2,
+                                                   std::size_t k, double n) {
+  const __m512d vn = _mm512_set1_pd(n);
+  std::size_t i = 0;
+  for (; i + 8 <= k; i += 8) {
+    const __m512d xv = _mm512_loadu_pd(x + i);
+    __m512d mv = _mm512_loadu_pd(mean + i);
+    const __m512d d = _mm512_sub_pd(xv, mv);
+    mv = _mm512_add_pd(mv, _mm512_div_pd(d, vn));
+    const __m512d m2v =
+        _mm512_add_pd(_mm512_loadu_pd(m2 + i), _mm512_mul_pd(d, _mm512_sub_pd(xv, mv)));
+    _mm512_storeu_pd(mean + i, mv);
+    _mm512_storeu_pd(m2 + i, m2v);
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
+
 }  // namespace
 
 void welford_add(const double* x, double* mean, double* m2, std::size_t k, double n) {
-  std::size_t i = simd_level() >= SimdLevel::avx2 ? welford_avx2(x, mean, m2, k, n) : 0;
+  const SimdLevel level = simd_level();
+  std::size_t i = level >= SimdLevel::avx512 ? welford_avx512(x, mean, m2, k, n) : 0;
+  if (level >= SimdLevel::avx2) i += welford_avx2(x + i, mean + i, m2 + i, k - i, n);
   for (; i < k; ++i) {  // as Moments::add
     const double d = x[i] - mean[i];
     mean[i] += d / n;
@@ -360,31 +518,10 @@ void welford_add(const double* x, double* mean, double* m2, std::size_t k, doubl
 
 void add_moments(const ResultsLayout& l, const DrawOutput& out, GranuleMoments& g) {
   g.n += 1;
-  std::size_t col = 0;
-  for (std::size_t k : l.summarised) {
-    const RowSource src = l.sources[k].first;  // not a structured binding: lambdas capture it
-    const int index = l.sources[k].second;
-    const std::size_t n = l.elems[k];
-    const double* x = nullptr;
-    switch (src) {
-      case RowSource::year_metric:
-        x = out.year_metrics.data() + index * n;
-        break;
-      case RowSource::cluster_output:
-        x = out.cluster_output.data();
-        break;
-      case RowSource::cluster_employment:
-        x = out.cluster_employment.data();
-        break;
-      case RowSource::project_output:
-        x = out.project_output.data();
-        break;
-      default:
-        break;
-    }
-    welford_add(x, g.mean.data() + col, g.m2.data() + col, n, g.n);
-    col += n;
-  }
+  // Runs of summary columns one after another in one array: one call each.
+  for (const ResultsLayout::FloatRun& run : l.moment_runs)
+    welford_add(source_array(out, run.source) + run.offset, g.mean.data() + run.begin,
+                g.m2.data() + run.begin, run.end - run.begin, g.n);
 }
 
 }  // namespace countysim

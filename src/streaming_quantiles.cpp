@@ -36,6 +36,20 @@ Sorted sort_scalar(const float* x, std::size_t n, float lo, float hi, std::vecto
   return s;
 }
 
+// The lanes of x whose bit is set in `mask`, in lane order, at the front:
+// compress_lanes[mask] lists them (the rest is padding).
+struct CompressLanes {
+  std::uint8_t lane[256][8];
+  constexpr CompressLanes() : lane() {
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned k = 0;
+      for (unsigned i = 0; i < 8; ++i)
+        if (m >> i & 1) lane[m][k++] = static_cast<std::uint8_t>(i);
+    }
+  }
+};
+constexpr CompressLanes compress_lanes;
+
 __attribute__((target("avx2"))) std::uint64_t lane_sum(__m256i a) {
   alignas(32) std::uint32_t l[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(l), a);
@@ -44,78 +58,291 @@ __attribute__((target("avx2"))) std::uint64_t lane_sum(__m256i a) {
   return t;
 }
 
-// Two passes, so that the counts stay in registers (a call inside the loop
-// spilled them): the counts, then the values between lo and hi, written
-// straight into room made for them.
-__attribute__((target("avx2"))) Sorted sort_avx2(const float* x, std::size_t n, float lo, float hi,
-                                                 std::vector<float>& inner) {
-  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  // Lanes count up to 2^31 each: a block is far smaller.
-  __m256i below = _mm256_setzero_si256(), eq_lo = below, eq_hi = below, in = below;
-  const std::size_t whole = n / 8 * 8;
-  for (std::size_t i = 0; i < whole; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    below = _mm256_sub_epi32(below, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_LT_OQ)));
-    eq_lo = _mm256_sub_epi32(eq_lo, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_EQ_OQ)));
-    eq_hi = _mm256_sub_epi32(eq_hi, _mm256_castps_si256(_mm256_cmp_ps(v, vhi, _CMP_EQ_OQ)));
-    const __m256 inside =
-        _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
-    in = _mm256_sub_epi32(in, _mm256_castps_si256(inside));
-  }
-  const std::size_t count = lane_sum(in);
-  if (count > 0) {
-    const std::size_t at = inner.size();
-    inner.resize(at + count);
-    float* out = inner.data() + at;
-    for (std::size_t i = 0; i < whole; i += 8) {
-      const __m256 v = _mm256_loadu_ps(x + i);
-      const __m256 inside =
-          _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
-      for (unsigned m = static_cast<unsigned>(_mm256_movemask_ps(inside)); m != 0; m &= m - 1)
-        *out++ = x[i + static_cast<std::size_t>(__builtin_ctz(m))];
-    }
-  }
-  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
-  s.below += lane_sum(below);
-  s.eq_lo += lane_sum(eq_lo);
-  if (hi != lo) s.eq_hi += lane_sum(eq_hi);
+// Scratch for the vector paths' inner values: a block's values and a vector
+// more (every store writes a whole vector).
+float* inner_room(std::size_t n) {
+  thread_local std::vector<float> room;
+  if (room.size() < n + 16) room.resize(n + 16);
+  return room.data();
+}
+
+// Counts from lanes below lo, at most lo, below hi and at most hi (the
+// counts of values equal to an edge and strictly inside are differences).
+Sorted counts(std::uint64_t lt_lo, std::uint64_t le_lo, std::uint64_t lt_hi, std::uint64_t le_hi,
+              bool two) {
+  Sorted s;
+  s.below = lt_lo;
+  s.eq_lo = le_lo - lt_lo;
+  if (two) s.eq_hi = le_hi - lt_hi;
   return s;
 }
 
-// AVX-512: mask registers count (popcount) in the first pass; the second,
-// only when some value is inside, compress-stores those values, 16 lanes at
-// a time, into room made for exactly them.
+// One pass: four comparisons a vector are counted in vector lanes, and the
+// lanes strictly inside (few once the windows are narrow) are packed to the
+// front of the vector by a table permutation and stored, whatever their
+// number, after those so far, then appended in block order. (Counting each
+// outcome with its own comparison and popcount took five comparisons a
+// vector, and a second pass for the values inside.)
+__attribute__((target("avx2,popcnt"))) Sorted sort_avx2(const float* x, std::size_t n, float lo,
+                                                        float hi, std::vector<float>& inner) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  // Lanes count up to 2^31 each: a block is far smaller.
+  __m256i lt_lo = _mm256_setzero_si256(), le_lo = lt_lo, lt_hi = lt_lo, le_hi = lt_lo;
+  float* const room = inner_room(n);
+  float* out = room;
+  const std::size_t whole = n / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 le = _mm256_cmp_ps(v, vlo, _CMP_LE_OQ), lt = _mm256_cmp_ps(v, vhi, _CMP_LT_OQ);
+    lt_lo = _mm256_sub_epi32(lt_lo, _mm256_castps_si256(_mm256_cmp_ps(v, vlo, _CMP_LT_OQ)));
+    le_lo = _mm256_sub_epi32(le_lo, _mm256_castps_si256(le));
+    lt_hi = _mm256_sub_epi32(lt_hi, _mm256_castps_si256(lt));
+    le_hi = _mm256_sub_epi32(le_hi, _mm256_castps_si256(_mm256_cmp_ps(v, vhi, _CMP_LE_OQ)));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_andnot_ps(le, lt)));
+    const __m256i perm = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[m])));
+    _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(v, perm));
+    out += __builtin_popcount(m);
+  }
+  inner.insert(inner.end(), room, out);
+  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
+  const Sorted t =
+      counts(lane_sum(lt_lo), lane_sum(le_lo), lane_sum(lt_hi), lane_sum(le_hi), hi != lo);
+  s.below += t.below;
+  s.eq_lo += t.eq_lo;
+  s.eq_hi += t.eq_hi;
+  return s;
+}
+
 COUNTYSIM_AVX512_BEGIN
-__attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) Sorted sort_avx512(
+__attribute__((target("avx512f"))) std::uint64_t sum(__m512i a) {
+  return static_cast<std::uint32_t>(_mm512_reduce_add_epi32(a));
+}
+COUNTYSIM_AVX512_END
+
+// As sort_avx2, sixteen lanes at a time: masked adds count, a register
+// compress packs (the compress to memory is microcoded and slow on some
+// CPUs).
+COUNTYSIM_AVX512_BEGIN
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,popcnt"))) Sorted sort_avx512(
     const float* x, std::size_t n, float lo, float hi, std::vector<float>& inner) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512i lt_lo = _mm512_setzero_si512(), le_lo = lt_lo, lt_hi = lt_lo, le_hi = lt_lo;
+  float* const room = inner_room(n);
+  float* out = room;
   const std::size_t whole = n / 16 * 16;
-  std::uint64_t below = 0, eq_lo = 0, eq_hi = 0, in = 0;
   for (std::size_t i = 0; i < whole; i += 16) {
     const __m512 v = _mm512_loadu_ps(x + i);
-    below += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_LT_OQ)));
-    eq_lo += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_EQ_OQ)));
-    eq_hi += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vhi, _CMP_EQ_OQ)));
-    in += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(v, vlo, _CMP_GT_OQ) &
-                                                   _mm512_cmp_ps_mask(v, vhi, _CMP_LT_OQ)));
+    const __mmask16 le = _mm512_cmp_ps_mask(v, vlo, _CMP_LE_OQ);
+    const __mmask16 lt = _mm512_cmp_ps_mask(v, vhi, _CMP_LT_OQ);
+    lt_lo = _mm512_mask_add_epi32(lt_lo, _mm512_cmp_ps_mask(v, vlo, _CMP_LT_OQ), lt_lo, one);
+    le_lo = _mm512_mask_add_epi32(le_lo, le, le_lo, one);
+    lt_hi = _mm512_mask_add_epi32(lt_hi, lt, lt_hi, one);
+    le_hi = _mm512_mask_add_epi32(le_hi, _mm512_cmp_ps_mask(v, vhi, _CMP_LE_OQ), le_hi, one);
+    const __mmask16 in = _kandn_mask16(le, lt);
+    _mm512_storeu_ps(out, _mm512_maskz_compress_ps(in, v));
+    out += __builtin_popcount(in);
   }
-  if (in > 0) {
-    const std::size_t at = inner.size();
-    inner.resize(at + in);
-    float* out = inner.data() + at;
+  inner.insert(inner.end(), room, out);
+  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
+  const Sorted t = counts(sum(lt_lo), sum(le_lo), sum(lt_hi), sum(le_hi), hi != lo);
+  s.below += t.below;
+  s.eq_lo += t.eq_lo;
+  s.eq_hi += t.eq_hi;
+  return s;
+}
+COUNTYSIM_AVX512_END
+
+// The k-th smallest of a[0, n), with a reordered around it as
+// std::nth_element leaves it (before: not greater, after: not less).
+// Quickselect whose partition packs a vector's lanes below and above the
+// pivot by register compresses, the ones below back into a, the ones above
+// into scratch, and writes the pivot's copies between: no branch on values.
+// Values that compare equal have the same bits, but for zeros' signs
+// (which order_statistic shows cannot change a result).
+COUNTYSIM_AVX512_BEGIN
+__attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) float select_avx512(float* a,
+                                                                                std::size_t n,
+                                                                                std::size_t k) {
+  thread_local std::vector<float> room;
+  if (room.size() < n + 16) room.resize(n + 16);
+  float* const above = room.data();
+  for (int rounds = 0;; ++rounds) {
+    if (n <= 32 || rounds == 48) {  // small, or a run of bad pivots
+      std::nth_element(a, a + k, a + n);
+      return a[k];
+    }
+    float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];  // median of three
+    if (p1 < p0) std::swap(p0, p1);
+    if (p2 < p1) std::swap(p1, p2);
+    if (p1 < p0) std::swap(p0, p1);
+    const float pivot = p1;
+    const __m512 vp = _mm512_set1_ps(pivot);
+    float* lt = a;  // never past the values read: each store lands on read lanes
+    float* gt = above;
+    const std::size_t whole = n / 16 * 16;
     for (std::size_t i = 0; i < whole; i += 16) {
-      const __m512 v = _mm512_loadu_ps(x + i);
-      const __mmask16 inside =
-          _mm512_cmp_ps_mask(v, vlo, _CMP_GT_OQ) & _mm512_cmp_ps_mask(v, vhi, _CMP_LT_OQ);
-      _mm512_mask_compressstoreu_ps(out, inside, v);
-      out += __builtin_popcount(inside);
+      const __m512 v = _mm512_loadu_ps(a + i);
+      const __mmask16 ml = _mm512_cmp_ps_mask(v, vp, _CMP_LT_OQ);
+      const __mmask16 mg = _mm512_cmp_ps_mask(v, vp, _CMP_GT_OQ);
+      _mm512_storeu_ps(lt, _mm512_maskz_compress_ps(ml, v));
+      _mm512_storeu_ps(gt, _mm512_maskz_compress_ps(mg, v));
+      lt += __builtin_popcount(ml);
+      gt += __builtin_popcount(mg);
+    }
+    for (std::size_t i = whole; i < n; ++i) {
+      const float v = a[i];
+      if (v < pivot) *lt++ = v;
+      if (v > pivot) *gt++ = v;
+    }
+    const auto below = static_cast<std::size_t>(lt - a);
+    const auto over = static_cast<std::size_t>(gt - above);
+    const std::size_t equal = n - below - over;
+    std::fill_n(lt, equal, pivot);
+    std::copy(above, gt, lt + equal);
+    if (k < below) {
+      n = below;
+    } else if (k < below + equal) {
+      return pivot;
+    } else {
+      a += below + equal;
+      k -= below + equal;
+      n = over;
     }
   }
-  Sorted s = sort_scalar(x + whole, n - whole, lo, hi, inner);
-  s.below += below;
-  s.eq_lo += eq_lo;
-  if (hi != lo) s.eq_hi += eq_hi;
-  return s;
+}
+COUNTYSIM_AVX512_END
+
+// As select_avx512, eight lanes at a time packed by table permutations.
+__attribute__((target("avx2,popcnt"))) float select_avx2(float* a, std::size_t n, std::size_t k) {
+  thread_local std::vector<float> room;
+  if (room.size() < n + 8) room.resize(n + 8);
+  float* const above = room.data();
+  for (int rounds = 0;; ++rounds) {
+    if (n <= 32 || rounds == 48) {  // small, or a run of bad pivots
+      std::nth_element(a, a + k, a + n);
+      return a[k];
+    }
+    float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];  // median of three
+    if (p1 < p0) std::swap(p0, p1);
+    if (p2 < p1) std::swap(p1, p2);
+    if (p1 < p0) std::swap(p0, p1);
+    const float pivot = p1;
+    const __m256 vp = _mm256_set1_ps(pivot);
+    float* lt = a;  // never past the values read: each store lands on read lanes
+    float* gt = above;
+    const std::size_t whole = n / 8 * 8;
+    for (std::size_t i = 0; i < whole; i += 8) {
+      const __m256 v = _mm256_loadu_ps(a + i);
+      const auto ml = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, vp, _CMP_LT_OQ)));
+      const auto mg = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, vp, _CMP_GT_OQ)));
+      const __m256i pl = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[ml])));
+      const __m256i pg = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[mg])));
+      _mm256_storeu_ps(lt, _mm256_permutevar8x32_ps(v, pl));
+      _mm256_storeu_ps(gt, _mm256_permutevar8x32_ps(v, pg));
+      lt += __builtin_popcount(ml);
+      gt += __builtin_popcount(mg);
+    }
+    for (std::size_t i = whole; i < n; ++i) {
+      const float v = a[i];
+      if (v < pivot) *lt++ = v;
+      if (v > pivot) *gt++ = v;
+    }
+    const auto below = static_cast<std::size_t>(lt - a);
+    const auto over = static_cast<std::size_t>(gt - above);
+    const std::size_t equal = n - below - over;
+    std::fill_n(lt, equal, pivot);
+    std::copy(above, gt, lt + equal);
+    if (k < below) {
+      n = below;
+    } else if (k < below + equal) {
+      return pivot;
+    } else {
+      a += below + equal;
+      k -= below + equal;
+      n = over;
+    }
+  }
+}
+
+// Window::narrow's pass over the inner values v[0, n), eight at a time:
+// counts those below lo, equal to lo and (two edges) equal to hi into
+// b, el, eh, and packs those strictly between to the front, in their order,
+// by a table permutation (each store lands on lanes already read). Returns
+// how many are kept.
+__attribute__((target("avx2,popcnt"))) std::size_t narrow_avx2(float* v, std::size_t n, float lo,
+                                                               float hi, std::uint64_t& b,
+                                                               std::uint64_t& el,
+                                                               std::uint64_t& eh) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const bool two = hi != lo;
+  __m256i lt_lo = _mm256_setzero_si256(), le_lo = lt_lo, lt_hi = lt_lo, le_hi = lt_lo;
+  std::size_t k = 0;
+  const std::size_t whole = n / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) {
+    const __m256 x = _mm256_loadu_ps(v + i);
+    const __m256 le = _mm256_cmp_ps(x, vlo, _CMP_LE_OQ), lt = _mm256_cmp_ps(x, vhi, _CMP_LT_OQ);
+    lt_lo = _mm256_sub_epi32(lt_lo, _mm256_castps_si256(_mm256_cmp_ps(x, vlo, _CMP_LT_OQ)));
+    le_lo = _mm256_sub_epi32(le_lo, _mm256_castps_si256(le));
+    lt_hi = _mm256_sub_epi32(lt_hi, _mm256_castps_si256(lt));
+    le_hi = _mm256_sub_epi32(le_hi, _mm256_castps_si256(_mm256_cmp_ps(x, vhi, _CMP_LE_OQ)));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_andnot_ps(le, lt)));
+    const __m256i perm = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[m])));
+    _mm256_storeu_ps(v + k, _mm256_permutevar8x32_ps(x, perm));
+    k += static_cast<unsigned>(__builtin_popcount(m));
+  }
+  const Sorted t = counts(lane_sum(lt_lo), lane_sum(le_lo), lane_sum(lt_hi), lane_sum(le_hi), two);
+  b += t.below;
+  el += t.eq_lo;
+  eh += t.eq_hi;
+  for (std::size_t i = whole; i < n; ++i) {
+    const float x = v[i];
+    b += x < lo;
+    el += x == lo;
+    eh += two && x == hi;
+    v[k] = x;
+    k += lo < x && x < hi;
+  }
+  return k;
+}
+
+// Window::narrow's pass over the inner values v[0, n), sixteen at a time:
+// counts those below lo, equal to lo and (two edges) equal to hi into
+// b, el, eh, and packs those strictly between to the front, in their order
+// (each store lands on lanes already read). Returns how many are kept.
+COUNTYSIM_AVX512_BEGIN
+__attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) std::size_t narrow_avx512(
+    float* v, std::size_t n, float lo, float hi, std::uint64_t& b, std::uint64_t& el,
+    std::uint64_t& eh) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const bool two = hi != lo;
+  std::size_t k = 0;
+  std::uint64_t at_hi = 0;
+  const std::size_t whole = n / 16 * 16;
+  for (std::size_t i = 0; i < whole; i += 16) {
+    const __m512 x = _mm512_loadu_ps(v + i);
+    b += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(x, vlo, _CMP_LT_OQ)));
+    el += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(x, vlo, _CMP_EQ_OQ)));
+    at_hi += static_cast<unsigned>(__builtin_popcount(_mm512_cmp_ps_mask(x, vhi, _CMP_EQ_OQ)));
+    const __mmask16 keep =
+        _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, vlo, _CMP_GT_OQ), x, vhi, _CMP_LT_OQ);
+    _mm512_storeu_ps(v + k, _mm512_maskz_compress_ps(keep, x));
+    k += static_cast<unsigned>(__builtin_popcount(keep));
+  }
+  if (two) eh += at_hi;
+  for (std::size_t i = whole; i < n; ++i) {
+    const float x = v[i];
+    b += x < lo;
+    el += x == lo;
+    eh += two && x == hi;
+    v[k] = x;
+    k += lo < x && x < hi;
+  }
+  return k;
 }
 COUNTYSIM_AVX512_END
 
@@ -170,6 +397,16 @@ void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
   }  // above hi, or NaN: not needed
 }
 
+void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
+  // The capacity add()'s push_backs would have reached (the budget counts
+  // capacity, so it decides which columns are dropped).
+  const std::size_t want = inner.size() + n;
+  std::size_t cap = inner.capacity();
+  while (cap < want) cap = cap == 0 ? 1 : 2 * cap;
+  inner.reserve(cap);
+  inner.insert(inner.end(), x, x + n);
+}
+
 bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, std::size_t& from) {
   if (rank < below) return false;
   rank -= below;
@@ -179,10 +416,20 @@ bool StreamingQuantiles::Window::order_statistic(std::uint64_t rank, float& v, s
   }
   rank -= eq_lo;
   if (rank < inner.size()) {
-    const auto at = inner.begin() + static_cast<std::ptrdiff_t>(rank);
-    std::nth_element(inner.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(from, rank)),
-                     at, inner.end());
-    v = *at;
+    const auto k = static_cast<std::size_t>(rank);
+    const std::size_t first = std::min(from, k);
+    // Any selection gives the same value; only a zero's sign may differ (-0
+    // and +0 compare equal), and that never shows: edges are only compared,
+    // and a + f (b - a) with a <= b is +0 whenever it is a zero.
+    if (simd_level() >= SimdLevel::avx512) {
+      v = select_avx512(inner.data() + first, inner.size() - first, k - first);
+    } else if (simd_level() >= SimdLevel::avx2) {
+      v = select_avx2(inner.data() + first, inner.size() - first, k - first);
+    } else {
+      const auto at = inner.begin() + static_cast<std::ptrdiff_t>(k);
+      std::nth_element(inner.begin() + static_cast<std::ptrdiff_t>(first), at, inner.end());
+      v = *at;
+    }
     from = static_cast<std::size_t>(rank) + 1;  // what follows is at least v
     return true;
   }
@@ -209,13 +456,19 @@ void StreamingQuantiles::Window::narrow(float new_lo, float new_hi) {
   std::size_t k = 0;
   const std::size_t n = inner.size();
   float* v = inner.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    const float x = v[i];
-    b += x < new_lo;
-    el += x == new_lo;
-    eh += two && x == new_hi;
-    v[k] = x;
-    k += new_lo < x && x < new_hi;
+  if (simd_level() >= SimdLevel::avx512) {
+    k = narrow_avx512(v, n, new_lo, new_hi, b, el, eh);
+  } else if (simd_level() >= SimdLevel::avx2) {
+    k = narrow_avx2(v, n, new_lo, new_hi, b, el, eh);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float x = v[i];
+      b += x < new_lo;
+      el += x == new_lo;
+      eh += two && x == new_hi;
+      v[k] = x;
+      k += new_lo < x && x < new_hi;
+    }
   }
   w.below += b;
   w.eq_lo += el;
@@ -314,7 +567,13 @@ void StreamingQuantiles::merge(Part&& p) {
           w.lo = -inf;
           w.hi = inf;
         }
-        for (std::size_t i = 0; i < n; ++i) w.add(x[i], 1);
+        // Usually every value is inside (a first window is everything).
+        int inside = 1;
+        for (std::size_t i = 0; i < n; ++i) inside &= (w.lo < x[i]) & (x[i] < w.hi);
+        if (inside)
+          w.add_inside(x, n);
+        else
+          for (std::size_t i = 0; i < n; ++i) w.add(x[i], 1);
       }
       if (!started_) {
         for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
@@ -330,7 +589,11 @@ void StreamingQuantiles::merge(Part&& p) {
       w.below += p.below[j];
       w.add(stale.lo[j], p.eq_lo[j]);
       w.add(stale.hi[j], p.eq_hi[j]);
-      for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.add(p.values[i], 1);
+      const float* v = p.values.data();
+      if (stale.lo[j] == w.lo && stale.hi[j] == w.hi)  // not narrowed since: all inside
+        w.add_inside(v + p.ends[j], p.ends[j + 1] - p.ends[j]);
+      else
+        for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.add(v[i], 1);
     }
   }
   if (draws_ >= narrowed_at_ + narrowed_at_ / 2) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "countysim/engine.hpp"
@@ -274,12 +275,60 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
   CHECK(kept < cols.size() - 1);
 }
 
+TEST_CASE("streamed windows hold the same on every vector path, signed zeros included", "[stats]") {
+  // The vector paths select order statistics by their own partition, which
+  // orders the values kept otherwise than nth_element, and may pick the other
+  // zero of -0 and +0: results, the room held (which decides what the budget
+  // drops) and the quantiles' bits must not depend on the path.
+  auto cols = every_kind(60001, 9);
+  Mix mix{10};
+  cols.emplace_back(cols[0].size());  // zeros of both signs, most of the column
+  for (float& x : cols.back()) {
+    const double u = mix.uniform();
+    x = u < 0.3 ? -0.0f : u < 0.6 ? 0.0f : static_cast<float>(u - 0.8);
+  }
+  cols.emplace_back(cols[0].size());  // a few of both signs at the median: inside its window
+  for (float& x : cols.back()) {
+    const double u = mix.uniform();
+    x = u < 0.0025 ? -0.0f : u < 0.005 ? 0.0f : static_cast<float>(u - 0.5025);
+  }
+  auto run = [&](SimdLevel level) {
+    const SimdLevel before = set_simd_level_for_testing(level);
+    const std::size_t n = cols[0].size(), nq = summary_quantiles().size(), block = 2048;
+    StreamingQuantiles sq(cols.size(), summary_quantiles());
+    std::vector<std::size_t> kept;
+    for (std::size_t d0 = 0; d0 < n; d0 += block) {
+      StreamingQuantiles::Part p;
+      const std::size_t m = std::min(block, n - d0);
+      sq.begin_part(p, m);
+      for (std::size_t c = 0; c < cols.size(); ++c)
+        StreamingQuantiles::add_column(p, nq, c, cols[c].data() + d0, m);
+      sq.merge(std::move(p));
+      kept.push_back(sq.kept_values());
+    }
+    std::vector<double> q(cols.size() * nq);
+    std::vector<bool> settled;
+    for (std::size_t c = 0; c < cols.size(); ++c) settled.push_back(sq.quantiles(c, &q[c * nq]));
+    set_simd_level_for_testing(before);
+    return std::make_tuple(q, settled, kept);
+  };
+  const auto scalar = run(SimdLevel::scalar);
+  CHECK(std::get<1>(scalar).back());
+  for (const SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+    INFO(simd_level_name(level));
+    const auto v = run(level);
+    same_bits(std::get<0>(v), std::get<0>(scalar));
+    CHECK(std::get<1>(v) == std::get<1>(scalar));
+    CHECK(std::get<2>(v) == std::get<2>(scalar));
+  }
+}
+
 TEST_CASE("welford_add over columns gives Moments::add's bits", "[stats]") {
-  const SimdLevel level = GENERATE(SimdLevel::scalar, SimdLevel::avx2);
+  const SimdLevel level = GENERATE(SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512);
   const SimdLevel before = set_simd_level_for_testing(level);
   INFO(simd_level_name(level));
   Mix mix{31};
-  const std::size_t k = 23;  // five AVX2 steps and a scalar tail
+  const std::size_t k = 23;  // five AVX2 steps, or two AVX-512 and one AVX2; a scalar tail
   std::vector<double> mean(k, 0.0), m2(k, 0.0), x(k);
   std::vector<Moments> one(k);
   const double edge[] = {0.0, -0.0, 1e300, -1e300, 5e-324, 1e-10, 3.0, -7.5};
@@ -344,5 +393,52 @@ TEST_CASE("fill_rows writes the same bytes on every vector path", "[stats]") {
       INFO(simd_level_name(level) << ", dataset " << layout.specs[k].name);
       CHECK(v[k] == scalar[k]);
     }
+  }
+}
+
+TEST_CASE("fill_rows rounds integer metrics as std::lround does", "[stats]") {
+  // Halves away from zero, just below a half, int32's edges, values out of
+  // its range (lround's result cast, as before) and NaN.
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  const ResultsLayout layout = make_layout(plan);
+  std::size_t k = 0;
+  while (k < layout.specs.size() && !(layout.specs[k].dtype == DType::i32 &&
+                                      layout.sources[k].first == RowSource::year_metric))
+    ++k;
+  REQUIRE(k < layout.specs.size());
+  const double odd[row_group] = {2.5,
+                                 -2.5,
+                                 0.49999999999999994,
+                                 -0.49999999999999994,
+                                 2147483646.5,
+                                 -2147483646.5,
+                                 2147483647.4,
+                                 -2147483647.6,
+                                 1e10,
+                                 -3e12,
+                                 4503599627370497.0,
+                                 std::numeric_limits<double>::quiet_NaN(),
+                                 -0.0,
+                                 1e-300,
+                                 -7.5,
+                                 12.499999999999998};
+  std::vector<DrawOutput> outs(row_group);
+  for (std::size_t j = 0; j < row_group; ++j) {
+    outs[j].resize(plan);
+    outs[j].year_metrics[static_cast<std::size_t>(layout.sources[k].second) * layout.elems[k]] =
+        odd[j];
+  }
+  std::vector<double> lws(row_group, 0.0);
+  const std::size_t rows = 16;
+  std::vector<std::vector<unsigned char>> bufs(layout.specs.size());
+  for (std::size_t i = 0; i < bufs.size(); ++i)
+    bufs[i].assign(layout.elems[i] * column_stride(rows, dtype_size(layout.specs[i].dtype)), 0);
+  fill_rows(layout, plan, outs.data(), lws.data(), row_group, 0, rows, bufs);
+  for (std::size_t j = 0; j < row_group; ++j) {
+    INFO("value " << odd[j]);
+    std::int32_t got;
+    std::memcpy(&got, bufs[k].data() + j * 4, 4);
+    CHECK(got == static_cast<std::int32_t>(std::lround(odd[j])));
   }
 }

@@ -34,6 +34,26 @@ struct ResultsLayout {
   std::vector<std::size_t> elems;                  // per spec: row_elems(), kept for the loop
   std::vector<std::size_t> summarised;             // specs with a /summary group
   std::size_t summary_columns = 0;                 // their row elements together
+  // fill_rows' float32 columns that come from float64 arrays, as runs of
+  // consecutive elements of one DrawOutput array, across datasets where one
+  // follows on from the last (year metrics in catalogue order, scalar
+  // inputs in slot order, over gaps of a few slots, whose columns are
+  // written nowhere): each run is one transposing pass.
+  struct FloatRun {
+    RowSource source;
+    std::size_t offset;      // first element in the source array
+    std::size_t begin, end;  // its columns [begin, end) (moment_runs: summary columns)
+  };
+  struct RunPiece {
+    std::size_t spec;   // dataset, or no_spec for a gap
+    std::size_t count;  // its elements 0 .. count - 1, the run's next columns
+  };
+  static constexpr std::size_t no_spec = ~std::size_t{0};
+  std::vector<FloatRun> float_runs;
+  std::vector<std::vector<RunPiece>> run_pieces;  // per float run
+  std::vector<unsigned char> in_run;              // per spec: filled by a float run
+  // add_moments' summary columns the same way: begin, end are summary columns.
+  std::vector<FloatRun> moment_runs;
 };
 
 ResultsLayout make_layout(const Plan& plan);

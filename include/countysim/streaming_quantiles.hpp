@@ -81,6 +81,8 @@ class StreamingQuantiles {
     std::uint64_t below = 0, eq_lo = 0, eq_hi = 0;  // eq_hi is 0 when lo == hi
     std::vector<float> inner;                       // lo < v < hi
     void add(float v, std::uint64_t count);
+    // add(x[i], 1) for values all known to be strictly inside, at once.
+    void add_inside(const float* x, std::size_t n);
     // The value of rank `rank`, if kept. Reorders inner from index `from`
     // on (0, or where the previous call left it: inner values from there on
     // are at least the previous value, so a higher rank sorts only those).
