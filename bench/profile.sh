@@ -39,16 +39,16 @@ stages = [
                  r"beta_quantile|beta_table|binomial_quantile|sample_inputs|InputBlock|copula|__erfc|__ieee754_log|"
                  r"__log1p|__ieee754_exp|__ieee754_pow|__cos|__sin|stream_uniform|transpose_avx|"
                  r"discrete_quantile|all_inside|scale_clamp|add_scaled|quantile_open|uniforms8|"
-                 r"beta_table8|load_pieces|poisson_quantile|affine_avx"),
+                 r"beta_table8|load_pieces|poisson_quantile|affine_avx|sample_block|log@@|exp@@"),
     ("model", r"simulate_draw|simulate_group|project_timing|firm_counts|leontief|__insertion_sort|"
               r"__introsort|lower_bound|model|llround|lround|check_draw|schedule_factors|"
-              r"lanes_before|lanes_after|project_production|evaluate_targets|year_sums"),
+              r"lanes_before|lanes_after|project_production|evaluate_targets|year_sums|ramp_table"),
     ("rows + moments", r"fill_row|add_moments|put_row|put_f32|welford"),
     ("compression", r"libisal|compress_chunk|looks_random|adler32|isal_|encode_deflate|build_huff|"
                     r"shuffle4|shuffle_to|plane_looks_random|noise_planes|UninitAllocator|put_stored|"
                     r"create_hufftables"),
     ("summaries", r"quantiles_type7|order_statistics|read_columns|unshuffle|libdeflate|"
-                  r"StreamingQuantiles|sort_avx|any_nan|"
+                  r"StreamingQuantiles|sort_avx|any_nan|select_avx|narrow_avx|"
                   r"introselect|nth_element|summarise|weighted_quantiles|weighted_moments"),
     ("writing", r"libhdf5|H5|copy_folio|ext4|pwrite|generic_perform_write|folio|"
                 r"filemap|iomap|jbd2|block_"),
