@@ -249,6 +249,18 @@ Handle create_file(const std::string& path) {
   check(H5Pset_attr_creation_order(fcpl, flags), "cannot set attribute creation order", path);
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot make a property list", path));
   check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "cannot set close degree", path);
+  // A smaller metadata cache (at most 4 MiB, HDF5's default 32): the chunk
+  // index of a long run grows with its chunks, and only its last nodes are
+  // written to again; the rest can go to the file. About 6 MB less at 1M
+  // draws, the same speed (bench/README.md).
+  H5AC_cache_config_t mdc;
+  mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  check(H5Pget_mdc_config(fapl, &mdc), "cannot read the metadata cache settings", path);
+  mdc.set_initial_size = true;
+  mdc.initial_size = 1 << 20;
+  mdc.max_size = 4 << 20;
+  mdc.min_size = 1 << 20;
+  check(H5Pset_mdc_config(fapl, &mdc), "cannot set the metadata cache", path);
   return Handle(
       check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, fapl), "cannot create file", path));
 }

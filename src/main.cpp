@@ -15,6 +15,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "countysim/batch.hpp"
 #include "countysim/cancel.hpp"
@@ -297,6 +300,15 @@ int main(int argc, char** argv) {
         return 0;
       }
       install_signal_handlers();
+#ifdef __GLIBC__
+      // Blocks of 256 KiB and more (quantile windows, read-back buffers) from
+      // mmap, handed back when freed: glibc otherwise raises that threshold
+      // to the largest block freed (up to 32 MiB) and keeps later ones in
+      // its heap, where freed room adds to the peak (1M draws: 139-148 MB,
+      // 116-124 with this; bench/README.md). The workers' buffers are reused
+      // for the whole run, so this costs no page faults there.
+      mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
       cs::RunOptions opt;
       opt.draws = d.draws;
       opt.seed = d.seed;
