@@ -161,6 +161,46 @@ COUNTYSIM_AVX512_END
 // into scratch, and writes the pivot's copies between: no branch on values.
 // Values that compare equal have the same bits, but for zeros' signs
 // (which order_statistic shows cannot change a result).
+// The quickselects' scalar steps, shared by the vector ones (inlined into
+// each): the pivot, the values past the last whole register, and the end
+// of a round.
+inline float median_of_three(const float* a, std::size_t n) {
+  float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];
+  if (p1 < p0) std::swap(p0, p1);
+  if (p2 < p1) std::swap(p1, p2);
+  if (p1 < p0) std::swap(p0, p1);
+  return p1;
+}
+inline void partition_tail(const float* a, std::size_t from, std::size_t n, float pivot, float*& lt,
+                           float*& gt) {
+  for (std::size_t i = from; i < n; ++i) {
+    const float v = a[i];
+    if (v < pivot) *lt++ = v;
+    if (v > pivot) *gt++ = v;
+  }
+}
+// The values below the pivot are at a, up to lt; those above in
+// [above, gt). Puts the pivot's copies and those above after them; true if
+// rank k is the pivot, else narrows (a, n, k) to the side that holds it.
+inline bool finish_round(float*& a, std::size_t& n, std::size_t& k, float pivot, float* lt,
+                         const float* above, const float* gt) {
+  const auto below = static_cast<std::size_t>(lt - a);
+  const auto over = static_cast<std::size_t>(gt - above);
+  const std::size_t equal = n - below - over;
+  std::fill_n(lt, equal, pivot);
+  std::copy(above, gt, lt + equal);
+  if (k < below) {
+    n = below;
+  } else if (k < below + equal) {
+    return true;
+  } else {
+    a += below + equal;
+    k -= below + equal;
+    n = over;
+  }
+  return false;
+}
+
 COUNTYSIM_AVX512_BEGIN
 __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) float select_avx512(float* a,
                                                                                 std::size_t n,
@@ -173,11 +213,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) float select_avx512(
       std::nth_element(a, a + k, a + n);
       return a[k];
     }
-    float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];  // median of three
-    if (p1 < p0) std::swap(p0, p1);
-    if (p2 < p1) std::swap(p1, p2);
-    if (p1 < p0) std::swap(p0, p1);
-    const float pivot = p1;
+    const float pivot = median_of_three(a, n);
     const __m512 vp = _mm512_set1_ps(pivot);
     float* lt = a;  // never past the values read: each store lands on read lanes
     float* gt = above;
@@ -191,25 +227,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) float select_avx512(
       lt += __builtin_popcount(ml);
       gt += __builtin_popcount(mg);
     }
-    for (std::size_t i = whole; i < n; ++i) {
-      const float v = a[i];
-      if (v < pivot) *lt++ = v;
-      if (v > pivot) *gt++ = v;
-    }
-    const auto below = static_cast<std::size_t>(lt - a);
-    const auto over = static_cast<std::size_t>(gt - above);
-    const std::size_t equal = n - below - over;
-    std::fill_n(lt, equal, pivot);
-    std::copy(above, gt, lt + equal);
-    if (k < below) {
-      n = below;
-    } else if (k < below + equal) {
-      return pivot;
-    } else {
-      a += below + equal;
-      k -= below + equal;
-      n = over;
-    }
+    partition_tail(a, whole, n, pivot, lt, gt);
+    if (finish_round(a, n, k, pivot, lt, above, gt)) return pivot;
   }
 }
 COUNTYSIM_AVX512_END
@@ -224,11 +243,7 @@ __attribute__((target("avx2,popcnt"))) float select_avx2(float* a, std::size_t n
       std::nth_element(a, a + k, a + n);
       return a[k];
     }
-    float p0 = a[0], p1 = a[n / 2], p2 = a[n - 1];  // median of three
-    if (p1 < p0) std::swap(p0, p1);
-    if (p2 < p1) std::swap(p1, p2);
-    if (p1 < p0) std::swap(p0, p1);
-    const float pivot = p1;
+    const float pivot = median_of_three(a, n);
     const __m256 vp = _mm256_set1_ps(pivot);
     float* lt = a;  // never past the values read: each store lands on read lanes
     float* gt = above;
@@ -246,26 +261,25 @@ __attribute__((target("avx2,popcnt"))) float select_avx2(float* a, std::size_t n
       lt += __builtin_popcount(ml);
       gt += __builtin_popcount(mg);
     }
-    for (std::size_t i = whole; i < n; ++i) {
-      const float v = a[i];
-      if (v < pivot) *lt++ = v;
-      if (v > pivot) *gt++ = v;
-    }
-    const auto below = static_cast<std::size_t>(lt - a);
-    const auto over = static_cast<std::size_t>(gt - above);
-    const std::size_t equal = n - below - over;
-    std::fill_n(lt, equal, pivot);
-    std::copy(above, gt, lt + equal);
-    if (k < below) {
-      n = below;
-    } else if (k < below + equal) {
-      return pivot;
-    } else {
-      a += below + equal;
-      k -= below + equal;
-      n = over;
-    }
+    partition_tail(a, whole, n, pivot, lt, gt);
+    if (finish_round(a, n, k, pivot, lt, above, gt)) return pivot;
   }
+}
+
+// The narrowing passes' values past the last whole register, one by one.
+inline std::size_t narrow_tail(float* v, std::size_t from, std::size_t n, float lo, float hi,
+                               std::uint64_t& b, std::uint64_t& el, std::uint64_t& eh,
+                               std::size_t k) {
+  const bool two = hi != lo;
+  for (std::size_t i = from; i < n; ++i) {
+    const float x = v[i];
+    b += x < lo;
+    el += x == lo;
+    eh += two && x == hi;
+    v[k] = x;
+    k += lo < x && x < hi;
+  }
+  return k;
 }
 
 // Window::narrow's pass over the inner values v[0, n), eight at a time:
@@ -299,15 +313,7 @@ __attribute__((target("avx2,popcnt"))) std::size_t narrow_avx2(float* v, std::si
   b += t.below;
   el += t.eq_lo;
   eh += t.eq_hi;
-  for (std::size_t i = whole; i < n; ++i) {
-    const float x = v[i];
-    b += x < lo;
-    el += x == lo;
-    eh += two && x == hi;
-    v[k] = x;
-    k += lo < x && x < hi;
-  }
-  return k;
+  return narrow_tail(v, whole, n, lo, hi, b, el, eh, k);
 }
 
 // Window::narrow's pass over the inner values v[0, n), sixteen at a time:
@@ -334,15 +340,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) std::size_t narrow_a
     k += static_cast<unsigned>(__builtin_popcount(keep));
   }
   if (two) eh += at_hi;
-  for (std::size_t i = whole; i < n; ++i) {
-    const float x = v[i];
-    b += x < lo;
-    el += x == lo;
-    eh += two && x == hi;
-    v[k] = x;
-    k += lo < x && x < hi;
-  }
-  return k;
+  return narrow_tail(v, whole, n, lo, hi, b, el, eh, k);
 }
 COUNTYSIM_AVX512_END
 
