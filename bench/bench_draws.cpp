@@ -36,6 +36,18 @@ struct Hash {
   void vec(const std::vector<T>& v) {
     bytes(v.data(), v.size() * sizeof(T));
   }
+  // Every field of a draw's output, in one fixed order.
+  void output(const countysim::DrawOutput& o) {
+    vec(o.year_metrics);
+    vec(o.cluster_output);
+    vec(o.cluster_employment);
+    vec(o.project_output);
+    vec(o.start_month);
+    vec(o.production_month);
+    vec(o.target_value);
+    vec(o.target_met);
+    vec(o.inputs);
+  }
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -113,15 +125,7 @@ int main(int argc, char** argv) {
   Hash h;
   for (std::uint64_t d = 0; d < draws; ++d) {
     countysim::simulate_draw(plan, sc.seed, d, ws, out);
-    h.vec(out.year_metrics);
-    h.vec(out.cluster_output);
-    h.vec(out.cluster_employment);
-    h.vec(out.project_output);
-    h.vec(out.start_month);
-    h.vec(out.production_month);
-    h.vec(out.target_value);
-    h.vec(out.target_met);
-    h.vec(out.inputs);
+    h.output(out);
   }
   fmt::print("hash of every DrawOutput: {:016x}\n", h.h);
   // The same through simulate_draws (groups of 16): the same hash.
@@ -131,18 +135,7 @@ int main(int argc, char** argv) {
   for (std::uint64_t d = 0; d < draws; d += 16) {
     const std::size_t n = std::min<std::uint64_t>(16, draws - d);
     countysim::simulate_draws(plan, sc.seed, d, n, ws, outs.data());
-    for (std::size_t j = 0; j < n; ++j) {
-      const countysim::DrawOutput& o = outs[j];
-      hb.vec(o.year_metrics);
-      hb.vec(o.cluster_output);
-      hb.vec(o.cluster_employment);
-      hb.vec(o.project_output);
-      hb.vec(o.start_month);
-      hb.vec(o.production_month);
-      hb.vec(o.target_value);
-      hb.vec(o.target_met);
-      hb.vec(o.inputs);
-    }
+    for (std::size_t j = 0; j < n; ++j) hb.output(outs[j]);
   }
   fmt::print("hash of every DrawOutput, batched model: {:016x}\n", hb.h);
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "model_stages.hpp"
@@ -365,86 +364,6 @@ void price_levels(const Plan& plan, const std::vector<double>& v, DrawWorkspace&
   for (int t = 1; t <= T; ++t) rp[t] = rp[t - 1] * (1.0 + v[plan.rest_price_change[t - 1]]);
 }
 
-// The ramp's fractions k / R for k = 1 .. n into q, n the count of k < R
-// within the horizon (k = m - O + 1 <= limit = 12 T - O), divided two at a
-// time: the same quotients as one at a time. Returns n.
-int ramp_count(double ramp, int limit) {
-  if (!(ramp > 0)) return 0;
-  if (ramp > limit) return limit;
-  const int whole = static_cast<int>(ramp);  // ramp <= limit: no overflow
-  return (whole < ramp ? whole + 1 : whole) - 1;
-}
-
-int ramp_fractions(double ramp, int limit, const double* months, double* q) {
-  const int n = ramp_count(ramp, limit);
-  int i = 0;
-#if defined(__SSE2__)
-  const __m128d r = _mm_set1_pd(ramp);
-  for (; i + 4 <= n; i += 4) {
-    _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-    _mm_storeu_pd(q + i + 2, _mm_div_pd(_mm_loadu_pd(months + i + 2), r));
-  }
-  for (; i + 2 <= n; i += 2) _mm_storeu_pd(q + i, _mm_div_pd(_mm_loadu_pd(months + i), r));
-#endif
-  for (; i < n; ++i) q[i] = months[i] / ramp;
-  return n;
-}
-
-// The sum of min(1, (m - O + 1) / R) over the producing months of the year
-// ending at month `end` (12 t), as model.md writes it: the ramp's quotients
-// q[0, n) from month O, then whole months. The additions stay one after the
-// other.
-double producing_months(const double* q, int o, int n, int end) {
-  int m = std::max(end - 12, o);
-  double sum = 0.0;
-  const int stop = std::min(end, o + n);
-  if (m < stop) {
-    sum = sum_in_order(q + (m - o), stop - m);
-    m = stop;
-  }
-  // Whole months: from +0 each 1.0 is added exactly, so their count is the
-  // same sum; after ramp months the additions round, one by one.
-  if (m < end) {
-    if (sum == 0.0) {
-      sum = end - m;
-    } else {
-      for (; m + 4 <= end; m += 4) {
-        sum += 1.0;
-        sum += 1.0;
-        sum += 1.0;
-        sum += 1.0;
-      }
-      for (; m < end; ++m) sum += 1.0;
-    }
-  }
-  return sum;
-}
-
-// A year's sum depends on O only through d = end - O: its months are
-// k = max(1, d - 11) .. d from O on, the quotients q[k - 1] for k <= n and
-// whole months after (producing_months takes q[m - O] for m from
-// max(end - 12, O) to min(end, O + n)). The quotients do not depend on the
-// limit M - O, and n = ramp_count(ramp, M - O) = min(ramp_count(ramp, M),
-// M - O) where the count differs only past the horizon (end <= M), so
-// producing_months(q, 0, n, d) with the limit M is the same sum, bit for bit.
-// A whole year after the ramp (d - 12 >= n) sums no quotient: +0, then 12
-// whole months, 12 exactly, the y12 of project_production. (Tests against
-// the direct sums: tests/test_model.cpp.)
-const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &ramp, sizeof bits);
-  if (ws.ramp_seen[p] != bits) {
-    ws.ramp_seen[p] = bits;
-    return nullptr;
-  }
-  double* sums = ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
-  double* q = ws.ramp.data();
-  const int n = ramp_fractions(ramp, M, ws.months.data(), q);
-  for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
-  ws.ramp_tabled[p] = bits;
-  return sums;
-}
-
 // Production: linear ramp from O_p over R_p months; yearly output K x mean
 // fraction (real: K is in base-year prices), summed by cluster into D_t;
 // nominal project output P x real.
@@ -473,6 +392,12 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
   ws.producing.clear();
   int* start_month = out.start_month.data();
   int* production_month = out.production_month.data();
+  // Project p's real output y in year t, its cluster's sum and its nominal output.
+  const auto put = [&](int p, int c, int t, double y) {
+    yproj[t * P + p] = y;
+    d[t * C + c] += y;
+    po[t * P + p] = price[t * C + c] * y;
+  };
   for (int p = 0; p < P; ++p) {
     ProjectState& st = ps[p];
     const int c = plan.project_cluster[p];
@@ -499,45 +424,15 @@ void project_production(const Plan& plan, DrawWorkspace& ws, DrawOutput& out) {
     const double y0 = capacity * 0.0;
     const int first = o >= M ? NY : o / 12 + 1;
     if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive))
-      for (int t = 1; t < first; ++t) {
-        yproj[t * P + p] = y0;
-        d[t * C + c] += y0;
-        po[t * P + p] = price[t * C + c] * y0;
-      }
+      for (int t = 1; t < first; ++t) put(p, c, t, y0);
     if (o >= M) {
       if (y0 != 0.0) ws.producing.push_back(p);  // a NaN capacity
       continue;
     }
     ws.producing.push_back(p);
-    const double ramp = st.ramp;
-    if (const double* sums = ramp_table(ws, p, ramp, M)) {
-      // The year sums of a ramp seen before, whole years (12) included.
-      for (int t = first; t <= T; ++t) {
-        const double y = capacity * sums[12 * t - o - 1] / 12.0;
-        yproj[t * P + p] = y;
-        d[t * C + c] += y;
-        po[t * P + p] = price[t * C + c] * y;
-      }
-      continue;
-    }
-    const int n = ramp_fractions(ramp, M - o, months, q);
-    // From the first whole year after the ramp on (k >= R in January): 12
-    // whole months, whose sum from +0 is 12.
-    const double y12 = o + n <= 12 * (T - 1) ? capacity * 12.0 / 12.0 : 0.0;
-    for (int t = first; t <= T; ++t) {
-      const int end = 12 * t;
-      if (end - 12 >= o + n) {
-        yproj[t * P + p] = y12;
-        d[t * C + c] += y12;
-        po[t * P + p] = price[t * C + c] * y12;
-        continue;
-      }
-      const double sum = producing_months(q, o, n, end);
-      const double y = capacity * sum / 12.0;
-      yproj[t * P + p] = y;
-      d[t * C + c] += y;
-      po[t * P + p] = price[t * C + c] * y;
-    }
+    const double* sums = ramp_table(ws, p, st.ramp, M);
+    const int n = sums ? 0 : ramp_fractions(st.ramp, M - o, months, q);
+    for (int t = first; t <= T; ++t) put(p, c, t, capacity * year_months(sums, q, o, n, t) / 12.0);
   }
   int n_started = 0, n_producing = 0;
   for (int y = 0; y < NY; ++y) {

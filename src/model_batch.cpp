@@ -352,23 +352,9 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
       continue;
     }
     listed[p * L] = ~std::int64_t{0};
-    const double ramp = st.ramp;
-    if (const double* sums = ramp_table(ws, p, ramp, M)) {
-      // The year sums of a ramp seen before, whole years (12) included.
-      for (int t = first; t <= T; ++t) put(capacity * sums[12 * t - o - 1] / 12.0);
-      continue;
-    }
-    const int n = ramp_fractions(ramp, M - o, months, q);
-    const double y12 = capacity * 12.0 / 12.0;  // a year of whole months
-    for (int t = first; t <= T; ++t) {
-      const int end = 12 * t;
-      if (end - 12 >= o + n) {
-        put(y12);
-        continue;
-      }
-      const double sum = producing_months(q, o, n, end);
-      put(capacity * sum / 12.0);
-    }
+    const double* sums = ramp_table(ws, p, st.ramp, M);
+    const int n = sums ? 0 : ramp_fractions(st.ramp, M - o, months, q);
+    for (int t = first; t <= T; ++t) put(capacity * year_months(sums, q, o, n, t) / 12.0);
   }
   int n_started = 0, n_producing = 0;
   for (int y = 0; y < NY; ++y) {

@@ -107,6 +107,14 @@ inline const double* ramp_table(DrawWorkspace& ws, int p, double ramp, int M) {
     return ws.ramp_sums.data() + static_cast<std::size_t>(p) * M;
   return ramp_table_build(ws, p, ramp, M);
 }
+// Project year t's producing months from month O: from the ramp's table
+// when it has one (sums), else its quotients q[0, n) then whole months (a
+// whole year after the ramp is 12, as producing_months gives it).
+inline double year_months(const double* sums, const double* q, int o, int n, int t) {
+  const int end = 12 * t;
+  if (sums) return sums[end - o - 1];
+  return end - 12 >= o + n ? 12.0 : producing_months(q, o, n, end);
+}
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out);
 void evaluate_targets(const Plan& plan, DrawOutput& out);
