@@ -1,6 +1,7 @@
 // Helpers shared by the scenario reader tests: a small valid scenario to
 // edit, and positions computed from the text itself, so that a test states
-// "the error points at this token" rather than a hand-counted line.
+// "the error points at this token" rather than a hand-counted line. Also the
+// repository's scenario files, which the model tests run one by one.
 #pragma once
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -12,6 +13,19 @@
 #include "countysim/scenario.hpp"
 
 namespace countysim::testing {
+
+// Paths from the source root.
+inline const std::vector<const char*> kRepositoryScenarios = {
+    "scenarios/taojiang-2022.yaml",
+    "scenarios/taojiang-2024-update.yaml",
+    "scenarios/what-if/chemical-park-rejected.yaml",
+    "scenarios/what-if/downturn.yaml",
+    "scenarios/what-if/guochen-late.yaml",
+    "scenarios/what-if/land-cut-30.yaml",
+    "scenarios/what-if/loan-share-up.yaml",
+    "tests/data/example.yaml",
+    "tests/data/explain/projects.yaml",
+    "tests/data/explain/linear.yaml"};
 
 inline const std::string kBase = R"(schema: countysim/1
 name: 测试县 test

@@ -12,6 +12,7 @@
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
 #include "countysim/scenario.hpp"
+#include "scenario_fixtures.hpp"
 
 extern const char* const corner_county;  // test_model_reference.cpp
 
@@ -100,12 +101,7 @@ void for_each_kernels(F f) {
 
 TEST_CASE("simulate_draws gives simulate_draw's bits on the repository's scenarios",
           "[model][batch]") {
-  for (const char* path :
-       {"scenarios/taojiang-2022.yaml", "scenarios/taojiang-2024-update.yaml",
-        "scenarios/what-if/chemical-park-rejected.yaml", "scenarios/what-if/downturn.yaml",
-        "scenarios/what-if/guochen-late.yaml", "scenarios/what-if/land-cut-30.yaml",
-        "scenarios/what-if/loan-share-up.yaml", "tests/data/example.yaml",
-        "tests/data/explain/projects.yaml", "tests/data/explain/linear.yaml"}) {
+  for (const char* path : testing::kRepositoryScenarios) {
     INFO(path);
     const Scenario sc = load_scenario(source(path));
     const Plan plan = compile_plan(sc);

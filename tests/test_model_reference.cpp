@@ -20,6 +20,7 @@
 #include "countysim/plan.hpp"
 #include "countysim/quantile_functions.hpp"
 #include "countysim/scenario.hpp"
+#include "scenario_fixtures.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -799,12 +800,7 @@ targets:
 
 TEST_CASE("simulate_draw gives the reference model's bits on the repository's scenarios",
           "[model][reference]") {
-  for (const char* path :
-       {"scenarios/taojiang-2022.yaml", "scenarios/taojiang-2024-update.yaml",
-        "scenarios/what-if/chemical-park-rejected.yaml", "scenarios/what-if/downturn.yaml",
-        "scenarios/what-if/guochen-late.yaml", "scenarios/what-if/land-cut-30.yaml",
-        "scenarios/what-if/loan-share-up.yaml", "tests/data/example.yaml",
-        "tests/data/explain/projects.yaml", "tests/data/explain/linear.yaml"}) {
+  for (const char* path : testing::kRepositoryScenarios) {
     INFO(path);
     const Scenario sc = load_scenario(source(path));
     CHECK(compare_models(sc, 0, 1500) == 0);
