@@ -133,6 +133,15 @@ void print_warnings(const std::vector<cs::Diagnostic>& ws) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Blocks of 256 KiB and more (quantile windows, read-back buffers) from
+  // mmap, handed back when freed: glibc otherwise raises that threshold to
+  // the largest block freed (up to 32 MiB) and keeps later ones in its heap,
+  // where freed room adds to the peak (a run of 1M draws: 139-148 MB,
+  // 116-124 with this; bench/README.md). Buffers the draw loop reuses for
+  // the whole run cost no page faults either way.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   cs::h5::no_cleanup_at_exit();
   CLI::App app{"countysim: Monte-Carlo scenarios for a county's development targets"};
   app.set_version_flag("--version", std::string("countysim ") + cs::version);
@@ -300,15 +309,6 @@ int main(int argc, char** argv) {
         return 0;
       }
       install_signal_handlers();
-#ifdef __GLIBC__
-      // Blocks of 256 KiB and more (quantile windows, read-back buffers) from
-      // mmap, handed back when freed: glibc otherwise raises that threshold
-      // to the largest block freed (up to 32 MiB) and keeps later ones in
-      // its heap, where freed room adds to the peak (1M draws: 139-148 MB,
-      // 116-124 with this; bench/README.md). The workers' buffers are reused
-      // for the whole run, so this costs no page faults there.
-      mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
       cs::RunOptions opt;
       opt.draws = d.draws;
       opt.seed = d.seed;
