@@ -400,21 +400,29 @@ namespace {
 // is not reentrant), then inflated (ChunkInflater), chunks shared among the
 // threads in one parallel region. False before anything is read when a chunk is stored
 // otherwise (the caller then takes HDF5's path).
+// Chunks [chunk0, chunk1) of each column: draws chunk0 * chunk_draws on, at
+// out[c * span + d] (span the draws they hold).
 bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
                       std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
+                      std::uint64_t chunk0, std::uint64_t chunk1,
                       const std::vector<std::uint32_t>* stored, float* out, int threads) {
   const std::uint16_t one = 1;
   unsigned char little = 0;
   std::memcpy(&little, &one, 1);
   if (!little) return false;
   const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
-  const std::size_t jobs = ncols * nchunks;  // [column][chunk]
+  const std::uint64_t sel = chunk1 - chunk0;
+  const std::uint64_t first_draw = chunk0 * chunk_draws;
+  const std::uint64_t span = std::min(draws, chunk1 * chunk_draws) - first_draw;
+  const std::size_t jobs = ncols * sel;  // [column][chunk]
   std::vector<std::vector<hsize_t>> offsets(jobs);
   std::vector<std::size_t> bytes(jobs);
   for (std::size_t job = 0; job < jobs; ++job) {
-    offsets[job] = chunk_offset(s, job % nchunks, chunk_draws, first_col + job / nchunks);
+    const std::uint64_t chunk = chunk0 + job % sel;
+    const std::size_t col = first_col + job / sel;
+    offsets[job] = chunk_offset(s, chunk, chunk_draws, col);
     hsize_t n = 0;
-    if (stored && !stored->empty()) n = (*stored)[first_col * nchunks + job];
+    if (stored && !stored->empty()) n = (*stored)[col * nchunks + chunk];
     if (n == 0 && (H5Dget_chunk_storage_size(ds, offsets[job].data(), &n) < 0 || n == 0))
       return false;
     bytes[job] = n;
@@ -444,11 +452,11 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
       ChunkInflater inflater;
 #pragma omp for schedule(dynamic, 4)
       for (std::size_t job = j0; job < j1; ++job) {
-        const std::size_t c = job / nchunks;
-        const std::uint64_t d0 = job % nchunks * chunk_draws;
+        const std::size_t c = job / sel;
+        const std::uint64_t d0 = (chunk0 + job % sel) * chunk_draws;
         const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
         if (!inflater.inflate(raw.data() + at[job], bytes[job], chunk_draws, s.dtype, nd,
-                              out + c * draws + d0))
+                              out + c * span + (d0 - first_draw)))
           ok = false;
       }
     }
@@ -461,6 +469,16 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
 
 void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                                  std::vector<float>& out, int threads) {
+  read_columns(dataset, first_col, ncols, 0, impl_->chunks(), out, threads);
+}
+
+std::uint64_t ResultsWriter::chunk_draws() const {
+  return impl_->chunk_draws;
+}
+
+void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
+                                 std::uint64_t chunk0, std::uint64_t chunk1,
+                                 std::vector<float>& out, int threads) {
   h5::quiet();
   Impl& m = *impl_;
   m.check_open();
@@ -469,29 +487,36 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   if (first_col + ncols > row)
     throw RunError(fmt::format("results: columns {}..{} of /{}/{} are past its {} columns",
                                first_col, first_col + ncols, s.group, s.name, row));
-  out.resize(ncols * m.draws);  // every value is written below
+  chunk1 = std::min(chunk1, m.chunks());
+  if (chunk0 >= chunk1) {
+    out.clear();
+    return;
+  }
+  const std::uint64_t first_draw = chunk0 * m.chunk_draws;
+  const std::uint64_t span = std::min(m.draws, chunk1 * m.chunk_draws) - first_draw;
+  out.resize(ncols * span);  // every value is written below
   if (ncols == 0) return;
   const hid_t ds = m.datasets[dataset];
   const std::vector<std::uint32_t>* stored =
       dataset < m.stored.size() ? &m.stored[dataset] : nullptr;
-  if (read_columns_raw(ds, s, m.draws, m.chunk_draws, first_col, ncols, stored, out.data(),
-                       threads))
+  if (read_columns_raw(ds, s, m.draws, m.chunk_draws, first_col, ncols, chunk0, chunk1, stored,
+                       out.data(), threads))
     return;
   // HDF5's own pipeline, one column at a time.
   const std::string at = h5::where(ds);
   h5::Handle fspace(H5Dget_space(ds));
   if (!fspace.valid()) h5::fail("cannot read", at);
   const std::size_t rank = 1 + s.row_shape.size();
-  const hsize_t nd = m.draws;
+  const hsize_t nd = span;
   h5::Handle mspace(H5Screate_simple(1, &nd, nullptr));
   for (std::size_t c = 0; c < ncols; ++c) {
-    std::vector<hsize_t> start = chunk_offset(s, 0, m.chunk_draws, first_col + c);
+    std::vector<hsize_t> start = chunk_offset(s, chunk0, m.chunk_draws, first_col + c);
     std::vector<hsize_t> count(rank, 1);
-    count[0] = m.draws;
+    count[0] = span;
     if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) <
             0 ||
         !mspace.valid() ||
-        H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out.data() + c * m.draws) < 0)
+        H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out.data() + c * span) < 0)
       h5::fail("cannot read columns of", at);
   }
 }

@@ -395,6 +395,18 @@ void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
   }  // above hi, or NaN: not needed
 }
 
+void StreamingQuantiles::Window::count(float v, std::uint64_t count) {
+  if (v < lo) {
+    below += count;
+  } else if (v == lo) {
+    eq_lo += count;
+  } else if (v < hi) {
+    inside += count;
+  } else if (v == hi) {
+    eq_hi += count;
+  }
+}
+
 void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
   // The capacity add()'s push_backs would have reached (the budget counts
   // capacity, so it decides which columns are dropped).
@@ -488,6 +500,7 @@ StreamingQuantiles::StreamingQuantiles(std::size_t columns, std::vector<double> 
       budget_values_(budget_bytes / sizeof(float)),
       windows_(columns * qs_.size()),
       dropped_(columns, 0),
+      frozen_(columns, 0),
       nan_(columns, 0) {}
 
 void StreamingQuantiles::begin_part(Part& p, std::uint64_t draws) const {
@@ -559,6 +572,11 @@ void StreamingQuantiles::merge(Part&& p) {
       if (dropped_[c]) continue;
       const float* x = p.values.data() + p.ends[c];
       const std::size_t n = p.ends[c + 1] - p.ends[c];
+      if (frozen_[c]) {  // (only after the first part)
+        for (std::size_t q = 0; q < nq; ++q)
+          for (std::size_t i = 0; i < n; ++i) windows_[c * nq + q].count(x[i], 1);
+        continue;
+      }
       for (std::size_t q = 0; q < nq; ++q) {
         Window& w = windows_[c * nq + q];
         if (!started_) {
@@ -585,6 +603,16 @@ void StreamingQuantiles::merge(Part&& p) {
       if (dropped_[j / nq]) continue;
       Window& w = windows_[j];
       w.below += p.below[j];
+      if (frozen_[j / nq]) {
+        w.count(stale.lo[j], p.eq_lo[j]);
+        w.count(stale.hi[j], p.eq_hi[j]);
+        if (stale.lo[j] == w.lo && stale.hi[j] == w.hi) {  // the frozen edges: all inside
+          w.inside += p.ends[j + 1] - p.ends[j];
+        } else {
+          for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.count(p.values[i], 1);
+        }
+        continue;
+      }
       w.add(stale.lo[j], p.eq_lo[j]);
       w.add(stale.hi[j], p.eq_hi[j]);
       const float* v = p.values.data();
@@ -596,7 +624,7 @@ void StreamingQuantiles::merge(Part&& p) {
   }
   if (draws_ >= narrowed_at_ + narrowed_at_ / 2) {
     for (std::size_t c = 0; c < columns_; ++c)
-      if (!dropped_[c])
+      if (!dropped_[c] && !frozen_[c])
         for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
     narrowed_at_ = draws_;
   }
@@ -631,8 +659,12 @@ void StreamingQuantiles::enforce_budget() {
   while (total > budget_values_) {
     const std::size_t c =
         static_cast<std::size_t>(std::max_element(held.begin(), held.end()) - held.begin());
-    dropped_[c] = 1;
-    for (std::size_t q = 0; q < nq; ++q) windows_[c * nq + q] = Window{};
+    frozen_[c] = 1;
+    for (std::size_t q = 0; q < nq; ++q) {
+      Window& w = windows_[c * nq + q];
+      w.inside = w.inner.size();
+      std::vector<float>().swap(w.inner);
+    }
     total -= held[c];
     held[c] = 0;
   }
@@ -665,7 +697,7 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
     std::fill_n(out, nq, std::numeric_limits<double>::quiet_NaN());
     return true;
   }
-  if (!started_ || dropped_[c] || draws_ == 0) return false;
+  if (!started_ || dropped_[c] || frozen_[c] || draws_ == 0) return false;
   std::vector<double> q_out(nq);
   for (std::size_t q = 0; q < nq; ++q) {
     Window& w = windows_[c * nq + q];
@@ -684,6 +716,16 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
     q_out[q] = da + (h - static_cast<double>(lo)) * (db - da);
   }
   std::copy(q_out.begin(), q_out.end(), out);
+  return true;
+}
+
+bool StreamingQuantiles::brackets(std::size_t c, Bracket* out) const {
+  if (!started_ || !frozen_[c] || dropped_[c] || nan_[c]) return false;
+  const std::size_t nq = qs_.size();
+  for (std::size_t q = 0; q < nq; ++q) {
+    const Window& w = windows_[c * nq + q];
+    out[q] = Bracket{w.lo, w.hi, w.below, w.eq_lo, w.inside, w.eq_hi};
+  }
   return true;
 }
 

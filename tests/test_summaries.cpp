@@ -85,6 +85,29 @@ std::vector<std::vector<float>> every_kind(std::size_t n, std::uint64_t seed) {
 
 }  // namespace
 
+TEST_CASE("radix-selected type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
+  // Every kind of column (infinities, signed zeros, ties, one value), in
+  // batches of uneven sizes; short columns too (every_kind needs 18).
+  for (const std::size_t n : {std::size_t{18}, std::size_t{19}, std::size_t{100003}}) {
+    const std::vector<std::vector<float>> cols = every_kind(n, 43);
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      INFO("column " << c << ", n " << n);
+      const std::vector<float>& x = cols[c];
+      int calls = 0;
+      const auto q = quantiles_type7_radix(n, summary_quantiles(), [&](const ValueSink& sink) {
+        ++calls;
+        for (std::size_t i = 0; i < n;) {
+          const std::size_t m = std::min(n - i, std::size_t{1} + (i * 7919 + 13) % 9000);
+          sink(x.data() + i, m);
+          i += m;
+        }
+      });
+      CHECK(calls == 2);
+      same_bits(q, plain_type7(x));
+    }
+  }
+}
+
 TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
   const std::size_t n = 200003;
   const std::vector<std::vector<float>> cols = every_kind(n, 42);
@@ -174,6 +197,41 @@ TEST_CASE("summaries from windows kept while drawing equal summaries read back",
     CHECK(b.columns_streamed > 0);
     CHECK(b.columns_streamed + b.columns_read == a.columns_read);
     CHECK(b.columns_read == 0);  // 30,000 draws: every window holds its ranks
+    REQUIRE(a.summaries.size() == b.summaries.size());
+    for (std::size_t k = 0; k < a.summaries.size(); ++k) {
+      INFO(a.summaries[k].metric << ", threads " << threads);
+      same_bits(b.summaries[k].quantiles, a.summaries[k].quantiles);
+      same_bits(b.summaries[k].mean, a.summaries[k].mean);
+    }
+  }
+}
+
+TEST_CASE("frozen windows' columns read back in one pass equal whole columns read back",
+          "[engine]") {
+  // A budget far too small for the windows: most columns are frozen while
+  // drawing and read back keeping only the values inside their windows.
+  testing::TempDir tmp("countysim-frozen");
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  RunOptions opt;
+  opt.draws = 40000;
+  opt.threads = 2;
+  opt.block_draws = 2048;
+  opt.stream_quantiles = false;
+  opt.output = tmp.file("read.h5");
+  const RunSummary a = run_to_file(plan, opt);
+  for (int threads : {1, 3}) {
+    opt.stream_quantiles = true;
+    opt.stream_budget_bytes = 200000;
+    opt.threads = threads;
+    // 3 threads: at most one value kept inside a window, so every frozen
+    // column takes the radix selection instead.
+    opt.summary_read_floats = threads == 3 ? 1 : 0;
+    opt.output = tmp.file("frozen" + std::to_string(threads) + ".h5");
+    const RunSummary b = run_to_file(plan, opt);
+    CHECK(b.columns_bracketed > 100);
+    CHECK(b.columns_streamed > 0);
+    CHECK(b.columns_streamed + b.columns_read == a.columns_read);
     REQUIRE(a.summaries.size() == b.summaries.size());
     for (std::size_t k = 0; k < a.summaries.size(); ++k) {
       INFO(a.summaries[k].metric << ", threads " << threads);
@@ -273,6 +331,51 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
   const auto kept = static_cast<std::size_t>(std::count(settled.begin(), settled.end(), true));
   CHECK(kept >= 2);  // the NaN column, and at least one other
   CHECK(kept < cols.size() - 1);
+}
+
+TEST_CASE("frozen windows count every value against their edges", "[stats]") {
+  // Columns frozen by a small budget, parts merged late (stale windows), and
+  // a column that drifts: every frozen window's counts equal a count over
+  // the whole column.
+  auto cols = every_kind(60000, 12);
+  cols.emplace_back(cols[0].size());
+  for (std::size_t i = 0; i < cols.back().size(); ++i)
+    cols.back()[i] = static_cast<float>(i) / 1000.0f;
+  const std::size_t n = cols[0].size(), nq = summary_quantiles().size(), block = 2000;
+  StreamingQuantiles sq(cols.size(), summary_quantiles(), 4.0, 40000);
+  std::deque<StreamingQuantiles::Part> parts;
+  for (std::size_t d0 = 0; d0 < n; d0 += block) {
+    parts.emplace_back();
+    sq.begin_part(parts.back(), block);
+    for (std::size_t c = 0; c < cols.size(); ++c)
+      StreamingQuantiles::add_column(parts.back(), nq, c, cols[c].data() + d0, block);
+    while (parts.size() > 2) {
+      sq.merge(std::move(parts.front()));
+      parts.pop_front();
+    }
+  }
+  for (; !parts.empty(); parts.pop_front()) sq.merge(std::move(parts.front()));
+  std::size_t frozen = 0;
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    std::vector<StreamingQuantiles::Bracket> b(nq);
+    if (!sq.brackets(c, b.data())) continue;
+    ++frozen;
+    for (std::size_t q = 0; q < nq; ++q) {
+      INFO("column " << c << ", quantile " << q);
+      std::uint64_t below = 0, eq_lo = 0, inside = 0, eq_hi = 0;
+      for (const float v : cols[c]) {
+        below += v < b[q].lo;
+        eq_lo += v == b[q].lo;
+        inside += b[q].lo < v && v < b[q].hi;
+        eq_hi += b[q].lo != b[q].hi && v == b[q].hi;
+      }
+      CHECK(b[q].below == below);
+      CHECK(b[q].eq_lo == eq_lo);
+      CHECK(b[q].inside == inside);
+      CHECK(b[q].eq_hi == eq_hi);
+    }
+  }
+  CHECK(frozen >= 3);
 }
 
 TEST_CASE("streamed windows hold the same on every vector path, signed zeros included", "[stats]") {

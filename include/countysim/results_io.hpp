@@ -61,6 +61,13 @@ class ResultsWriter {
   // chunks are read; they are inflated `threads` at a time.
   void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                     std::vector<float>& out, int threads = 1);
+  // The same for the draws of chunks [chunk0, chunk1) alone (chunk k holds
+  // draws k * chunk_draws() on): out[c * span + d - chunk0 * chunk_draws()],
+  // span the draws they hold; empty past the last chunk.
+  void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
+                    std::uint64_t chunk0, std::uint64_t chunk1, std::vector<float>& out,
+                    int threads = 1);
+  std::uint64_t chunk_draws() const;
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
   void close();                                // flushes and closes; further calls are errors
