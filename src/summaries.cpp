@@ -28,96 +28,107 @@ void give_back_free_memory() {
 #endif
 }
 
-// Column c's quantiles from its frozen windows (StreamingQuantiles::
-// brackets): the order statistics type 7 needs are the windows' edges or
-// among the values strictly inside, which are collected in one pass over
-// the column's chunks, a batch of chunks at a time, so memory is the values
-// inside, not the column. As StreamingQuantiles::quantiles computes them.
-// False when a rank lies outside its window, the values inside would be
-// more than `cap`, or the count found differs from the count kept (the
-// caller then selects by radix, in two passes).
-bool bracketed_quantiles(ResultsWriter& writer, std::size_t dataset, std::size_t column,
-                         std::uint64_t draws, int threads, std::uint64_t cap,
-                         const std::vector<StreamingQuantiles::Bracket>& br, double* out) {
-  const auto& qs = summary_quantiles();
-  const std::size_t nq = qs.size();
-  // Where rank r lies in window b: -1 outside, 0 the low edge, 1 inside, 2 the high edge.
-  auto where = [](const StreamingQuantiles::Bracket& b, std::uint64_t r) {
-    if (r < b.below) return -1;
-    r -= b.below;
-    if (r < b.eq_lo) return 0;
-    r -= b.eq_lo;
-    if (r < b.inside) return 1;
-    r -= b.inside;
-    return r < b.eq_hi ? 2 : -1;
-  };
-  std::vector<std::uint8_t> need(nq, 0);
-  for (std::size_t q = 0; q < nq; ++q) {
-    const double h = (static_cast<double>(draws) - 1) * qs[q];
-    const auto lo = static_cast<std::uint64_t>(std::floor(h));
-    for (std::uint64_t r = lo; r <= lo + 1 && r < draws; ++r) {
-      const int w = where(br[q], r);
-      if (w < 0) return false;
-      need[q] |= w == 1;
-    }
-  }
-  std::uint64_t kept = 0;
-  for (std::size_t q = 0; q < nq; ++q) kept += need[q] ? br[q].inside : 0;
-  if (kept > cap) return false;
-  std::vector<std::vector<float>> inner(nq);
-  for (std::size_t q = 0; q < nq; ++q)
-    if (need[q]) inner[q].reserve(br[q].inside);
+using Bracket = StreamingQuantiles::Bracket;
+
+// Column c's quantiles by radix selection (quantiles_type7_radix) over its
+// chunks, read a batch of about 1 Mi values at a time.
+void radix_quantiles(ResultsWriter& writer, std::size_t dataset, std::size_t c, std::uint64_t draws,
+                     int threads, double* out) {
   const std::uint64_t per_chunk = writer.chunk_draws();
   const std::uint64_t chunks = (draws + per_chunk - 1) / per_chunk;
   const std::uint64_t batch = std::max<std::uint64_t>(1, (std::uint64_t{1} << 20) / per_chunk);
-  // Most values lie outside every window: one test against their span
-  // first, then the windows one by one.
-  float span_lo = std::numeric_limits<float>::infinity(), span_hi = -span_lo;
-  for (std::size_t q = 0; q < nq; ++q)
-    if (need[q]) {
-      span_lo = std::min(span_lo, br[q].lo);
-      span_hi = std::max(span_hi, br[q].hi);
-    }
   std::vector<float> x;
-  for (std::uint64_t k0 = 0; k0 < chunks; k0 += batch) {
-    writer.read_columns(dataset, column, 1, k0, std::min(chunks, k0 + batch), x, threads);
-    for (const float y : x) {
-      if (!(span_lo < y && y < span_hi)) continue;
-      for (std::size_t q = 0; q < nq; ++q)
-        if (need[q] && br[q].lo < y && y < br[q].hi) inner[q].push_back(y);
+  const auto q = quantiles_type7_radix(draws, summary_quantiles(), [&](const ValueSink& sink) {
+    for (std::uint64_t k0 = 0; k0 < chunks; k0 += batch) {
+      const std::uint64_t k1 = std::min(chunks, k0 + batch);
+      x.resize(std::min(draws, k1 * per_chunk) - k0 * per_chunk);
+      writer.visit_columns(dataset, {c}, k0, k1, threads,
+                           [&](std::size_t, std::uint64_t k, const float* v, std::size_t n) {
+                             std::copy_n(v, n, x.data() + (k - k0) * per_chunk);
+                           });
+      sink(x.data(), x.size());
     }
-    for (std::size_t q = 0; q < nq; ++q)
-      if (inner[q].size() > br[q].inside) return false;
+  });
+  std::copy(q.begin(), q.end(), out);
+}
+
+// The quantiles of a dataset's frozen columns `cols` (brackets br[i], no
+// NaN), into quantiles[c * nq ...]. Each is read back a chunk at a time,
+// keeping only the values strictly inside the windows that hold an order
+// statistic (StreamingQuantiles::keep_inside), so memory is those values,
+// not the column; a group of columns at once (at most `cap` such values
+// together), the chunks shared among the threads and the values found put
+// together in chunk order. A column where an order statistic left its
+// window, or that would keep more than `cap` values, takes radix selection
+// (two passes) instead.
+void frozen_quantiles(ResultsWriter& writer, std::size_t dataset,
+                      const std::vector<std::size_t>& cols,
+                      const std::vector<std::vector<Bracket>>& br, std::uint64_t draws, int threads,
+                      std::uint64_t cap, const CancelToken* cancel,
+                      std::vector<double>& quantiles) {
+  const auto& qs = summary_quantiles();
+  const std::size_t nq = qs.size();
+  const std::uint64_t per_chunk = writer.chunk_draws();
+  const std::uint64_t chunks = (draws + per_chunk - 1) / per_chunk;
+  std::vector<std::uint8_t> need(cols.size() * nq, 0);
+  std::vector<std::uint64_t> kept(cols.size(), 0);
+  std::vector<std::size_t> by_radix, filtered;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const bool in = StreamingQuantiles::bracket_needs(draws, qs, br[i].data(), &need[i * nq]);
+    for (std::size_t q = 0; in && q < nq; ++q) kept[i] += need[i * nq + q] ? br[i][q].inside : 0;
+    std::vector<std::vector<float>> none(nq);
+    if (in && kept[i] == 0 &&  // every order statistic an edge: nothing to read
+        StreamingQuantiles::bracket_quantiles(draws, qs, br[i].data(), none.data(),
+                                              &quantiles[cols[i] * nq]))
+      continue;
+    (in && kept[i] != 0 && kept[i] <= cap ? filtered : by_radix).push_back(i);
   }
-  for (std::size_t q = 0; q < nq; ++q) {
-    if (need[q] && inner[q].size() != br[q].inside) return false;
-    const StreamingQuantiles::Bracket& b = br[q];
-    std::vector<float>& v = inner[q];
-    // The value of rank r; past the first selection, only values above it.
-    std::size_t from = 0;
-    auto value = [&](std::uint64_t r) {
-      switch (where(b, r)) {
-        case 0:
-          return b.lo;
-        case 2:
-          return b.hi;
-        default: {
-          const std::size_t i = static_cast<std::size_t>(r - b.below - b.eq_lo);
-          const auto at = v.begin() + static_cast<std::ptrdiff_t>(i);
-          std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(std::min(from, i)), at, v.end());
-          from = i + 1;
-          return *at;
+  // Groups of at most 1 Mi values kept (or cap), one column at least.
+  const std::uint64_t group_cap = std::min<std::uint64_t>(cap, std::uint64_t{1} << 20);
+  for (std::size_t g0 = 0, g1 = 0; g0 < filtered.size(); g0 = g1) {
+    if (cancel && cancel->cancelled()) throw Interrupted();
+    std::uint64_t total = kept[filtered[g0]];
+    for (g1 = g0 + 1; g1 < filtered.size() && total + kept[filtered[g1]] <= group_cap; ++g1)
+      total += kept[filtered[g1]];
+    const std::size_t ng = g1 - g0;
+    std::vector<std::size_t> group(ng);
+    for (std::size_t j = 0; j < ng; ++j) group[j] = cols[filtered[g0 + j]];
+    // Each chunk's values found, window after window: [column][chunk].
+    std::vector<std::vector<float>> found(ng * chunks);
+    std::vector<std::size_t> ends(ng * chunks * nq, 0);
+    writer.visit_columns(dataset, group, 0, chunks, threads,
+                         [&](std::size_t j, std::uint64_t k, const float* x, std::size_t n) {
+                           const std::size_t i = filtered[g0 + j], job = j * chunks + k;
+                           StreamingQuantiles::keep_inside(x, n, br[i].data(), &need[i * nq], nq,
+                                                           found[job], &ends[job * nq]);
+                         });
+    std::vector<std::uint8_t> failed(ng, 0);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::size_t j = 0; j < ng; ++j) {
+      const std::size_t i = filtered[g0 + j];
+      std::vector<std::vector<float>> inside(nq);
+      for (std::size_t q = 0; q < nq; ++q) {
+        if (!need[i * nq + q]) continue;
+        inside[q].reserve(br[i][q].inside);
+        for (std::uint64_t k = 0; k < chunks; ++k) {
+          const std::size_t job = j * chunks + k;
+          const float* v = found[job].data();
+          inside[q].insert(inside[q].end(), v + (q ? ends[job * nq + q - 1] : 0),
+                           v + ends[job * nq + q]);
         }
       }
-    };
-    const double h = (static_cast<double>(draws) - 1) * qs[q];
-    const auto lo = static_cast<std::uint64_t>(std::floor(h));
-    const float a = value(lo);
-    const float b2 = lo + 1 < draws ? value(lo + 1) : a;
-    const double da = a, db = b2;
-    out[q] = da + (h - static_cast<double>(lo)) * (db - da);
+      for (std::uint64_t k = 0; k < chunks; ++k) std::vector<float>().swap(found[j * chunks + k]);
+      if (!StreamingQuantiles::bracket_quantiles(draws, qs, br[i].data(), inside.data(),
+                                                 &quantiles[cols[i] * nq]))
+        failed[j] = 1;  // counts that do not match the file: select by radix
+    }
+    for (std::size_t j = 0; j < ng; ++j)
+      if (failed[j]) by_radix.push_back(filtered[g0 + j]);
   }
-  return true;
+  for (const std::size_t i : by_radix) {
+    if (cancel && cancel->cancelled()) throw Interrupted();
+    radix_quantiles(writer, dataset, cols[i], draws, threads, &quantiles[cols[i] * nq]);
+  }
 }
 
 }  // namespace
@@ -190,33 +201,25 @@ std::vector<MetricSummary> summarise(const ResultsLayout& layout, ResultsWriter&
   for (std::size_t j = 0; j < out.size(); ++j) {
     const std::size_t k = layout.summarised[j];
     MetricSummary& ms = out[j];
-    std::vector<std::size_t> wanted;
+    // Frozen columns (no NaN) first: their windows, or radix selection for
+    // those whose order statistics left them; neither holds the column. At
+    // most 4 Mi values inside a column's windows (16 MiB), or
+    // summary_read_floats if set.
+    std::vector<std::size_t> wanted, frozen;
+    std::vector<std::vector<StreamingQuantiles::Bracket>> frozen_br;
     for (std::size_t c : wanted_by_dataset[j]) {
-      if (cancel && cancel->cancelled()) throw Interrupted();
-      const auto& b = brackets_by_dataset[j][c];
+      auto& b = brackets_by_dataset[j][c];
       if (b.empty()) {
         wanted.push_back(c);
-        continue;
+      } else {
+        frozen.push_back(c);
+        frozen_br.push_back(std::move(b));
       }
-      // A frozen column (no NaN): its windows, or if one of its order
-      // statistics left them, radix selection; neither holds the column.
-      // At most 4 Mi values inside (16 MiB), or summary_read_floats if set.
+    }
+    if (!frozen.empty()) {
       const std::uint64_t cap = bk.read_floats ? bk.read_floats : std::uint64_t{1} << 22;
-      if (!bracketed_quantiles(writer, k, c, draws, bk.threads, cap, b,
-                               &ms.quantiles[c * qs.size()])) {
-        const std::uint64_t per_chunk = writer.chunk_draws();
-        const std::uint64_t chunks = (draws + per_chunk - 1) / per_chunk;
-        const std::uint64_t batch = std::max<std::uint64_t>(1, (1u << 20) / per_chunk);
-        std::vector<float> x;
-        const auto q = quantiles_type7_radix(draws, qs, [&](const ValueSink& sink) {
-          for (std::uint64_t k0 = 0; k0 < chunks; k0 += batch) {
-            writer.read_columns(k, c, 1, k0, std::min(chunks, k0 + batch), x, bk.threads);
-            sink(x.data(), x.size());
-          }
-        });
-        std::copy(q.begin(), q.end(), ms.quantiles.begin() + c * qs.size());
-      }
-      ++counts.columns_bracketed;
+      frozen_quantiles(writer, k, frozen, frozen_br, draws, bk.threads, cap, cancel, ms.quantiles);
+      counts.columns_bracketed += frozen.size();
     }
     const std::size_t per_read = std::max<std::size_t>(1, budget_floats / draws);
     for (std::size_t i0 = 0; i0 < wanted.size();) {

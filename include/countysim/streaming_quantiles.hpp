@@ -81,6 +81,24 @@ class StreamingQuantiles {
   // Column c's windows, qs order, into out (quantile_count() of them), if c
   // is frozen (and has no NaN); false otherwise.
   bool brackets(std::size_t c, Bracket* out) const;
+  // For such windows of a column of `draws` values: false if an order
+  // statistic type 7 needs lies outside its window; else need[q] says
+  // whether one lies strictly inside window q (its values must be found).
+  static bool bracket_needs(std::uint64_t draws, const std::vector<double>& qs, const Bracket* br,
+                            std::uint8_t* need);
+  // The values of x[0, n) strictly inside each window q with need[q],
+  // appended to out in their order, window after window: window q's are
+  // out[ends[q - 1], ends[q]) (ends[-1] the size before). The same on every
+  // vector path.
+  static void keep_inside(const float* x, std::size_t n, const Bracket* br,
+                          const std::uint8_t* need, std::size_t nq, std::vector<float>& out,
+                          std::size_t* ends);
+  // The quantiles (qs order) from the windows and inside[q], every value of
+  // the column strictly inside window q where bracket_needs set need[q]
+  // (any order; taken): the same bits as quantiles() and quantiles_type7.
+  // False if an order statistic is outside its window or a count differs.
+  static bool bracket_quantiles(std::uint64_t draws, const std::vector<double>& qs,
+                                const Bracket* br, std::vector<float>* inside, double* out);
 
   // Frees the windows (after the last quantiles() call).
   void release();
