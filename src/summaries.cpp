@@ -56,11 +56,12 @@ void radix_quantiles(ResultsWriter& writer, std::size_t dataset, std::size_t c, 
 // NaN), into quantiles[c * nq ...]. Each is read back a chunk at a time,
 // keeping only the values strictly inside the windows that hold an order
 // statistic (StreamingQuantiles::keep_inside), so memory is those values,
-// not the column; a group of columns at once (at most `cap` such values
-// together), the chunks shared among the threads and the values found put
-// together in chunk order. A column where an order statistic left its
-// window, or that would keep more than `cap` values, takes radix selection
-// (two passes) instead.
+// not the column; a group of columns at once (at most 1 Mi such values
+// together, or `cap`), the chunks shared among the threads and the values
+// found put together in chunk order, so the same whatever the threads. A
+// column where an order statistic left its window, or that would keep more
+// than `cap` values, takes radix selection (two passes) instead; one whose
+// order statistics all sit on its windows' edges is not read.
 void frozen_quantiles(ResultsWriter& writer, std::size_t dataset,
                       const std::vector<std::size_t>& cols,
                       const std::vector<std::vector<Bracket>>& br, std::uint64_t draws, int threads,
