@@ -298,7 +298,9 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   BlockGate gate(static_cast<std::uint64_t>(bk.threads) + 2);
   ChunkPool pool;
   if (nobs == 0 && ncols > 0 && opt.stream_quantiles)
-    totals.quantiles = std::make_unique<StreamingQuantiles>(ncols, summary_quantiles());
+    totals.quantiles = std::make_unique<StreamingQuantiles>(
+        ncols, summary_quantiles(), 4.0,
+        opt.stream_budget_bytes ? opt.stream_budget_bytes : std::size_t{24} << 20);
   StreamingQuantiles* const streamed = totals.quantiles.get();
 
   // The only user of the HDF5 file while the loop runs.

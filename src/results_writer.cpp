@@ -395,26 +395,34 @@ void ResultsWriter::write_chunk(std::size_t dataset, std::uint64_t chunk_index, 
 
 namespace {
 
-// read_columns' fast path: the column chunks as this writer stored them
-// (shuffle + zlib-format deflate, filter mask 0), read by this thread (HDF5
-// is not reentrant), then inflated (ChunkInflater), chunks shared among the
-// threads in one parallel region. False before anything is read when a chunk is stored
-// otherwise (the caller then takes HDF5's path).
-bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
-                      std::uint64_t chunk_draws, std::size_t first_col, std::size_t ncols,
-                      const std::vector<std::uint32_t>* stored, float* out, int threads) {
+// read_columns' and visit_columns' fast path: the column chunks as this
+// writer stored them (shuffle + zlib-format deflate, filter mask 0), read by
+// this thread (HDF5 is not reentrant), then inflated (ChunkInflater), chunks
+// shared among the threads in one parallel region. Job i * (chunk1 -
+// chunk0) + k is chunk chunk0 + k of column cols[i]; use(inflater, buffer,
+// job, stream, bytes, nd) inflates it (nd values) on the thread that took
+// it, `buffer` that thread's own. False before anything is read when a
+// chunk is stored otherwise (the caller then takes HDF5's path).
+template <class Use>
+bool read_chunks_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws, std::uint64_t chunk_draws,
+                     const std::vector<std::size_t>& cols, std::uint64_t chunk0,
+                     std::uint64_t chunk1, const std::vector<std::uint32_t>* stored, int threads,
+                     const Use& use) {
   const std::uint16_t one = 1;
   unsigned char little = 0;
   std::memcpy(&little, &one, 1);
   if (!little) return false;
   const std::uint64_t nchunks = (draws + chunk_draws - 1) / chunk_draws;
-  const std::size_t jobs = ncols * nchunks;  // [column][chunk]
+  const std::uint64_t sel = chunk1 - chunk0;
+  const std::size_t jobs = cols.size() * sel;  // [column][chunk]
   std::vector<std::vector<hsize_t>> offsets(jobs);
   std::vector<std::size_t> bytes(jobs);
   for (std::size_t job = 0; job < jobs; ++job) {
-    offsets[job] = chunk_offset(s, job % nchunks, chunk_draws, first_col + job / nchunks);
+    const std::uint64_t chunk = chunk0 + job % sel;
+    const std::size_t col = cols[job / sel];
+    offsets[job] = chunk_offset(s, chunk, chunk_draws, col);
     hsize_t n = 0;
-    if (stored && !stored->empty()) n = (*stored)[first_col * nchunks + job];
+    if (stored && !stored->empty()) n = (*stored)[col * nchunks + chunk];
     if (n == 0 && (H5Dget_chunk_storage_size(ds, offsets[job].data(), &n) < 0 || n == 0))
       return false;
     bytes[job] = n;
@@ -442,14 +450,12 @@ bool read_columns_raw(hid_t ds, const DatasetSpec& s, std::uint64_t draws,
 #pragma omp parallel num_threads(threads)
     {
       ChunkInflater inflater;
+      std::vector<float> buffer;
 #pragma omp for schedule(dynamic, 4)
       for (std::size_t job = j0; job < j1; ++job) {
-        const std::size_t c = job / nchunks;
-        const std::uint64_t d0 = job % nchunks * chunk_draws;
+        const std::uint64_t d0 = (chunk0 + job % sel) * chunk_draws;
         const std::size_t nd = std::min<std::uint64_t>(chunk_draws, draws - d0);
-        if (!inflater.inflate(raw.data() + at[job], bytes[job], chunk_draws, s.dtype, nd,
-                              out + c * draws + d0))
-          ok = false;
+        if (!use(inflater, buffer, job, raw.data() + at[job], bytes[job], nd)) ok = false;
       }
     }
   }
@@ -474,8 +480,17 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
   const hid_t ds = m.datasets[dataset];
   const std::vector<std::uint32_t>* stored =
       dataset < m.stored.size() ? &m.stored[dataset] : nullptr;
-  if (read_columns_raw(ds, s, m.draws, m.chunk_draws, first_col, ncols, stored, out.data(),
-                       threads))
+  std::vector<std::size_t> cols(ncols);
+  std::iota(cols.begin(), cols.end(), first_col);
+  const std::uint64_t nchunks = m.chunks(), chunk_draws = m.chunk_draws, draws = m.draws;
+  float* const dst = out.data();
+  auto into_out = [&](ChunkInflater& inflater, std::vector<float>&, std::size_t job,
+                      const unsigned char* stream, std::size_t bytes, std::size_t nd) {
+    const std::size_t c = job / nchunks;
+    const std::uint64_t d0 = job % nchunks * chunk_draws;
+    return inflater.inflate(stream, bytes, chunk_draws, s.dtype, nd, dst + c * draws + d0);
+  };
+  if (read_chunks_raw(ds, s, draws, chunk_draws, cols, 0, nchunks, stored, threads, into_out))
     return;
   // HDF5's own pipeline, one column at a time.
   const std::string at = h5::where(ds);
@@ -494,6 +509,59 @@ void ResultsWriter::read_columns(std::size_t dataset, std::size_t first_col, std
         H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out.data() + c * m.draws) < 0)
       h5::fail("cannot read columns of", at);
   }
+}
+
+std::uint64_t ResultsWriter::chunk_draws() const {
+  return impl_->chunk_draws;
+}
+
+void ResultsWriter::visit_columns(std::size_t dataset, const std::vector<std::size_t>& cols,
+                                  std::uint64_t chunk0, std::uint64_t chunk1, int threads,
+                                  const ChunkVisitor& visit) {
+  h5::quiet();
+  Impl& m = *impl_;
+  m.check_open();
+  const DatasetSpec& s = m.spec(dataset);
+  const std::size_t row = s.row_elems();
+  for (const std::size_t c : cols)
+    if (c >= row)
+      throw RunError(fmt::format("results: column {} of /{}/{} is past its {} columns", c, s.group,
+                                 s.name, row));
+  chunk1 = std::min(chunk1, m.chunks());
+  if (cols.empty() || chunk0 >= chunk1) return;
+  const hid_t ds = m.datasets[dataset];
+  const std::vector<std::uint32_t>* stored =
+      dataset < m.stored.size() ? &m.stored[dataset] : nullptr;
+  const std::uint64_t sel = chunk1 - chunk0, chunk_draws = m.chunk_draws;
+  auto to_visit = [&](ChunkInflater& inflater, std::vector<float>& buffer, std::size_t job,
+                      const unsigned char* stream, std::size_t bytes, std::size_t nd) {
+    buffer.resize(chunk_draws);
+    if (!inflater.inflate(stream, bytes, chunk_draws, s.dtype, nd, buffer.data())) return false;
+    visit(job / sel, chunk0 + job % sel, buffer.data(), nd);
+    return true;
+  };
+  if (read_chunks_raw(ds, s, m.draws, chunk_draws, cols, chunk0, chunk1, stored, threads, to_visit))
+    return;
+  // HDF5's own pipeline, a chunk at a time, on this thread.
+  const std::string at = h5::where(ds);
+  h5::Handle fspace(H5Dget_space(ds));
+  if (!fspace.valid()) h5::fail("cannot read", at);
+  const std::size_t rank = 1 + s.row_shape.size();
+  std::vector<float> buffer(chunk_draws);
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    for (std::uint64_t k = chunk0; k < chunk1; ++k) {
+      const hsize_t nd = std::min<std::uint64_t>(chunk_draws, m.draws - k * chunk_draws);
+      h5::Handle mspace(H5Screate_simple(1, &nd, nullptr));
+      std::vector<hsize_t> start = chunk_offset(s, k, chunk_draws, cols[i]);
+      std::vector<hsize_t> count(rank, 1);
+      count[0] = nd;
+      if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr) < 0 ||
+          !mspace.valid() ||
+          H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buffer.data()) < 0)
+        h5::fail("cannot read columns of", at);
+      visit(i, k, buffer.data(), static_cast<std::size_t>(nd));
+    }
 }
 
 void ResultsWriter::write_summary(const MetricSummary& s) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace countysim {
@@ -249,6 +250,81 @@ std::vector<float> order_statistics_partition(float* data, std::size_t n,
 }
 
 }  // namespace
+
+namespace {
+
+// Float bits in an order that sorts as the values do (-0 just below +0),
+// and back.
+std::uint32_t order_key(float v) {
+  std::uint32_t u;
+  std::memcpy(&u, &v, 4);
+  return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+float from_order_key(std::uint32_t k) {
+  const std::uint32_t u = k & 0x80000000u ? k & 0x7fffffffu : ~k;
+  float v;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+}  // namespace
+
+std::vector<double> quantiles_type7_radix(std::uint64_t n, const std::vector<double>& qs,
+                                          const std::function<void(const ValueSink&)>& pass) {
+  const std::size_t nq = qs.size();
+  std::vector<double> out(nq, std::numeric_limits<double>::quiet_NaN());
+  if (n == 0) return out;
+  std::vector<std::uint64_t> ranks;  // type 7's two order statistics per quantile
+  for (const double q : qs) {
+    const double h = (static_cast<double>(n) - 1) * q;
+    const auto lo = static_cast<std::uint64_t>(std::floor(h));
+    ranks.push_back(lo);
+    ranks.push_back(lo + 1 < n ? lo + 1 : lo);
+  }
+  std::vector<std::uint64_t> high(std::size_t{1} << 16, 0);
+  pass([&](const float* x, std::size_t m) {
+    for (std::size_t i = 0; i < m; ++i) ++high[order_key(x[i]) >> 16];
+  });
+  // Each rank's high half, and its rank among the values that share it.
+  std::vector<std::uint32_t> top(ranks.size());
+  std::vector<std::uint64_t> within(ranks.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    std::uint64_t r = ranks[i];
+    std::uint32_t b = 0;
+    while (r >= high[b]) r -= high[b++];
+    top[i] = b;
+    within[i] = r;
+  }
+  std::vector<std::uint32_t> tops(top);
+  std::sort(tops.begin(), tops.end());
+  tops.erase(std::unique(tops.begin(), tops.end()), tops.end());
+  std::vector<std::vector<std::uint64_t>> low(tops.size(),
+                                              std::vector<std::uint64_t>(std::size_t{1} << 16, 0));
+  pass([&](const float* x, std::size_t m) {
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::uint32_t k = order_key(x[i]);
+      const auto it = std::lower_bound(tops.begin(), tops.end(), k >> 16);
+      if (it != tops.end() && *it == k >> 16)
+        ++low[static_cast<std::size_t>(it - tops.begin())][k & 0xffffu];
+    }
+  });
+  std::vector<float> value(ranks.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    const auto& l = low[static_cast<std::size_t>(
+        std::lower_bound(tops.begin(), tops.end(), top[i]) - tops.begin())];
+    std::uint64_t r = within[i];
+    std::uint32_t b = 0;
+    while (r >= l[b]) r -= l[b++];
+    value[i] = from_order_key(top[i] << 16 | b);
+  }
+  for (std::size_t q = 0; q < nq; ++q) {  // as quantiles_type7 interpolates
+    const double h = (static_cast<double>(n) - 1) * qs[q];
+    const auto lo = static_cast<std::uint64_t>(std::floor(h));
+    const double da = value[2 * q], db = value[2 * q + 1];
+    out[q] = da + (h - static_cast<double>(lo)) * (db - da);
+  }
+  return out;
+}
 
 std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs,
                                     int threads) {

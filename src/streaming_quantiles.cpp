@@ -344,6 +344,54 @@ __attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) std::size_t narrow_a
 }
 COUNTYSIM_AVX512_END
 
+// The values of x[0, n) strictly between lo and hi, packed in their order
+// into out (room for n and a vector more); returns how many. As the
+// narrowing passes without the counts: one vector path each, same values.
+inline std::size_t inside_tail(const float* x, std::size_t from, std::size_t n, float lo, float hi,
+                               float* out, std::size_t k) {
+  for (std::size_t i = from; i < n; ++i) {
+    const float v = x[i];
+    out[k] = v;
+    k += lo < v && v < hi;
+  }
+  return k;
+}
+
+__attribute__((target("avx2,popcnt"))) std::size_t inside_avx2(const float* x, std::size_t n,
+                                                               float lo, float hi, float* out) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  std::size_t k = 0;
+  const std::size_t whole = n / 8 * 8;
+  for (std::size_t i = 0; i < whole; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 in =
+        _mm256_and_ps(_mm256_cmp_ps(v, vlo, _CMP_GT_OQ), _mm256_cmp_ps(v, vhi, _CMP_LT_OQ));
+    const auto m = static_cast<unsigned>(_mm256_movemask_ps(in));
+    const __m256i perm = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(compress_lanes.lane[m])));
+    _mm256_storeu_ps(out + k, _mm256_permutevar8x32_ps(v, perm));
+    k += static_cast<unsigned>(__builtin_popcount(m));
+  }
+  return inside_tail(x, whole, n, lo, hi, out, k);
+}
+
+COUNTYSIM_AVX512_BEGIN
+__attribute__((target("avx512f,avx512dq,avx512vl,popcnt"))) std::size_t inside_avx512(
+    const float* x, std::size_t n, float lo, float hi, float* out) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  std::size_t k = 0;
+  const std::size_t whole = n / 16 * 16;
+  for (std::size_t i = 0; i < whole; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 in =
+        _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(v, vlo, _CMP_GT_OQ), v, vhi, _CMP_LT_OQ);
+    _mm512_storeu_ps(out + k, _mm512_maskz_compress_ps(in, v));
+    k += static_cast<unsigned>(__builtin_popcount(in));
+  }
+  return inside_tail(x, whole, n, lo, hi, out, k);
+}
+COUNTYSIM_AVX512_END
+
 // Whether x[0, n) holds a NaN.
 __attribute__((target("avx2"))) bool any_nan_avx2(const float* x, std::size_t n) {
   __m256 acc = _mm256_setzero_ps();
@@ -393,6 +441,18 @@ void StreamingQuantiles::Window::add(float v, std::uint64_t count) {
   } else if (v == hi) {
     eq_hi += count;
   }  // above hi, or NaN: not needed
+}
+
+void StreamingQuantiles::Window::count(float v, std::uint64_t count) {
+  if (v < lo) {
+    below += count;
+  } else if (v == lo) {
+    eq_lo += count;
+  } else if (v < hi) {
+    inside += count;
+  } else if (v == hi) {
+    eq_hi += count;
+  }
 }
 
 void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
@@ -488,6 +548,7 @@ StreamingQuantiles::StreamingQuantiles(std::size_t columns, std::vector<double> 
       budget_values_(budget_bytes / sizeof(float)),
       windows_(columns * qs_.size()),
       dropped_(columns, 0),
+      frozen_(columns, 0),
       nan_(columns, 0) {}
 
 void StreamingQuantiles::begin_part(Part& p, std::uint64_t draws) const {
@@ -559,6 +620,11 @@ void StreamingQuantiles::merge(Part&& p) {
       if (dropped_[c]) continue;
       const float* x = p.values.data() + p.ends[c];
       const std::size_t n = p.ends[c + 1] - p.ends[c];
+      if (frozen_[c]) {  // (only after the first part)
+        for (std::size_t q = 0; q < nq; ++q)
+          for (std::size_t i = 0; i < n; ++i) windows_[c * nq + q].count(x[i], 1);
+        continue;
+      }
       for (std::size_t q = 0; q < nq; ++q) {
         Window& w = windows_[c * nq + q];
         if (!started_) {
@@ -585,6 +651,16 @@ void StreamingQuantiles::merge(Part&& p) {
       if (dropped_[j / nq]) continue;
       Window& w = windows_[j];
       w.below += p.below[j];
+      if (frozen_[j / nq]) {
+        w.count(stale.lo[j], p.eq_lo[j]);
+        w.count(stale.hi[j], p.eq_hi[j]);
+        if (stale.lo[j] == w.lo && stale.hi[j] == w.hi) {  // the frozen edges: all inside
+          w.inside += p.ends[j + 1] - p.ends[j];
+        } else {
+          for (std::size_t i = p.ends[j]; i < p.ends[j + 1]; ++i) w.count(p.values[i], 1);
+        }
+        continue;
+      }
       w.add(stale.lo[j], p.eq_lo[j]);
       w.add(stale.hi[j], p.eq_hi[j]);
       const float* v = p.values.data();
@@ -596,7 +672,7 @@ void StreamingQuantiles::merge(Part&& p) {
   }
   if (draws_ >= narrowed_at_ + narrowed_at_ / 2) {
     for (std::size_t c = 0; c < columns_; ++c)
-      if (!dropped_[c])
+      if (!dropped_[c] && !frozen_[c])
         for (std::size_t q = 0; q < nq; ++q) narrow_one(c, q);
     narrowed_at_ = draws_;
   }
@@ -631,8 +707,12 @@ void StreamingQuantiles::enforce_budget() {
   while (total > budget_values_) {
     const std::size_t c =
         static_cast<std::size_t>(std::max_element(held.begin(), held.end()) - held.begin());
-    dropped_[c] = 1;
-    for (std::size_t q = 0; q < nq; ++q) windows_[c * nq + q] = Window{};
+    frozen_[c] = 1;
+    for (std::size_t q = 0; q < nq; ++q) {
+      Window& w = windows_[c * nq + q];
+      w.inside = w.inner.size();
+      std::vector<float>().swap(w.inner);
+    }
     total -= held[c];
     held[c] = 0;
   }
@@ -665,7 +745,7 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
     std::fill_n(out, nq, std::numeric_limits<double>::quiet_NaN());
     return true;
   }
-  if (!started_ || dropped_[c] || draws_ == 0) return false;
+  if (!started_ || dropped_[c] || frozen_[c] || draws_ == 0) return false;
   std::vector<double> q_out(nq);
   for (std::size_t q = 0; q < nq; ++q) {
     Window& w = windows_[c * nq + q];
@@ -682,6 +762,117 @@ bool StreamingQuantiles::quantiles(std::size_t c, double* out) {
     }
     const double da = a, db = b;
     q_out[q] = da + (h - static_cast<double>(lo)) * (db - da);
+  }
+  std::copy(q_out.begin(), q_out.end(), out);
+  return true;
+}
+
+bool StreamingQuantiles::brackets(std::size_t c, Bracket* out) const {
+  if (!started_ || !frozen_[c] || dropped_[c] || nan_[c]) return false;
+  const std::size_t nq = qs_.size();
+  for (std::size_t q = 0; q < nq; ++q) {
+    const Window& w = windows_[c * nq + q];
+    out[q] = Bracket{w.lo, w.hi, w.below, w.eq_lo, w.inside, w.eq_hi};
+  }
+  return true;
+}
+
+void StreamingQuantiles::keep_inside(const float* x, std::size_t n, const Bracket* br,
+                                     const std::uint8_t* need, std::size_t nq,
+                                     std::vector<float>& out, std::size_t* ends) {
+  float* const room = inner_room(n);
+  const SimdLevel level = simd_level();
+  for (std::size_t q = 0; q < nq; ++q) {
+    if (need[q]) {
+      std::size_t k = 0;
+      if (level >= SimdLevel::avx512)
+        k = inside_avx512(x, n, br[q].lo, br[q].hi, room);
+      else if (level >= SimdLevel::avx2)
+        k = inside_avx2(x, n, br[q].lo, br[q].hi, room);
+      else
+        k = inside_tail(x, 0, n, br[q].lo, br[q].hi, room, 0);
+      out.insert(out.end(), room, room + k);
+    }
+    ends[q] = out.size();
+  }
+}
+
+namespace {
+
+// Where rank r lies in window b: -1 outside, 0 the low edge, 1 strictly
+// inside, 2 the high edge.
+int bracket_place(const StreamingQuantiles::Bracket& b, std::uint64_t r) {
+  if (r < b.below) return -1;
+  r -= b.below;
+  if (r < b.eq_lo) return 0;
+  r -= b.eq_lo;
+  if (r < b.inside) return 1;
+  r -= b.inside;
+  return r < b.eq_hi ? 2 : -1;
+}
+
+// Type 7's order statistics for quantile p of n values: floor(h) and the
+// next (the same at the end).
+void type7_ranks(std::uint64_t n, double p, std::uint64_t& lo, std::uint64_t& hi, double& h) {
+  h = (static_cast<double>(n) - 1) * p;
+  lo = static_cast<std::uint64_t>(std::floor(h));
+  hi = lo + 1 < n ? lo + 1 : lo;
+}
+
+}  // namespace
+
+bool StreamingQuantiles::bracket_needs(std::uint64_t draws, const std::vector<double>& qs,
+                                       const Bracket* br, std::uint8_t* need) {
+  for (std::size_t q = 0; q < qs.size(); ++q) {
+    std::uint64_t lo, hi;
+    double h;
+    type7_ranks(draws, qs[q], lo, hi, h);
+    const int a = bracket_place(br[q], lo), b = bracket_place(br[q], hi);
+    if (a < 0 || b < 0) return false;
+    need[q] = a == 1 || b == 1;
+  }
+  return true;
+}
+
+bool StreamingQuantiles::bracket_quantiles(std::uint64_t draws, const std::vector<double>& qs,
+                                           const Bracket* br, std::vector<float>* inside,
+                                           double* out) {
+  std::vector<double> q_out(qs.size());
+  for (std::size_t q = 0; q < qs.size(); ++q) {
+    const Bracket& b = br[q];
+    // The window as quantiles() would hold it, for the ranks inside.
+    Window w;
+    w.lo = b.lo;
+    w.hi = b.hi;
+    w.below = b.below;
+    w.eq_lo = b.eq_lo;
+    w.eq_hi = b.eq_hi;
+    std::size_t from = 0;
+    auto value = [&](std::uint64_t r, float& v) {
+      switch (bracket_place(b, r)) {
+        case 0:
+          v = b.lo;
+          return true;
+        case 1:
+          if (w.inner.empty()) {
+            if (inside[q].size() != b.inside) return false;
+            w.inner.swap(inside[q]);
+          }
+          return w.order_statistic(r, v, from);
+        case 2:
+          v = b.hi;
+          return true;
+        default:
+          return false;
+      }
+    };
+    std::uint64_t lo, hi;
+    double h;
+    type7_ranks(draws, qs[q], lo, hi, h);
+    float a = 0, c = 0;
+    if (!value(lo, a) || !value(hi, c)) return false;
+    const double da = a, dc = c;  // as quantiles() and quantiles_type7
+    q_out[q] = da + (h - static_cast<double>(lo)) * (dc - da);
   }
   std::copy(q_out.begin(), q_out.end(), out);
   return true;

@@ -12,14 +12,17 @@
 #include <tuple>
 #include <vector>
 
+#include "countysim/chunk_codec.hpp"
 #include "countysim/engine.hpp"
 #include "countysim/model.hpp"
 #include "countysim/plan.hpp"
+#include "countysim/results_io.hpp"
 #include "countysim/results_layout.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/simd.hpp"
 #include "countysim/stats.hpp"
 #include "countysim/streaming_quantiles.hpp"
+#include "countysim/summaries.hpp"
 #include "splitmix.hpp"
 #include "temp_dir.hpp"
 
@@ -84,6 +87,29 @@ std::vector<std::vector<float>> every_kind(std::size_t n, std::uint64_t seed) {
 }
 
 }  // namespace
+
+TEST_CASE("radix-selected type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
+  // Every kind of column (infinities, signed zeros, ties, one value), in
+  // batches of uneven sizes; short columns too (every_kind needs 18).
+  for (const std::size_t n : {std::size_t{18}, std::size_t{19}, std::size_t{100003}}) {
+    const std::vector<std::vector<float>> cols = every_kind(n, 43);
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      INFO("column " << c << ", n " << n);
+      const std::vector<float>& x = cols[c];
+      int calls = 0;
+      const auto q = quantiles_type7_radix(n, summary_quantiles(), [&](const ValueSink& sink) {
+        ++calls;
+        for (std::size_t i = 0; i < n;) {
+          const std::size_t m = std::min(n - i, std::size_t{1} + (i * 7919 + 13) % 9000);
+          sink(x.data() + i, m);
+          i += m;
+        }
+      });
+      CHECK(calls == 2);
+      same_bits(q, plain_type7(x));
+    }
+  }
+}
 
 TEST_CASE("binned type-7 quantiles equal sort-and-interpolate bit for bit", "[stats]") {
   const std::size_t n = 200003;
@@ -165,7 +191,7 @@ TEST_CASE("summaries from windows kept while drawing equal summaries read back",
   opt.stream_quantiles = false;
   opt.output = tmp.file("read.h5");
   const RunSummary a = run_to_file(plan, opt);
-  for (int threads : {1, 3}) {
+  for (int threads : {1, 2, 3}) {
     opt.stream_quantiles = true;
     opt.threads = threads;
     opt.output = tmp.file("streamed" + std::to_string(threads) + ".h5");
@@ -174,6 +200,41 @@ TEST_CASE("summaries from windows kept while drawing equal summaries read back",
     CHECK(b.columns_streamed > 0);
     CHECK(b.columns_streamed + b.columns_read == a.columns_read);
     CHECK(b.columns_read == 0);  // 30,000 draws: every window holds its ranks
+    REQUIRE(a.summaries.size() == b.summaries.size());
+    for (std::size_t k = 0; k < a.summaries.size(); ++k) {
+      INFO(a.summaries[k].metric << ", threads " << threads);
+      same_bits(b.summaries[k].quantiles, a.summaries[k].quantiles);
+      same_bits(b.summaries[k].mean, a.summaries[k].mean);
+    }
+  }
+}
+
+TEST_CASE("frozen windows' columns read back in one pass equal whole columns read back",
+          "[engine]") {
+  // A budget far too small for the windows: most columns are frozen while
+  // drawing and read back keeping only the values inside their windows.
+  testing::TempDir tmp("countysim-frozen");
+  const Scenario s = load_scenario(COUNTYSIM_SOURCE_DIR "/scenarios/taojiang-2022.yaml");
+  const Plan plan = compile_plan(s);
+  RunOptions opt;
+  opt.draws = 40000;
+  opt.threads = 2;
+  opt.block_draws = 2048;
+  opt.stream_quantiles = false;
+  opt.output = tmp.file("read.h5");
+  const RunSummary a = run_to_file(plan, opt);
+  for (int threads : {1, 3}) {
+    opt.stream_quantiles = true;
+    opt.stream_budget_bytes = 200000;
+    opt.threads = threads;
+    // 3 threads: at most one value kept inside a window, so every frozen
+    // column takes the radix selection instead.
+    opt.summary_read_floats = threads == 3 ? 1 : 0;
+    opt.output = tmp.file("frozen" + std::to_string(threads) + ".h5");
+    const RunSummary b = run_to_file(plan, opt);
+    CHECK(b.columns_bracketed > 100);
+    CHECK(b.columns_streamed > 0);
+    CHECK(b.columns_streamed + b.columns_read == a.columns_read);
     REQUIRE(a.summaries.size() == b.summaries.size());
     for (std::size_t k = 0; k < a.summaries.size(); ++k) {
       INFO(a.summaries[k].metric << ", threads " << threads);
@@ -273,6 +334,227 @@ TEST_CASE("streamed windows keep about sqrt(n) values, and drop columns past the
   const auto kept = static_cast<std::size_t>(std::count(settled.begin(), settled.end(), true));
   CHECK(kept >= 2);  // the NaN column, and at least one other
   CHECK(kept < cols.size() - 1);
+}
+
+TEST_CASE("frozen windows count every value against their edges", "[stats]") {
+  // Columns frozen by a small budget, parts merged late (stale windows), and
+  // a column that drifts: every frozen window's counts equal a count over
+  // the whole column.
+  auto cols = every_kind(60000, 12);
+  cols.emplace_back(cols[0].size());
+  for (std::size_t i = 0; i < cols.back().size(); ++i)
+    cols.back()[i] = static_cast<float>(i) / 1000.0f;
+  const std::size_t n = cols[0].size(), nq = summary_quantiles().size(), block = 2000;
+  StreamingQuantiles sq(cols.size(), summary_quantiles(), 4.0, 40000);
+  std::deque<StreamingQuantiles::Part> parts;
+  for (std::size_t d0 = 0; d0 < n; d0 += block) {
+    parts.emplace_back();
+    sq.begin_part(parts.back(), block);
+    for (std::size_t c = 0; c < cols.size(); ++c)
+      StreamingQuantiles::add_column(parts.back(), nq, c, cols[c].data() + d0, block);
+    while (parts.size() > 2) {
+      sq.merge(std::move(parts.front()));
+      parts.pop_front();
+    }
+  }
+  for (; !parts.empty(); parts.pop_front()) sq.merge(std::move(parts.front()));
+  std::size_t frozen = 0;
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    std::vector<StreamingQuantiles::Bracket> b(nq);
+    if (!sq.brackets(c, b.data())) continue;
+    ++frozen;
+    for (std::size_t q = 0; q < nq; ++q) {
+      INFO("column " << c << ", quantile " << q);
+      std::uint64_t below = 0, eq_lo = 0, inside = 0, eq_hi = 0;
+      for (const float v : cols[c]) {
+        below += v < b[q].lo;
+        eq_lo += v == b[q].lo;
+        inside += b[q].lo < v && v < b[q].hi;
+        eq_hi += b[q].lo != b[q].hi && v == b[q].hi;
+      }
+      CHECK(b[q].below == below);
+      CHECK(b[q].eq_lo == eq_lo);
+      CHECK(b[q].inside == inside);
+      CHECK(b[q].eq_hi == eq_hi);
+    }
+  }
+  CHECK(frozen >= 3);
+}
+
+TEST_CASE("values inside frozen windows are found the same on every vector path", "[stats]") {
+  // Windows around each quantile of every kind of column, and odd ones: an
+  // edge at -0 or +0 (signed zeros compare equal: never inside), infinite
+  // edges, an empty window; lengths that are not whole vectors.
+  const auto cols = every_kind(8195, 21);
+  const std::size_t nq = summary_quantiles().size();
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    std::vector<float> sorted = cols[c];
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<StreamingQuantiles::Bracket> br(nq + 4);
+    for (std::size_t q = 0; q < nq; ++q) {
+      const auto at = static_cast<std::size_t>(summary_quantiles()[q] * 8000);
+      br[q].lo = sorted[at];
+      br[q].hi = sorted[at + 150];
+    }
+    const float inf = std::numeric_limits<float>::infinity();
+    br[nq] = {-0.0f, 1.0f};
+    br[nq + 1] = {-inf, 0.0f};
+    br[nq + 2] = {-inf, inf};
+    br[nq + 3] = {2.0f, 2.0f};
+    std::vector<std::uint8_t> need(br.size(), 1);
+    need[1] = 0;
+    for (const std::size_t n : {std::size_t{8195}, std::size_t{7}, std::size_t{0}}) {
+      // By the definition, one value at a time.
+      std::vector<float> want;
+      std::vector<std::size_t> want_ends;
+      for (std::size_t q = 0; q < br.size(); ++q) {
+        for (std::size_t i = 0; need[q] && i < n; ++i)
+          if (br[q].lo < cols[c][i] && cols[c][i] < br[q].hi) want.push_back(cols[c][i]);
+        want_ends.push_back(want.size());
+      }
+      for (const SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512}) {
+        INFO("column " << c << ", n " << n << ", " << simd_level_name(level));
+        const SimdLevel before = set_simd_level_for_testing(level);
+        std::vector<float> got = {42.0f};  // appended after what is there
+        std::vector<std::size_t> ends(br.size());
+        StreamingQuantiles::keep_inside(cols[c].data(), n, br.data(), need.data(), br.size(), got,
+                                        ends.data());
+        set_simd_level_for_testing(before);
+        REQUIRE(got.size() == want.size() + 1);
+        CHECK(std::memcmp(got.data() + 1, want.data(), want.size() * sizeof(float)) == 0);
+        for (std::size_t q = 0; q < br.size(); ++q) CHECK(ends[q] == want_ends[q] + 1);
+      }
+    }
+  }
+}
+
+namespace {
+
+// Columns `cols` (one value a draw each) as the one summarised dataset of a
+// results file at `path`, stored a chunk of `chunk` draws at a time as the
+// engine stores them, and summarised with windows streamed while "drawing"
+// under a budget of `budget` bytes (parts merged two blocks late, so with
+// stale windows), read back with `threads` threads. `frozen_by` counts the
+// frozen columns by how they will be read back: [0] from the windows'
+// edges alone, [1] keeping the values inside, [2] by radix selection.
+std::vector<double> summarise_streamed(const std::vector<std::vector<float>>& cols,
+                                       const std::string& path, std::size_t chunk,
+                                       std::size_t budget, int threads, std::size_t read_floats,
+                                       RunSummary& counts, std::size_t* frozen_by) {
+  const std::size_t n = cols[0].size(), nc = cols.size(), nq = summary_quantiles().size();
+  StreamingQuantiles sq(nc, summary_quantiles(), 4.0, budget);
+  std::deque<StreamingQuantiles::Part> parts;
+  for (std::size_t d0 = 0; d0 < n; d0 += chunk) {
+    const std::size_t m = std::min(chunk, n - d0);
+    parts.emplace_back();
+    sq.begin_part(parts.back(), m);
+    for (std::size_t c = 0; c < nc; ++c)
+      StreamingQuantiles::add_column(parts.back(), nq, c, cols[c].data() + d0, m);
+    while (parts.size() > 2) {
+      sq.merge(std::move(parts.front()));
+      parts.pop_front();
+    }
+  }
+  for (; !parts.empty(); parts.pop_front()) sq.merge(std::move(parts.front()));
+  std::vector<Moments> moments(nc);
+  for (std::size_t c = 0; c < nc; ++c)
+    for (const float v : cols[c]) moments[c].add(v);
+  std::fill_n(frozen_by, 3, 0);
+  for (std::size_t c = 0; c < nc; ++c) {
+    std::vector<StreamingQuantiles::Bracket> b(nq);
+    std::vector<std::uint8_t> need(nq);
+    // (A constant column's quantiles come from its moments.)
+    if (moments[c].m2 == 0 || !sq.brackets(c, b.data())) continue;
+    if (!StreamingQuantiles::bracket_needs(n, summary_quantiles(), b.data(), need.data()))
+      ++frozen_by[2];
+    else
+      ++frozen_by[std::count(need.begin(), need.end(), 1) ? 1 : 0];
+  }
+
+  RunInfo info;
+  info.draws = n;
+  info.base_year = 2021;
+  info.last_year = 2022;
+  Coordinates co;
+  co.year = {2021, 2022};
+  co.projection_year = {2022};
+  co.quantile = summary_quantiles();
+  for (std::size_t c = 0; c < nc; ++c) {
+    co.target.push_back("t" + std::to_string(c));
+    co.target_label.push_back("t" + std::to_string(c));
+  }
+  ResultsLayout layout;
+  layout.specs = {{"draws", "x", DType::f32, {"target"}, {nc}, "1", "test columns", ""}};
+  layout.summarised = {0};
+  layout.summary_columns = nc;
+  ResultsWriter w(path, info, co, layout.specs, n, chunk);
+  std::vector<float> one(chunk);
+  for (std::uint64_t k = 0; k * chunk < n; ++k)
+    for (std::size_t c = 0; c < nc; ++c) {
+      const std::size_t m = std::min(chunk, n - k * chunk);
+      std::fill(one.begin(), one.end(), 0.0f);
+      std::copy_n(cols[c].data() + k * chunk, m, one.data());
+      w.write_chunk(0, k, c, compress_chunk(one.data(), one.size() * 4, 4, 1));
+    }
+  SummaryReading bk;
+  bk.draws = n;
+  bk.threads = threads;
+  bk.read_floats = read_floats;
+  const auto out = summarise(layout, w, moments, bk, nullptr, counts, nullptr, &sq);
+  w.close();
+  REQUIRE(out.size() == 1);
+  return out[0].quantiles;
+}
+
+}  // namespace
+
+TEST_CASE("frozen columns' quantiles equal whole columns' on every vector path and thread count",
+          "[stats]") {
+  // Columns of every kind (ties, signed zeros, infinities, one value
+  // mostly), and: a column that shifts halfway, whose order statistics
+  // leave the windows it was frozen with (radix selection); one with a NaN late (its
+  // windows dropped, the column read whole); ties of signed zeros and small
+  // integers. A budget that freezes most columns.
+  const std::size_t n = 60000, nq = summary_quantiles().size();
+  auto cols = every_kind(n, 12);
+  cols.push_back(cols[7]);  // a share that rises by 1 halfway
+  for (std::size_t i = n / 2; i < n; ++i) cols.back()[i] += 1.0f;
+  cols.push_back(cols[0]);
+  cols.back()[n - 5] = std::numeric_limits<float>::quiet_NaN();
+  cols.emplace_back(n);
+  for (std::size_t i = 0; i < n; ++i)
+    cols.back()[i] = i % 5 == 0   ? -0.0f
+                     : i % 3 == 0 ? 0.0f
+                                  : static_cast<float>(static_cast<int>(i * 13 % 7) - 3);
+  std::vector<std::vector<double>> want;
+  for (const auto& x : cols) {
+    std::vector<float> copy = x;
+    want.push_back(quantiles_type7(copy.data(), n, summary_quantiles()));
+    same_bits(want.back(), plain_type7(x));
+  }
+  testing::TempDir tmp("countysim-frozen-columns");
+  int file = 0;
+  for (const SimdLevel level : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512})
+    for (const int threads : {1, 2})
+      for (const std::size_t read_floats : {std::size_t{0}, std::size_t{1}}) {
+        // read_floats 1: a window may keep one value, so all but the
+        // columns settled by their edges take the radix selection.
+        if (read_floats == 1 && level != SimdLevel::avx512) continue;
+        INFO(simd_level_name(level) << ", " << threads << " threads, read_floats " << read_floats);
+        const SimdLevel before = set_simd_level_for_testing(level);
+        RunSummary counts;
+        std::size_t frozen_by[3];
+        const auto q = summarise_streamed(cols, tmp.file(std::to_string(file++) + ".h5"), 2000,
+                                          40000, threads, read_floats, counts, frozen_by);
+        set_simd_level_for_testing(before);
+        CHECK(frozen_by[1] >= 3);  // values kept inside the windows
+        CHECK(frozen_by[2] >= 1);  // the drifting column at least
+        CHECK(counts.columns_bracketed == frozen_by[0] + frozen_by[1] + frozen_by[2]);
+        for (std::size_t c = 0; c < cols.size(); ++c) {
+          INFO("column " << c);
+          same_bits(std::vector<double>(q.begin() + c * nq, q.begin() + (c + 1) * nq), want[c]);
+        }
+      }
 }
 
 TEST_CASE("streamed windows hold the same on every vector path, signed zeros included", "[stats]") {

@@ -43,12 +43,17 @@ struct RunOptions {
   std::uint64_t max_draws = 1000000;
   // Floats of stored columns the summaries read at once (0: 16 Mi, 64 MiB).
   // Datasets that need more than three such reads get their quantiles by
-  // selection over whole-row passes instead (same bits); tests set it small.
+  // selection over whole-row passes instead (same bits). Also the most
+  // values a frozen column's windows may hold when read back (0: 4 Mi);
+  // past it, radix selection in two passes. Tests set it small.
   std::size_t summary_read_floats = 0;
   // Unconditioned runs take the summaries' quantiles from windows kept while
   // drawing (streaming_quantiles.hpp) and read back only the columns those
   // could not settle; false reads every column back. The same bits either way.
   bool stream_quantiles = true;
+  // Bytes of values those windows may hold (0: 24 MiB); past it the largest
+  // columns' windows are frozen (counted, not kept). Tests set it small.
+  std::size_t stream_budget_bytes = 0;
 };
 
 struct RunSummary {
@@ -61,6 +66,9 @@ struct RunSummary {
   // Summary columns whose quantiles came from the windows kept while drawing,
   // and those read back from the file (constant columns are in neither).
   std::size_t columns_streamed = 0, columns_read = 0;
+  // Of columns_read, those read in one pass keeping only the values inside
+  // their frozen windows (StreamingQuantiles::brackets), not whole.
+  std::size_t columns_bracketed = 0;
 };
 
 // Runs the scenario and writes the results file (temporary name, renamed when

@@ -61,6 +61,17 @@ class ResultsWriter {
   // chunks are read; they are inflated `threads` at a time.
   void read_columns(std::size_t dataset, std::size_t first_col, std::size_t ncols,
                     std::vector<float>& out, int threads = 1);
+  // The same values a chunk at a time, never a whole column: for every
+  // column cols[i] and chunk k in [chunk0, chunk1) (draws k * chunk_draws()
+  // on), visit(i, k, x, n) with its n values at x (valid during the call).
+  // The chunks are inflated `threads` at a time, so calls come from as many
+  // threads at once, in no set order; visit must not throw.
+  using ChunkVisitor =
+      std::function<void(std::size_t i, std::uint64_t k, const float* x, std::size_t n)>;
+  void visit_columns(std::size_t dataset, const std::vector<std::size_t>& cols,
+                     std::uint64_t chunk0, std::uint64_t chunk1, int threads,
+                     const ChunkVisitor& visit);
+  std::uint64_t chunk_draws() const;
   void write_summary(const MetricSummary& s);  // /summary/<metric>/...
   void write_targets(const TargetTable& t);    // /targets/...
   void close();                                // flushes and closes; further calls are errors

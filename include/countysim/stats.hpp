@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 namespace countysim {
@@ -34,6 +35,16 @@ inline std::uint32_t float_order_key(float x) {
 // statistics) of data, which is reordered. `qs` ascending. NaN if any NaN.
 // `threads` > 1 splits a long column (a million values or more) between
 // threads; the result is the same.
+// The same quantiles of n values, no NaN among them, that `pass` hands to
+// its sink in batches (every value once a call, in any batches); it is
+// called twice. Radix selection: the high 16 bits of each order statistic's
+// key from a histogram of all values, the low 16 from the values that share
+// them. Memory is the histograms, not the values. The same bits as
+// quantiles_type7 (where it may pick -0 for +0, type 7 gives the same).
+using ValueSink = std::function<void(const float*, std::size_t)>;
+std::vector<double> quantiles_type7_radix(std::uint64_t n, const std::vector<double>& qs,
+                                          const std::function<void(const ValueSink&)>& pass);
+
 std::vector<double> quantiles_type7(float* data, std::size_t n, const std::vector<double>& qs,
                                     int threads = 1);
 

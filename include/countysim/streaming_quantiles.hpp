@@ -69,6 +69,37 @@ class StreamingQuantiles {
   // (Reorders the values kept.)
   bool quantiles(std::size_t c, double* out);
 
+  // A column whose windows outgrew the budget is frozen rather than dropped:
+  // its windows keep their edges and go on counting every draw against them
+  // (below, equal to an edge, strictly inside), but hold no values. Its
+  // quantiles are then found from the file in one pass that keeps only the
+  // values inside (a few per thousand draws), not the whole column.
+  struct Bracket {
+    float lo = 0, hi = 0;
+    std::uint64_t below = 0, eq_lo = 0, inside = 0, eq_hi = 0;
+  };
+  // Column c's windows, qs order, into out (quantile_count() of them), if c
+  // is frozen (and has no NaN); false otherwise.
+  bool brackets(std::size_t c, Bracket* out) const;
+  // For such windows of a column of `draws` values: false if an order
+  // statistic type 7 needs lies outside its window; else need[q] says
+  // whether one lies strictly inside window q (its values must be found).
+  static bool bracket_needs(std::uint64_t draws, const std::vector<double>& qs, const Bracket* br,
+                            std::uint8_t* need);
+  // The values of x[0, n) strictly inside each window q with need[q],
+  // appended to out in their order, window after window: window q's are
+  // out[ends[q - 1], ends[q]) (ends[-1] the size before). The same on every
+  // vector path.
+  static void keep_inside(const float* x, std::size_t n, const Bracket* br,
+                          const std::uint8_t* need, std::size_t nq, std::vector<float>& out,
+                          std::size_t* ends);
+  // The quantiles (qs order) from the windows and inside[q], every value of
+  // the column strictly inside window q where bracket_needs set need[q]
+  // (any order; taken): the same bits as quantiles() and quantiles_type7.
+  // False if an order statistic is outside its window or a count differs.
+  static bool bracket_quantiles(std::uint64_t draws, const std::vector<double>& qs,
+                                const Bracket* br, std::vector<float>* inside, double* out);
+
   // Frees the windows (after the last quantiles() call).
   void release();
 
@@ -80,7 +111,10 @@ class StreamingQuantiles {
     float lo = 0, hi = 0;
     std::uint64_t below = 0, eq_lo = 0, eq_hi = 0;  // eq_hi is 0 when lo == hi
     std::vector<float> inner;                       // lo < v < hi
+    std::uint64_t inside = 0;                       // frozen: how many lo < v < hi
     void add(float v, std::uint64_t count);
+    // add() for a frozen window: the value is counted, not kept.
+    void count(float v, std::uint64_t count);
     // add(x[i], 1) for values all known to be strictly inside, at once.
     void add_inside(const float* x, std::size_t n);
     // The value of rank `rank`, if kept. Reorders inner from index `from`
@@ -100,7 +134,8 @@ class StreamingQuantiles {
   std::uint64_t draws_ = 0, narrowed_at_ = 0;
   bool started_ = false;
   std::vector<Window> windows_;        // [column * nq + q]
-  std::vector<std::uint8_t> dropped_;  // [column]: NaN seen, or over budget
+  std::vector<std::uint8_t> dropped_;  // [column]: NaN seen (windows gone)
+  std::vector<std::uint8_t> frozen_;   // [column]: over budget, counting only
   std::vector<std::uint8_t> nan_;      // [column]: NaN seen (every quantile NaN)
   mutable std::mutex mutex_;           // guards published_
   mutable std::condition_variable published_cv_;
