@@ -14,6 +14,7 @@
 
 #include "bits.hpp"
 #include "countysim/libm_exact.hpp"
+#include "countysim/quantile_functions.hpp"
 #include "countysim/simd.hpp"
 #include "splitmix.hpp"
 
@@ -182,4 +183,25 @@ TEST_CASE("exact_log equals glibc's log over its whole range, and its array form
       x, [](double v) { return exact_log(v); },
       [](const double* a, double* b, std::size_t n) { exact_log(a, b, n); },
       [](double v) { return std::log(v); });
+}
+
+TEST_CASE("normal_cdf's array form equals the scalar one on every level, and the libm formula",
+          "[libm]") {
+  std::vector<double> z = around({0.5, 1.0, 1.4142135623730951, 1.7677669529663689, 4.04061,
+                                  8.485281374238571, 37.0, 39.59797974644666, 40.0},
+                                 200, 7);
+  testing::SplitMix g{8};
+  for (int i = 0; i < 400000; ++i) z.push_back(16 * g.uniform() - 8);
+  for (int i = 0; i < 100000; ++i) z.push_back(90 * g.uniform() - 45);
+  // The formula normal_cdf had with libm's erfc and exp (the same bits where
+  // glibc uses its FMA builds).
+  const auto libm_cdf = [](double v) {
+    const double t = -v * 0.70710678118654757;
+    if (!(t >= 1 && t < 28)) return 0.5 * std::erfc(t);
+    const double d = std::fma(-v, 0.70710678118654757, -t) - v * -4.833646656726457e-17;
+    return 0.5 * std::erfc(t) - d * 0.56418958354775628 * std::exp(-t * t);
+  };
+  check(
+      z, [](double v) { return normal_cdf(v); },
+      [](const double* a, double* b, std::size_t n) { normal_cdf(a, b, n); }, libm_cdf);
 }
