@@ -11,6 +11,7 @@
 #define COUNTYSIM_LIBM_VECTOR 1
 #endif
 
+#include "countysim/quantile_functions.hpp"
 #include "countysim/simd.hpp"
 
 namespace countysim {
@@ -105,6 +106,35 @@ constexpr double kSb1 = 3.03380607434824582924e+01, kSb2 = 3.2579251299657391882
                  kSb3 = 1.53672958608443695994e+03, kSb4 = 3.19985821950859553908e+03,
                  kSb5 = 2.55305040643316442583e+03, kSb6 = 4.74528541206955367215e+02,
                  kSb7 = -2.24409524465858183362e+01;
+
+// normal_cdf's 1/sqrt(2) rounded, and the rest (quantile_functions.cpp).
+constexpr double kCdfHi = 0.70710678118654757;
+constexpr double kCdfLo = -4.833646656726457e-17;
+
+// The coefficients of erfc_lanes (libm_exact_blocks.inc), kErfcCoef[k] =
+// {range a, range b, range c with |x| < 1/0.35 (ra), range c beyond (rb)},
+// twice (one AVX-512 register).
+#define COUNTYSIM_ERFC_COEF(a, b, ra, rb) \
+  { a, b, ra, rb, a, b, ra, rb }
+alignas(64) constexpr double kErfcCoef[16][8] = {
+    COUNTYSIM_ERFC_COEF(kPp0, kPa0, kRa0, kRb0),  // p1 = a + v b
+    COUNTYSIM_ERFC_COEF(kPp1, kPa1, kRa1, kRb1),
+    COUNTYSIM_ERFC_COEF(kQq1, kQa1, kSa1, kSb1),  // q1 = 1 + v b
+    COUNTYSIM_ERFC_COEF(kPp2, kPa2, kRa2, kRb2),  // p2
+    COUNTYSIM_ERFC_COEF(kPp3, kPa3, kRa3, kRb3),
+    COUNTYSIM_ERFC_COEF(kQq2, kQa2, kSa2, kSb2),  // q2
+    COUNTYSIM_ERFC_COEF(kQq3, kQa3, kSa3, kSb3),
+    COUNTYSIM_ERFC_COEF(kPp4, kPa4, kRa4, kRb4),  // p3
+    COUNTYSIM_ERFC_COEF(0.0, kPa5, kRa5, kRb5),
+    COUNTYSIM_ERFC_COEF(kQq4, kQa4, kSa4, kSb4),  // q3
+    COUNTYSIM_ERFC_COEF(kQq5, kQa5, kSa5, kSb5),
+    COUNTYSIM_ERFC_COEF(0.0, kPa6, kRa6, kRb6),  // p4
+    COUNTYSIM_ERFC_COEF(0.0, 0.0, kRa7, 0.0),
+    COUNTYSIM_ERFC_COEF(0.0, kQa6, kSa6, kSb6),  // q4
+    COUNTYSIM_ERFC_COEF(0.0, 0.0, kSa7, kSb7),
+    COUNTYSIM_ERFC_COEF(0.0, 0.0, kSa8, 0.0),  // q5 (no v term)
+};
+#undef COUNTYSIM_ERFC_COEF
 
 // Generated from glibc 2.36 libm.so.6 .rodata (__exp_data.tab, __log_data.tab): the
 // same values as sysdeps/ieee754/dbl-64/e_exp_data.c and e_log_data.c.
@@ -277,6 +307,14 @@ inline V4u gather(const std::uint64_t* t, V4u i) {
 inline bool any(V4i m) {
   return _mm256_movemask_pd((__m256d)m) != 0;
 }
+// Lane j of pick(c, pick_index(r)) is c[r_j], r_j < 4: the pairs of floats
+// (2 r, 2 r + 1) moved.
+inline V4u pick_index(V4u r) {
+  return r * 2 + ((r * 2 + 1) << 32);
+}
+inline V4d pick(const double* c, V4u at) {
+  return (V4d)_mm256_permutevar8x32_ps(_mm256_castpd_ps(_mm256_load_pd(c)), (__m256i)at);
+}
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
 #include "libm_exact_blocks.inc"
@@ -303,6 +341,12 @@ inline V8u gather(const std::uint64_t* t, V8u i) {
 }
 inline bool any(V8i m) {
   return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0;
+}
+inline V8u pick_index(V8u r) {
+  return r;
+}
+inline V8d pick(const double* c, V8u at) {
+  return _mm512_permutexvar_pd((__m512i)at, _mm512_load_pd(c));
 }
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
@@ -374,6 +418,18 @@ double exact_erfc(double x) {
 COUNTYSIM_LIBM_ARRAY(exp)
 COUNTYSIM_LIBM_ARRAY(log)
 COUNTYSIM_LIBM_ARRAY(erfc)
+
+void exact_normal_cdf(const double* z, double* out, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_LIBM_VECTOR)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = libm_avx512::normal_cdf_block<V8d>(z, out, n);
+  else if (level == SimdLevel::avx2 && cpu_has_fma())
+    i = libm_fma::normal_cdf_block<V4d>(z, out, n);
+#endif
+  for (; i < n; ++i) out[i] = normal_cdf(z[i]);
+}
 #undef COUNTYSIM_LIBM_ARRAY
 
 }  // namespace countysim

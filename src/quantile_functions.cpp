@@ -522,30 +522,7 @@ double normal_cdf(double z) {
 }
 
 void normal_cdf(const double* z, double* out, std::size_t n) {
-  // Runs of kRun: t, erfc(t) over the run, then exp(-t^2) for the lanes
-  // that need the correction (about 8% of standard normal z), gathered.
-  constexpr std::size_t kRun = 256;
-  alignas(64) double t[kRun], e[kRun], tt[kRun];
-  std::uint32_t at[kRun];
-  for (std::size_t i0 = 0; i0 < n; i0 += kRun) {
-    const std::size_t m = std::min(kRun, n - i0);
-    for (std::size_t i = 0; i < m; ++i) t[i] = -z[i0 + i] * kHi;
-    exact_erfc(t, e, m);
-    std::size_t c = 0;
-    for (std::size_t i = 0; i < m; ++i) {  // branch-free appends
-      tt[c] = -t[i] * t[i];
-      at[c] = static_cast<std::uint32_t>(i);
-      c += corrected(t[i]);
-    }
-    exact_exp(tt, tt, c);
-    // out may be z: the corrected values first, while z is there.
-    for (std::size_t k = 0; k < c; ++k) {
-      const std::size_t i = at[k];
-      tt[k] = corrected_cdf(z[i0 + i], t[i], e[i], tt[k]);
-    }
-    for (std::size_t i = 0; i < m; ++i) out[i0 + i] = 0.5 * e[i];
-    for (std::size_t k = 0; k < c; ++k) out[i0 + at[k]] = tt[k];
-  }
+  exact_normal_cdf(z, out, n);  // the same operations on whole registers
 }
 
 namespace {

@@ -17,4 +17,8 @@ void exact_exp(const double* x, double* y, std::size_t n);
 void exact_log(const double* x, double* y, std::size_t n);
 void exact_erfc(const double* x, double* y, std::size_t n);
 
+// out[i] = normal_cdf(z[i]) (quantile_functions.hpp, whose array form this
+// is), the same bits, with erfc and the correction's exp in the registers.
+void exact_normal_cdf(const double* z, double* out, std::size_t n);
+
 }  // namespace countysim
