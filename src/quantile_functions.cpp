@@ -920,7 +920,7 @@ double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
   // Boost's density keeps full precision where lgamma differences would not.
   double pmf =
       k > 0 ? boost::math::ibeta_derivative(k + 1, nd - k, p, FastPolicy()) * (1 - p) / (nd - k)
-            : std::exp(log_pmf0);
+            : exact_exp(log_pmf0);
   const double r = p / (1 - p);
   double cum = pmf;
   if (cum >= u) return k;
