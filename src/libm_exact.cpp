@@ -396,6 +396,18 @@ double exact_erfc(double x) {
   return libm_generic::erfc_scalar(x);
 }
 
+double exact_exp_without_fma(double x) {
+  return libm_generic::exp_scalar(x);
+}
+
+double exact_log_without_fma(double x) {
+  return libm_generic::log_scalar(x);
+}
+
+double exact_erfc_without_fma(double x) {
+  return libm_generic::erfc_scalar(x);
+}
+
 // The array forms: AVX-512, or AVX2 where the CPU also has FMA; the rest
 // one at a time.
 #if defined(COUNTYSIM_LIBM_VECTOR)

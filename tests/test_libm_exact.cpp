@@ -91,12 +91,21 @@ std::vector<double> around(const std::vector<double>& bounds, std::size_t per, s
   return v;
 }
 
-// f's array form on every level equals its scalar form; the scalar form
-// equals glibc's where glibc uses its FMA builds.
-template <class Exact, class Array, class Libm>
-void check(const std::vector<double>& x, Exact exact, Array array, Libm libm) {
+// f's scalar form (`exact`) against the build a CPU without FMA runs
+// (`no_fma`, std::fma for the fused operations), against glibc (`libm`)
+// where glibc uses its FMA builds, and against the array form on every
+// level, at every offset and in place.
+template <class Exact, class Array, class Libm, class NoFma>
+void check(const std::vector<double>& x, Exact exact, Array array, Libm libm, NoFma no_fma) {
   std::vector<double> want(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) want[i] = exact(x[i]);
+  std::size_t differ_no_fma = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double g = no_fma(x[i]);
+    if (bits(g) != bits(want[i]) && differ_no_fma++ < 10)
+      FAIL_CHECK("x = " << std::hexfloat << x[i] << ": without FMA " << g << ", with " << want[i]);
+  }
+  CHECK(differ_no_fma == 0);
   if (glibc_uses_fma()) {
     std::size_t differ = 0;
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -144,7 +153,7 @@ TEST_CASE("exact_erfc equals glibc's erfc on every branch, and its array form on
   check(
       x, [](double v) { return exact_erfc(v); },
       [](const double* a, double* b, std::size_t n) { exact_erfc(a, b, n); },
-      [](double v) { return std::erfc(v); });
+      [](double v) { return std::erfc(v); }, [](double v) { return exact_erfc_without_fma(v); });
 }
 
 TEST_CASE("exact_exp equals glibc's exp over its whole range, and its array form on every level",
@@ -161,7 +170,7 @@ TEST_CASE("exact_exp equals glibc's exp over its whole range, and its array form
   check(
       x, [](double v) { return exact_exp(v); },
       [](const double* a, double* b, std::size_t n) { exact_exp(a, b, n); },
-      [](double v) { return std::exp(v); });
+      [](double v) { return std::exp(v); }, [](double v) { return exact_exp_without_fma(v); });
 }
 
 TEST_CASE("exact_log equals glibc's log over its whole range, and its array form on every level",
@@ -182,7 +191,7 @@ TEST_CASE("exact_log equals glibc's log over its whole range, and its array form
   check(
       x, [](double v) { return exact_log(v); },
       [](const double* a, double* b, std::size_t n) { exact_log(a, b, n); },
-      [](double v) { return std::log(v); });
+      [](double v) { return std::log(v); }, [](double v) { return exact_log_without_fma(v); });
 }
 
 TEST_CASE("normal_cdf's array form equals the scalar one on every level, and the libm formula",
@@ -203,5 +212,6 @@ TEST_CASE("normal_cdf's array form equals the scalar one on every level, and the
   };
   check(
       z, [](double v) { return normal_cdf(v); },
-      [](const double* a, double* b, std::size_t n) { normal_cdf(a, b, n); }, libm_cdf);
+      [](const double* a, double* b, std::size_t n) { normal_cdf(a, b, n); }, libm_cdf,
+      [](double v) { return normal_cdf(v); });  // no separate build without FMA
 }

@@ -17,6 +17,12 @@ void exact_exp(const double* x, double* y, std::size_t n);
 void exact_log(const double* x, double* y, std::size_t n);
 void exact_erfc(const double* x, double* y, std::size_t n);
 
+// Test hooks: the scalar builds a CPU without FMA runs (std::fma for the
+// fused operations), on any CPU.
+double exact_exp_without_fma(double x);
+double exact_log_without_fma(double x);
+double exact_erfc_without_fma(double x);
+
 // out[i] = normal_cdf(z[i]) (quantile_functions.hpp, whose array form this
 // is), the same bits, with erfc and the correction's exp in the registers.
 void exact_normal_cdf(const double* z, double* out, std::size_t n);
