@@ -27,6 +27,10 @@ typedef double V8d __attribute__((vector_size(64)));
 typedef std::uint64_t V8u __attribute__((vector_size(64)));
 typedef std::int64_t V8i __attribute__((vector_size(64)));
 
+// The kernels inline into the loops over registers (a call passes and
+// returns the vectors through memory).
+#define COUNTYSIM_LIBM_INLINE inline __attribute__((always_inline))
+
 template <class T>
 struct Lanes;
 template <>
