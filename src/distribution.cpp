@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #endif
 
+#include "countysim/libm_exact.hpp"
 #include "countysim/quantile_functions.hpp"
 #include "countysim/simd.hpp"
 
@@ -656,7 +657,7 @@ double Distribution::quantile(double u) const {
       return std::clamp(mean + sd * z, lo_, hi_);
     }
     case Family::lognormal:
-      return p_[0] * std::exp(p_[1] * normal_quantile(u));
+      return p_[0] * exact_exp(p_[1] * normal_quantile(u));
     case Family::uniform:
       return lo_ + u * (hi_ - lo_);
     case Family::triangular: {
@@ -711,7 +712,9 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
       const double mean = p_[0], sd = p_[1];
       if (family_ == Family::lognormal) {
         normal_quantile(u, x, n);
-        for (std::size_t i = 0; i < n; ++i) x[i] = mean * std::exp(sd * x[i]);
+        for (std::size_t i = 0; i < n; ++i) x[i] = sd * x[i];
+        exact_exp(x, x, n);  // libm's exp, the same bits, a register at a time
+        for (std::size_t i = 0; i < n; ++i) x[i] = mean * x[i];
       } else if (p_[2] == 0) {
         normal_quantile(u, x, n);
         scale_clamp(x, n, mean, sd, false, false, lo_, hi_);  // mean + sd z

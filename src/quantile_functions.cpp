@@ -19,6 +19,7 @@
 #endif
 
 #include "countysim/distribution.hpp"
+#include "countysim/libm_exact.hpp"
 #include "countysim/simd.hpp"
 
 namespace countysim {
@@ -497,14 +498,31 @@ void QuantileTable::operator()(const double* u, double* x, std::size_t n) const 
 // Phi(z) = erfc(-z / sqrt 2) / 2. The rounding error d of the argument
 // t = -z / sqrt 2 is amplified ~2 t^2 times by erfc (1e-12 relative at z = -37),
 // so it is put back to first order: erfc(t + d) = erfc(t) - d 2/sqrt(pi) e^(-t^2).
-double normal_cdf(double z) {
-  constexpr double kHi = 0.70710678118654757;     // 1/sqrt(2) rounded
-  constexpr double kLo = -4.833646656726457e-17;  // 1/sqrt(2) - kHi
-  const double t = -z * kHi;
-  // Only the lower tail needs it: for t < -1, erfc(t) = 2 - erfc(-t) is near 2.
-  if (!(t >= 1 && t < 28)) return 0.5 * std::erfc(t);
+// erfc and exp are libm_exact's: glibc's bits whichever libm build a CPU gets.
+namespace {
+constexpr double kHi = 0.70710678118654757;     // 1/sqrt(2) rounded
+constexpr double kLo = -4.833646656726457e-17;  // 1/sqrt(2) - kHi
+
+// Only the lower tail needs the correction: for t < -1, erfc(t) = 2 - erfc(-t) is near 2.
+inline bool corrected(double t) {
+  return t >= 1 && t < 28;
+}
+
+// The correction's terms: d and exp(-t^2) (e) given.
+inline double corrected_cdf(double z, double t, double erfc_t, double e) {
   const double d = std::fma(-z, kHi, -t) - z * kLo;
-  return 0.5 * std::erfc(t) - d * 0.56418958354775628 * std::exp(-t * t);
+  return 0.5 * erfc_t - d * 0.56418958354775628 * e;
+}
+}  // namespace
+
+double normal_cdf(double z) {
+  const double t = -z * kHi;
+  if (!corrected(t)) return 0.5 * exact_erfc(t);
+  return corrected_cdf(z, t, exact_erfc(t), exact_exp(-t * t));
+}
+
+void normal_cdf(const double* z, double* out, std::size_t n) {
+  exact_normal_cdf(z, out, n);  // the same operations on whole registers
 }
 
 namespace {
@@ -570,7 +588,7 @@ double normal_quantile(double u) {
     return q * poly(kA, r) / poly(kB, r);
   }
   // 1 - u is exact for u >= 1/2.
-  const double r = std::sqrt(-std::log(q < 0 ? u : 1.0 - u));
+  const double r = std::sqrt(-exact_log(q < 0 ? u : 1.0 - u));
   const double x =
       r <= 5.0 ? poly(kC, r - 1.6) / poly(kD, r - 1.6) : poly(kE, r - 5.0) / poly(kF, r - 5.0);
   return q < 0 ? -x : x;
@@ -596,12 +614,14 @@ __attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m25
 // sign of q put back; z[k] gets lane k. At most four lanes.
 __attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
                                                           std::size_t m) {
-  alignas(32) double lg[4] = {-1, -1, -1, -1}, neg[4] = {0, 0, 0, 0}, out[4];
+  // Lanes past m take log(1/2): finite, unused.
+  alignas(32) double lg[4], p[4] = {0.5, 0.5, 0.5, 0.5}, neg[4] = {0, 0, 0, 0}, out[4];
   for (std::size_t k = 0; k < m; ++k) {
     const double q = u[k] - 0.5;
-    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    p[k] = q < 0 ? u[k] : 1.0 - u[k];
     neg[k] = q < 0 ? -0.0 : 0.0;
   }
+  exact_log(p, lg, 4);
   const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
   const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
   const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
@@ -731,12 +751,13 @@ COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&
 
 // normal_tails4 for up to eight lanes.
 COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, std::size_t m) {
-  alignas(64) double lg[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, neg[8] = {}, out[8];
+  alignas(64) double lg[8], p[8] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, neg[8] = {}, out[8];
   for (std::size_t k = 0; k < m; ++k) {
     const double q = u[k] - 0.5;
-    lg[k] = std::log(q < 0 ? u[k] : 1.0 - u[k]);
+    p[k] = q < 0 ? u[k] : 1.0 - u[k];
     neg[k] = q < 0 ? -0.0 : 0.0;
   }
+  exact_log(p, lg, 8);
   const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
   const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
   __m512d num[1], den[1];
@@ -899,7 +920,7 @@ double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
   // Boost's density keeps full precision where lgamma differences would not.
   double pmf =
       k > 0 ? boost::math::ibeta_derivative(k + 1, nd - k, p, FastPolicy()) * (1 - p) / (nd - k)
-            : std::exp(log_pmf0);
+            : exact_exp(log_pmf0);
   const double r = p / (1 - p);
   double cum = pmf;
   if (cum >= u) return k;

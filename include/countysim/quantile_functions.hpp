@@ -12,6 +12,9 @@ namespace countysim {
 
 // Standard normal CDF, density and inverse CDF (full double precision).
 double normal_cdf(double z);
+// out[i] = normal_cdf(z[i]) for i in [0, n), the same bits: erfc and the
+// correction's exp over the array (libm_exact.hpp). out may be z.
+void normal_cdf(const double* z, double* out, std::size_t n);
 double normal_pdf(double z);
 double normal_quantile(double u);
 // A copula's uniform Φ(z) kept inside the open unit interval, so that every
@@ -25,8 +28,8 @@ inline double copula_uniform(double u) {
 // z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX-512
 // or AVX2 (as simd_level() says, simd.hpp), the central region eight or four
 // at a time and the tails gathered eight or four at a time (same operations
-// in the same order, no FMA; the tails' log is libm's, one at a time). z may
-// be u.
+// in the same order, no FMA; the tails' log is exact_log's, libm_exact.hpp,
+// four or eight at a time). z may be u.
 void normal_quantile(const double* u, double* z, std::size_t n);
 
 // Smallest k with P(Binomial(n, p) <= k) >= u (firm exits). Fast for n * p up
