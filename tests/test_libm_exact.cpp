@@ -16,6 +16,7 @@
 #include "countysim/libm_exact.hpp"
 #include "countysim/quantile_functions.hpp"
 #include "countysim/simd.hpp"
+#include "simd_levels.hpp"
 #include "splitmix.hpp"
 
 using namespace countysim;
@@ -23,6 +24,7 @@ using namespace countysim;
 namespace {
 
 using testing::bits;
+using testing::LevelScope;
 
 double from_bits(std::uint64_t b) {
   double x;
@@ -38,24 +40,6 @@ bool glibc_uses_fma() {
   return false;
 #endif
 }
-
-std::vector<SimdLevel> levels() {
-  std::vector<SimdLevel> l = {SimdLevel::scalar};
-  if (cpu_simd_level() >= SimdLevel::avx2) l.push_back(SimdLevel::avx2);
-  if (cpu_simd_level() >= SimdLevel::avx512) l.push_back(SimdLevel::avx512);
-  return l;
-}
-
-class LevelScope {
- public:
-  explicit LevelScope(SimdLevel level) : before_(set_simd_level_for_testing(level)) {}
-  ~LevelScope() { set_simd_level_for_testing(before_); }
-  LevelScope(const LevelScope&) = delete;
-  LevelScope& operator=(const LevelScope&) = delete;
-
- private:
-  SimdLevel before_;
-};
 
 const double kInf = std::numeric_limits<double>::infinity();
 const double kNan = std::numeric_limits<double>::quiet_NaN();
@@ -115,7 +99,7 @@ void check(const std::vector<double>& x, Exact exact, Array array, Libm libm, No
     }
     CHECK(differ == 0);
   }
-  for (const SimdLevel level : levels()) {
+  for (const SimdLevel level : testing::simd_levels()) {
     LevelScope scope(level);
     // Every offset into a vector register, and in place.
     for (std::size_t off = 0; off < 9; ++off) {

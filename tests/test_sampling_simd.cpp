@@ -20,32 +20,14 @@
 #include "countysim/sampling.hpp"
 #include "countysim/scenario.hpp"
 #include "countysim/simd.hpp"
+#include "simd_levels.hpp"
 
 using namespace countysim;
 
 namespace {
 
 using testing::bits;
-
-// The levels this CPU can run, scalar first.
-std::vector<SimdLevel> levels() {
-  std::vector<SimdLevel> l = {SimdLevel::scalar};
-  if (cpu_simd_level() >= SimdLevel::avx2) l.push_back(SimdLevel::avx2);
-  if (cpu_simd_level() >= SimdLevel::avx512) l.push_back(SimdLevel::avx512);
-  return l;
-}
-
-// Runs under `level` until destroyed, then restores the level before.
-class LevelScope {
- public:
-  explicit LevelScope(SimdLevel level) : before_(set_simd_level_for_testing(level)) {}
-  ~LevelScope() { set_simd_level_for_testing(before_); }
-  LevelScope(const LevelScope&) = delete;
-  LevelScope& operator=(const LevelScope&) = delete;
-
- private:
-  SimdLevel before_;
-};
+using testing::LevelScope;
 
 // Edge arguments: the ends of (0, 1) and beyond, NaN, 1/2 and its
 // neighbours, the boundaries of normal_quantile's central region (0.075,
@@ -140,7 +122,7 @@ template <class Array, class Scalar>
 void check_levels(const std::vector<double>& u, Array array, Scalar scalar) {
   std::vector<std::uint64_t> want(u.size());
   for (std::size_t i = 0; i < u.size(); ++i) want[i] = bits(scalar(u[i]));
-  for (const SimdLevel level : levels()) {
+  for (const SimdLevel level : testing::simd_levels()) {
     LevelScope scope(level);
     INFO("level " << simd_level_name(level));
     REQUIRE(simd_level() == level);
@@ -203,7 +185,7 @@ TEST_CASE("Philox uniforms: the same bits under every SimdLevel", "[sampling][si
         std::vector<double> want(75);
         for (std::size_t i = 0; i < want.size(); ++i)
           want[i] = stream_uniform(seed, hash, first + i);
-        for (const SimdLevel level : levels()) {
+        for (const SimdLevel level : testing::simd_levels()) {
           LevelScope scope(level);
           for (const std::size_t n :
                {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 47, 63, 64, 65, 75}) {
@@ -311,7 +293,7 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel on the repository sce
     for (std::uint64_t d = 0; d < 3000; ++d) draws.push_back(d);
     for (std::uint64_t d = (1ULL << 32) - 40; d < (1ULL << 32) + 40; ++d) draws.push_back(d);
     std::vector<double> want;  // the scalar level's
-    for (const SimdLevel level : levels()) {
+    for (const SimdLevel level : testing::simd_levels()) {
       LevelScope scope(level);
       INFO("level " << simd_level_name(level));
       InputBlock block;
@@ -373,7 +355,7 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count 
       sample_inputs(plan, sc.seed, d, one, scratch);
       want.insert(want.end(), one.begin(), one.end());
     }
-    for (const SimdLevel level : levels()) {
+    for (const SimdLevel level : testing::simd_levels()) {
       LevelScope scope(level);
       INFO("level " << simd_level_name(level));
       InputBlock block;
