@@ -455,13 +455,17 @@ void StreamingQuantiles::Window::count(float v, std::uint64_t count) {
   }
 }
 
-void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
-  // The capacity add()'s push_backs would have reached (the budget counts
-  // capacity, so it decides which columns are dropped).
-  const std::size_t want = inner.size() + n;
-  std::size_t cap = inner.capacity();
+namespace {
+// The capacity push_backs take a vector of capacity `cap` to once it holds
+// `want` values (the budget counts capacity).
+std::size_t grown_capacity(std::size_t cap, std::size_t want) {
   while (cap < want) cap = cap == 0 ? 1 : 2 * cap;
-  inner.reserve(cap);
+  return cap;
+}
+}  // namespace
+
+void StreamingQuantiles::Window::add_inside(const float* x, std::size_t n) {
+  inner.reserve(grown_capacity(inner.capacity(), inner.size() + n));
   inner.insert(inner.end(), x, x + n);
 }
 
@@ -646,6 +650,7 @@ void StreamingQuantiles::merge(Part&& p) {
     if (!started_) narrowed_at_ = draws_;
     started_ = true;
   } else {
+    enforce_budget(&p);                 // before the part's values are added, not only after
     const Windows& stale = *p.windows;  // each within-or-equal the current
     for (std::size_t j = 0; j < columns_ * nq; ++j) {
       if (dropped_[j / nq]) continue;
@@ -696,13 +701,18 @@ void StreamingQuantiles::narrow_one(std::size_t c, std::size_t q) {
   if (lo != w.lo || hi != w.hi) w.narrow(lo, hi);
 }
 
-void StreamingQuantiles::enforce_budget() {
+void StreamingQuantiles::enforce_budget(const Part* next) {
   const std::size_t nq = qs_.size();
   std::vector<std::size_t> held(columns_, 0);
   std::size_t total = 0;
   for (std::size_t j = 0; j < windows_.size(); ++j) {
-    held[j / nq] += windows_[j].inner.capacity();
-    total += windows_[j].inner.capacity();
+    const std::vector<float>& v = windows_[j].inner;
+    const std::size_t cap =
+        next && !frozen_[j / nq] && !dropped_[j / nq]
+            ? grown_capacity(v.capacity(), v.size() + (next->ends[j + 1] - next->ends[j]))
+            : v.capacity();
+    held[j / nq] += cap;
+    total += cap;
   }
   while (total > budget_values_) {
     const std::size_t c =

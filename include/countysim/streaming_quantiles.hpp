@@ -125,7 +125,10 @@ class StreamingQuantiles {
   };
   void narrow_one(std::size_t c, std::size_t q);
   void publish();
-  void enforce_budget();
+  // Freezes the columns that hold most, largest first, until the windows'
+  // capacity is within the budget; with `next`, the capacity they will have
+  // once that part is added (so that merging it never goes over).
+  void enforce_budget(const Part* next = nullptr);
 
   std::size_t columns_;
   std::vector<double> qs_;
