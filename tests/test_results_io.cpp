@@ -528,6 +528,60 @@ TEST_CASE("HDF5 failures become RunError with HDF5's own reason", "[h5]") {
   CHECK_THROWS_AS(h5::create_file(tmp.file("f.h5")), RunError);
 }
 
+TEST_CASE("visit_columns gives every chunk's values, through the raw path or HDF5's own", "[h5]") {
+  TempDir tmp;
+  Sample s;
+  // Column cols[i]'s values as visit_columns hands them over, chunk by chunk
+  // (calls from several threads: each writes only its own chunk's slots).
+  auto visit_all = [&](ResultsWriter& w, std::size_t k, const std::vector<std::size_t>& cols,
+                       int threads) {
+    std::vector<float> got(cols.size() * s.draws, -1.0f);
+    std::vector<int> calls(cols.size() * 2, 0);
+    w.visit_columns(
+        k, cols, 0, 2, threads, [&](std::size_t i, std::uint64_t c, const float* x, std::size_t n) {
+          calls[i * 2 + c] += 1;
+          REQUIRE(n == std::min<std::uint64_t>(s.chunk_draws, s.draws - c * s.chunk_draws));
+          std::copy(x, x + n,
+                    got.begin() + static_cast<std::ptrdiff_t>(i * s.draws + c * s.chunk_draws));
+        });
+    CHECK(std::all_of(calls.begin(), calls.end(), [](int n) { return n == 1; }));
+    return got;
+  };
+  const std::vector<std::size_t> cols = {7, 2, 11};  // any order, across rows
+  for (const bool all_written : {true, false}) {
+    INFO((all_written ? "every chunk written (raw path)" : "chunk 1 never written (HDF5's path)"));
+    ResultsWriter w(tmp.file(all_written ? "all.h5" : "part.h5"), s.info, s.coords, s.specs,
+                    s.draws, s.chunk_draws);
+    for (std::size_t k = 0; k < s.specs.size(); ++k)
+      for (std::uint64_t c = 0; c < (all_written ? 2u : 1u); ++c)
+        for (std::size_t col = 0; col < s.specs[k].row_elems(); ++col) {
+          const auto raw = s.chunk_bytes(k, c, col);
+          w.write_chunk(k, c, col,
+                        compress_chunk(raw.data(), raw.size(), dtype_size(s.specs[k].dtype), 1));
+        }
+    for (const int threads : {1, 3}) {
+      const std::vector<float> got = visit_all(w, 1, cols, threads);  // cluster_output, f32
+      for (std::size_t i = 0; i < cols.size(); ++i)
+        for (std::uint64_t d = 0; d < s.draws; ++d) {
+          // An unwritten chunk's values are undefined (fill time "never"):
+          // only the written chunk 0 is checked then.
+          if (all_written || d < s.chunk_draws)
+            REQUIRE(got[i * s.draws + d] == static_cast<float>(s.value(1, d, cols[i])));
+        }
+      const std::vector<float> ints = visit_all(w, 2, {3}, threads);  // int32 as float
+      for (std::uint64_t d = 0; d < s.draws; ++d)
+        if (all_written || d < s.chunk_draws)
+          REQUIRE(ints[d] == static_cast<float>(s.value(2, d, 3)));
+    }
+    CHECK_THROWS_WITH(w.visit_columns(1, {12}, 0, 2, 1, [](auto, auto, auto, auto) {}),
+                      "results: column 12 of /draws/cluster_output is past its 12 columns");
+    int none = 0;
+    w.visit_columns(1, {}, 0, 2, 1, [&](auto, auto, auto, auto) { ++none; });
+    w.visit_columns(1, {0}, 2, 5, 1, [&](auto, auto, auto, auto) { ++none; });  // past the end
+    CHECK(none == 0);
+  }
+}
+
 TEST_CASE("results file round-trips through ResultsReader", "[h5]") {
   TempDir tmp;
   const std::string path = tmp.file("run.h5");
