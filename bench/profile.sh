@@ -39,7 +39,8 @@ stages = [
                  r"beta_quantile|beta_table|binomial_quantile|sample_inputs|InputBlock|copula|__erfc|__ieee754_log|"
                  r"__log1p|__ieee754_exp|__ieee754_pow|__cos|__sin|stream_uniform|transpose_avx|"
                  r"discrete_quantile|all_inside|scale_clamp|add_scaled|quantile_open|uniforms8|"
-                 r"beta_table8|load_pieces|poisson_quantile|affine_avx|sample_block|log@@|exp@@"),
+                 r"beta_table8|load_pieces|poisson_quantile|affine_avx|sample_block|log@@|exp@@|"
+                 r"libm_avx512|libm_fma|libm_generic|exact_exp|exact_log|exact_erfc"),
     ("model", r"simulate_draw|simulate_group|project_timing|firm_counts|leontief|__insertion_sort|"
               r"__introsort|lower_bound|model|llround|lround|check_draw|schedule_factors|"
               r"lanes_before|lanes_after|project_production|evaluate_targets|year_sums|ramp_table"),
@@ -49,7 +50,9 @@ stages = [
                     r"create_hufftables"),
     ("summaries", r"quantiles_type7|order_statistics|read_columns|unshuffle|libdeflate|"
                   r"StreamingQuantiles|sort_avx|any_nan|select_avx|narrow_avx|"
-                  r"introselect|nth_element|summarise|weighted_quantiles|weighted_moments"),
+                  r"introselect|nth_element|summarise|weighted_quantiles|weighted_moments|"
+                  r"inside_avx|inside_tail|keep_inside|frozen_quantiles|radix|visit_columns|"
+                  r"ChunkInflater"),
     ("writing", r"libhdf5|H5|copy_folio|ext4|pwrite|generic_perform_write|folio|"
                 r"filemap|iomap|jbd2|block_"),
     ("threads", r"libgomp|futex|spin_unlock|schedule|pthread"),
