@@ -170,6 +170,7 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.yproj, NY * P);
   lanes(g.po, NY * P);
   lanes(g.project_tax, P);
+  lanes(g.opened, 2 * NY);
   g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
   g.spare_metrics.assign(static_cast<std::size_t>(year_metric_count) * NY, 0.0);
   lanes(g.metrics, static_cast<std::size_t>(year_metric_count) * NY);
@@ -641,7 +642,7 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     g.out_co[j] = j < n ? outs[j].cluster_output.data() : g.spare_co.data();
     g.out_emp[j] = j < n ? outs[j].cluster_employment.data() : g.spare_emp.data();
   }
-  const int isa = lane_isa();
+  const int isa = lane_isa(), NY = plan.years + 1;
   alignas(64) std::int64_t positive[L];
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
@@ -656,10 +657,14 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     project_timing(plan, v, ws);
     schedule_factors(plan, v, ws, outs[j]);
     project_production_lane(plan, ws, outs[j], j, positive[j] != 0);
-    firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws,
-                outs[j]);
-    firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, outs[j]);
+    firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
+    firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);
   }
+  // The firm counts of all the group's draws together (exits in lanes).
+  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
+                    g.opened.data(), n, outs);
+  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
+                    g.opened.data() + L * NY, n, outs);
   std::uint32_t bad;
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
