@@ -608,19 +608,24 @@ __attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m25
   return s;
 }
 
-// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)):
-// the log scalar (libm, as the scalar code), the rest four lanes at a time:
-// r = sqrt(-log p), both rational polynomials, the one for r <= 5 chosen, the
-// sign of q put back; z[k] gets lane k. At most four lanes.
+// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)),
+// four lanes at a time: p = u or 1 - u as the sign of q says, its log
+// (exact_log's array form), r = sqrt(-log p), both rational polynomials, the
+// one for r <= 5 chosen, the sign of q put back; z[k] gets lane k (all four
+// stored; lanes past m are unused). At most four lanes.
 __attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
                                                           std::size_t m) {
-  // Lanes past m take log(1/2): finite, unused.
-  alignas(32) double lg[4], p[4] = {0.5, 0.5, 0.5, 0.5}, neg[4] = {0, 0, 0, 0}, out[4];
-  for (std::size_t k = 0; k < m; ++k) {
-    const double q = u[k] - 0.5;
-    p[k] = q < 0 ? u[k] : 1.0 - u[k];
-    neg[k] = q < 0 ? -0.0 : 0.0;
-  }
+  // Lanes past m take u = 1/2 (p = 1/2, log finite): unused.
+  const __m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(m)),
+                                          _mm256_setr_epi64x(0, 1, 2, 3));
+  const __m256d uu =
+      _mm256_blendv_pd(_mm256_set1_pd(0.5), _mm256_maskload_pd(u, live), _mm256_castsi256_pd(live));
+  // q < 0: p = u, negative result; else p = 1 - u (exact for u >= 1/2).
+  const __m256d lower =
+      _mm256_cmp_pd(_mm256_sub_pd(uu, _mm256_set1_pd(0.5)), _mm256_setzero_pd(), _CMP_LT_OQ);
+  const __m256d neg = _mm256_and_pd(lower, _mm256_set1_pd(-0.0));
+  alignas(32) double lg[4], p[4];
+  _mm256_store_pd(p, _mm256_blendv_pd(_mm256_sub_pd(_mm256_set1_pd(1.0), uu), uu, lower));
   exact_log(p, lg, 4);
   const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
   const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
@@ -632,8 +637,7 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
       _mm256_movemask_pd(is_near) == 0xf
           ? near
           : _mm256_blendv_pd(_mm256_div_pd(poly4(kE, b), poly4(kF, b)), near, is_near);
-  _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
-  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+  _mm256_storeu_pd(z, _mm256_xor_pd(x, neg));
 }
 
 // poly4 of B registers at once, their Horner steps interleaved (the steps
@@ -749,14 +753,17 @@ COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&
       s[b] = _mm512_add_pd(_mm512_mul_pd(s[b], x[b]), _mm512_set1_pd(c[N - k]));
 }
 
-// normal_tails4 for up to eight lanes.
-COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, std::size_t m) {
-  alignas(64) double lg[8], p[8] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, neg[8] = {}, out[8];
-  for (std::size_t k = 0; k < m; ++k) {
-    const double q = u[k] - 0.5;
-    p[k] = q < 0 ? u[k] : 1.0 - u[k];
-    neg[k] = q < 0 ? -0.0 : 0.0;
-  }
+// normal_tails4 for the lanes of `live` (the first ones), eight at a time;
+// returns the register (the other lanes unused). Lanes in masks rather than
+// a loop: its branch on the sign of q was mispredicted half the time, and
+// eight scalar stores read back as one vector stalled the load.
+COUNTYSIM_AVX512_TARGET inline __m512d normal_tails8(const double* u, __mmask8 live) {
+  const __m512d uu = _mm512_mask_loadu_pd(_mm512_set1_pd(0.5), live, u);  // others: p = 1/2
+  const __mmask8 lower =
+      _mm512_cmp_pd_mask(_mm512_sub_pd(uu, _mm512_set1_pd(0.5)), _mm512_setzero_pd(), _CMP_LT_OQ);
+  const __m512d neg = _mm512_maskz_mov_pd(lower, _mm512_set1_pd(-0.0));
+  alignas(64) double lg[8], p[8];
+  _mm512_store_pd(p, _mm512_mask_blend_pd(lower, _mm512_sub_pd(_mm512_set1_pd(1.0), uu), uu));
   exact_log(p, lg, 8);
   const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
   const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
@@ -772,8 +779,7 @@ COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, st
     poly8(kF, b, den);
     x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(num[0], den[0]), near);
   }
-  _mm512_store_pd(out, _mm512_xor_pd(x, _mm512_load_pd(neg)));
-  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+  return _mm512_xor_pd(x, neg);
 }
 
 // The central formula for the 8 B elements from u[i] on, all stored in z;
@@ -850,10 +856,10 @@ COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, doub
       for (; i + 8 <= n; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
     }
     for (std::size_t k = 0; k < tails; k += 8) {
-      alignas(64) double zt[8];
       const std::size_t m = std::min<std::size_t>(8, tails - k);
-      normal_tails8(tail_u + k, zt, m);
-      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+      const auto live = static_cast<__mmask8>((1u << m) - 1);
+      _mm512_mask_i64scatter_pd(z, live, _mm512_maskz_loadu_epi64(live, tail_at + k),
+                                normal_tails8(tail_u + k, live), 8);
     }
   }
   return i;
