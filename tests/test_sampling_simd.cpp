@@ -254,6 +254,10 @@ TEST_CASE("Distribution's array quantiles: the same bits under every SimdLevel",
       Distribution::lognormal(0.04, 0.5),
       Distribution::uniform(0.2, 0.3),
       Distribution::triangular(100, 250, 300),
+      Distribution::triangular(12, 24, 36),  // a project's ramp months
+      Distribution::triangular(1, 1, 5),     // mode at an end: one branch only
+      Distribution::triangular(0, 4, 4),
+      Distribution::triangular(3, 3, 3),
       Distribution::pert(100, 250, 400),
       Distribution::pert(3, 3, 3),
       Distribution::beta(0.5, 0.5, -1, 2),
