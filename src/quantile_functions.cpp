@@ -869,6 +869,49 @@ COUNTYSIM_AVX512_END
 
 }  // namespace
 
+namespace {
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+constexpr double kCopulaLowest = 0x1.0p-60, kCopulaHighest = 1 - 0x1.0p-53;
+// copula_uniform's bounds as compares and blends (a NaN passes, as there).
+__attribute__((target("avx2"))) std::size_t copula_uniform_avx2(const double* u, double* x,
+                                                                std::size_t n) {
+  const __m256d lo = _mm256_set1_pd(kCopulaLowest), hi = _mm256_set1_pd(kCopulaHighest);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_loadu_pd(u + i);
+    const __m256d r = _mm256_blendv_pd(v, hi, _mm256_cmp_pd(v, hi, _CMP_GT_OQ));
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(r, lo, _mm256_cmp_pd(v, lo, _CMP_LT_OQ)));
+  }
+  return i;
+}
+COUNTYSIM_AVX512_BEGIN
+COUNTYSIM_AVX512_TARGET std::size_t copula_uniform_avx512(const double* u, double* x,
+                                                          std::size_t n) {
+  const __m512d lo = _mm512_set1_pd(kCopulaLowest), hi = _mm512_set1_pd(kCopulaHighest);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_loadu_pd(u + i);
+    const __m512d r = _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ), hi);
+    _mm512_storeu_pd(x + i, _mm512_mask_mov_pd(r, _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), lo));
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
+#endif
+}  // namespace
+
+void copula_uniform(const double* u, double* x, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = copula_uniform_avx512(u, x, n);
+  else if (level == SimdLevel::avx2)
+    i = copula_uniform_avx2(u, x, n);
+#endif
+  for (; i < n; ++i) x[i] = copula_uniform(u[i]);
+}
+
 void normal_quantile(const double* u, double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(COUNTYSIM_AVX2_QUANTILES)

@@ -226,6 +226,16 @@ TEST_CASE("normal_quantile over an array: the same bits under every SimdLevel",
       [](double v) { return normal_quantile(v); });
 }
 
+TEST_CASE("copula_uniform over an array: the same bits under every SimdLevel", "[sampling][simd]") {
+  std::vector<double> u = arguments(3000, false);
+  for (const double v : {0x1.0p-60, std::nextafter(0x1.0p-60, 0.0), std::nextafter(0x1.0p-60, 1.0),
+                         1 - 0x1.0p-53, 1 - 0x1.0p-54, -1e-300})
+    u.push_back(v);
+  check_levels(
+      u, [](const double* in, double* out, std::size_t n) { copula_uniform(in, out, n); },
+      [](double v) { return copula_uniform(v); });
+}
+
 TEST_CASE("QuantileTable over an array: the same bits under every SimdLevel", "[sampling][simd]") {
   const std::vector<double> u = arguments(20000, false);
   // Skewed both ways, symmetric, U-shaped, extreme; beta(0.001, 0.003) has a

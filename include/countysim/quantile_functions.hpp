@@ -25,6 +25,9 @@ inline double copula_uniform(double u) {
   constexpr double lowest = 0x1.0p-60, highest = 1 - 0x1.0p-53;
   return u < lowest ? lowest : (u > highest ? highest : u);
 }
+// x[i] = copula_uniform(u[i]) for i in [0, n), eight or four at a time with
+// AVX-512 or AVX2 (compares and blends: the same values). x may be u.
+void copula_uniform(const double* u, double* x, std::size_t n);
 // z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX-512
 // or AVX2 (as simd_level() says, simd.hpp), the central region eight or four
 // at a time and the tails gathered eight or four at a time (same operations
