@@ -417,6 +417,29 @@ __attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::siz
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// The triangular quantile over an array, both branches' square roots in
+// every lane and the one for each u picked (the scalar code's operations in
+// its order; sqrt is correctly rounded in both). Returns how many it did.
+__attribute__((target("avx2"))) std::size_t triangular_avx2(const double* u, double* x,
+                                                            std::size_t n, const double* p) {
+  const double lo = p[0], mode = p[1], hi = p[2];
+  const __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi), split = _mm256_set1_pd(p[3]);
+  const __m256d width = _mm256_set1_pd(hi - lo), left = _mm256_set1_pd(mode - lo);
+  const __m256d right = _mm256_set1_pd(hi - mode), one = _mm256_set1_pd(1.0);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d uv = _mm256_loadu_pd(u + i);
+    const __m256d a =
+        _mm256_add_pd(lov, _mm256_sqrt_pd(_mm256_mul_pd(_mm256_mul_pd(uv, width), left)));
+    const __m256d b = _mm256_sub_pd(
+        hiv, _mm256_sqrt_pd(_mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(one, uv), width), right)));
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(b, a, _mm256_cmp_pd(uv, split, _CMP_LT_OQ)));
+  }
+  return i;
+}
+#endif
+
 [[maybe_unused]] bool has_avx2() {  // unused where there is no x86 path
   return simd_level() >= SimdLevel::avx2;
 }
@@ -487,6 +510,24 @@ COUNTYSIM_AVX512_TARGET std::size_t poisson_quantile_avx512(const double* cum, s
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) poisson_quantile8<4>(cum, m, first, u + i, x + i);
   for (; i + 8 <= n; i += 8) poisson_quantile8<1>(cum, m, first, u + i, x + i);
+  return i;
+}
+
+COUNTYSIM_AVX512_TARGET std::size_t triangular_avx512(const double* u, double* x, std::size_t n,
+                                                      const double* p) {
+  const double lo = p[0], mode = p[1], hi = p[2];
+  const __m512d lov = _mm512_set1_pd(lo), hiv = _mm512_set1_pd(hi), split = _mm512_set1_pd(p[3]);
+  const __m512d width = _mm512_set1_pd(hi - lo), left = _mm512_set1_pd(mode - lo);
+  const __m512d right = _mm512_set1_pd(hi - mode), one = _mm512_set1_pd(1.0);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d uv = _mm512_loadu_pd(u + i);
+    const __m512d a =
+        _mm512_add_pd(lov, _mm512_sqrt_pd(_mm512_mul_pd(_mm512_mul_pd(uv, width), left)));
+    const __m512d b = _mm512_sub_pd(
+        hiv, _mm512_sqrt_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(one, uv), width), right)));
+    _mm512_storeu_pd(x + i, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(uv, split, _CMP_LT_OQ), b, a));
+  }
   return i;
 }
 
@@ -690,7 +731,7 @@ double Distribution::quantile(double u) const {
 void Distribution::quantile(const double* u, double* x, std::size_t n) const {
   // all_inside only for the families with array paths (the others go element
   // by element anyway).
-  const bool array_path = family_ != Family::constant && family_ != Family::triangular;
+  const bool array_path = family_ != Family::constant;
   array_quantile(u, x, n, array_path && all_inside(u, n));
 }
 
@@ -732,6 +773,19 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
     case Family::uniform:
       if (inside) {
         affine(u, x, n, lo_, hi_ - lo_, false);  // lo + u (hi - lo)
+        return;
+      }
+      break;
+    case Family::triangular:
+      if (inside) {
+        std::size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (has_avx512())
+          i = triangular_avx512(u, x, n, p_);
+        else if (has_avx2())
+          i = triangular_avx2(u, x, n, p_);
+#endif
+        for (; i < n; ++i) x[i] = quantile(u[i]);
         return;
       }
       break;

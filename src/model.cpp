@@ -659,9 +659,35 @@ void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws
   }
 }
 
+// opened[t]: flagged projects (f.flagged) whose production begins in year t,
+// t = 0 .. T (whole counts, so counting in one pass gives the same doubles).
+void firm_openings(const Plan& plan, const FirmSlots& f, const DrawWorkspace& ws, double* opened) {
+  const int T = plan.years;
+  const std::size_t m = f.flagged.size();
+  if (T <= 7 && m < 256) {
+    // A byte of one register per year (byte 0: none in the horizon), so no
+    // branch on o and no chain of `opened[y] += 1` through memory.
+    std::uint64_t counts = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const int o = ws.projects[f.flagged[i]].production;
+      const int inside = -static_cast<int>(static_cast<unsigned>(o) < 12u * T);  // ~0 or 0
+      const int y = (o / 12 + 1) & inside;
+      counts += std::uint64_t{1} << (8 * y);
+    }
+    opened[0] = 0;
+    for (int t = 1; t <= T; ++t) opened[t] = static_cast<double>((counts >> (8 * t)) & 0xff);
+    return;
+  }
+  std::memset(opened, 0, static_cast<std::size_t>(T + 1) * sizeof(double));
+  for (const int p : f.flagged) {
+    const int o = ws.projects[p].production;
+    if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
+  }
+}
+
 // Firm counts: N_t = N_{t-1} + entries - Binomial(N_{t-1}, exit_rate) + n_t,
-// n_t the flagged projects (f.flagged) whose production begins in year t. The
-// exit uniforms in out.inputs are replaced by the exit counts.
+// n_t the flagged projects whose production begins in year t. The exit
+// uniforms in out.inputs are replaced by the exit counts.
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out) {
   const int T = plan.years, NY = T + 1;
@@ -674,20 +700,45 @@ void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
   out.metric(metric, 0) = n;
   const double rate = v[f.exit_rate];
   const double log1m_rate = std::log1p(-rate);  // once for the draw's years
-  // opened[t]: flagged projects whose production begins in year t (whole
-  // counts, so counting in one pass gives the same doubles).
   std::vector<double>& opened = ws.opened;
-  zeros(opened, NY);
-  for (const int p : f.flagged) {
-    const int o = ws.projects[p].production;
-    if (o >= 0 && o < 12 * T) opened[o / 12 + 1] += 1;
-  }
+  opened.resize(NY);
+  firm_openings(plan, f, ws, opened.data());
   for (int t = 1; t <= T; ++t) {
     const double exits =
         binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]], log1m_rate);
     v[f.exits[t - 1]] = exits;
     n = n + v[f.entries[t - 1]] - exits + opened[t];
     out.metric(metric, t) = n;
+  }
+}
+
+void firm_counts_lanes(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
+                       Metric metric, const double* opened, int count, DrawOutput* outs) {
+  const int T = plan.years, NY = T + 1;
+  if (!f.present) {
+    for (int j = 0; j < count; ++j)
+      for (int y = 0; y < NY; ++y) outs[j].metric(metric, y) = 0;
+    return;
+  }
+  constexpr int L = DrawWorkspace::lanes;
+  double n[L], rate[L], log1m_rate[L], u[L], exits[L];
+  for (int j = 0; j < count; ++j) {
+    n[j] = series.base;
+    outs[j].metric(metric, 0) = n[j];
+    rate[j] = outs[j].inputs[f.exit_rate];
+    log1m_rate[j] = std::log1p(-rate[j]);
+  }
+  const auto c = static_cast<std::size_t>(count);
+  for (int t = 1; t <= T; ++t) {
+    const int slot = f.exits[t - 1], entries = f.entries[t - 1];
+    for (int j = 0; j < count; ++j) u[j] = outs[j].inputs[slot];
+    binomial_quantile(n, rate, u, log1m_rate, exits, c);
+    for (int j = 0; j < count; ++j) {
+      std::vector<double>& v = outs[j].inputs;
+      v[slot] = exits[j];
+      n[j] = n[j] + v[entries] - exits[j] + opened[j * NY + t];
+      outs[j].metric(metric, t) = n[j];
+    }
   }
 }
 

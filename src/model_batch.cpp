@@ -170,6 +170,7 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.yproj, NY * P);
   lanes(g.po, NY * P);
   lanes(g.project_tax, P);
+  lanes(g.opened, 2 * NY);
   g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
   g.spare_metrics.assign(static_cast<std::size_t>(year_metric_count) * NY, 0.0);
   lanes(g.metrics, static_cast<std::size_t>(year_metric_count) * NY);
@@ -266,11 +267,13 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
     good &= (x > zero) & (x < big);
   }
   std::memcpy(positive + k0, &good, sizeof good);
-  // What the projects' stage adds to or leaves: zeros (+0.0; not in the
-  // list), a register at a time (memset is out of line).
-  for (auto* a : {&g.yproj, &g.po, &g.d}) {
-    double* const end = a->data() + a->size();
-    for (double* e = a->data() + k0; e < end; e += L) st<V>(e, zero);
+  // What the projects' stage adds to: zeros (+0.0), a register at a time
+  // (memset is out of line). Not yproj and po (36 KB a group at 28 projects,
+  // past L1): lanes_after reads a project's elements only where it is in
+  // the list, and project_production_lane writes every year of those.
+  {
+    double* const end = g.d.data() + g.d.size();
+    for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
   }
   std::int64_t* const end = g.producing.data() + g.producing.size();
   for (std::int64_t* e = g.producing.data() + k0; e < end; e += L)
@@ -279,8 +282,9 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
 }
 
 // project_production for lane j: the same, with yproj, d, nominal output and
-// the producing list (a mask) in the group's arrays (zero filled for every
-// lane before).
+// the producing list (a mask) in the group's arrays (d and the list zero
+// filled for every lane before; yproj and po written for every year of a
+// listed project, and left as they were for the others).
 void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j,
                              bool prices_positive) {
   const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1, M = 12 * T;
@@ -340,10 +344,16 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     };
     if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive)) {
       for (int t = 1; t < first; ++t) put(y0);
-    } else if (first <= T) {  // (o >= M: no more years)
-      yp += (first - 1) * step_p;
+    } else if (first <= T) {  // (o >= M: no more years, and not listed)
+      // +0 output before production: d and the draw's row keep their zeros,
+      // yproj and po (not zero filled) get them.
+      for (int t = 1; t < first; ++t) {
+        *yp = 0.0;
+        *pp = 0.0;
+        yp += step_p;
+        pp += step_p;
+      }
       dc += (first - 1) * step_c;
-      pp += (first - 1) * step_p;
       pc += (first - 1) * step_c;
       op += (first - 1) * P;
     }
@@ -641,7 +651,7 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     g.out_co[j] = j < n ? outs[j].cluster_output.data() : g.spare_co.data();
     g.out_emp[j] = j < n ? outs[j].cluster_employment.data() : g.spare_emp.data();
   }
-  const int isa = lane_isa();
+  const int isa = lane_isa(), NY = plan.years + 1;
   alignas(64) std::int64_t positive[L];
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
@@ -656,10 +666,14 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     project_timing(plan, v, ws);
     schedule_factors(plan, v, ws, outs[j]);
     project_production_lane(plan, ws, outs[j], j, positive[j] != 0);
-    firm_counts(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms, ws,
-                outs[j]);
-    firm_counts(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms, ws, outs[j]);
+    firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
+    firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);
   }
+  // The firm counts of all the group's draws together (exits in lanes).
+  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
+                    g.opened.data(), n, outs);
+  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
+                    g.opened.data() + L * NY, n, outs);
   std::uint32_t bad;
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)

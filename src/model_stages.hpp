@@ -117,6 +117,13 @@ inline double year_months(const double* sums, const double* q, int o, int n, int
 }
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out);
+// opened[0 .. T]: the draw's flagged projects (ws.projects) opening by year.
+void firm_openings(const Plan& plan, const FirmSlots& f, const DrawWorkspace& ws, double* opened);
+// firm_counts for draws outs[0, count), count <= DrawWorkspace::lanes, with
+// draw j's openings at opened[j (T + 1) ..]: each year's exits of all the
+// draws by the array binomial_quantile (the same bits).
+void firm_counts_lanes(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
+                       Metric metric, const double* opened, int count, DrawOutput* outs);
 void evaluate_targets(const Plan& plan, DrawOutput& out);
 
 }  // namespace countysim::model_stages

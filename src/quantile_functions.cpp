@@ -608,19 +608,24 @@ __attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m25
   return s;
 }
 
-// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)):
-// the log scalar (libm, as the scalar code), the rest four lanes at a time:
-// r = sqrt(-log p), both rational polynomials, the one for r <= 5 chosen, the
-// sign of q put back; z[k] gets lane k. At most four lanes.
+// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)),
+// four lanes at a time: p = u or 1 - u as the sign of q says, its log
+// (exact_log's array form), r = sqrt(-log p), both rational polynomials, the
+// one for r <= 5 chosen, the sign of q put back; z[k] gets lane k (all four
+// stored; lanes past m are unused). At most four lanes.
 __attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
                                                           std::size_t m) {
-  // Lanes past m take log(1/2): finite, unused.
-  alignas(32) double lg[4], p[4] = {0.5, 0.5, 0.5, 0.5}, neg[4] = {0, 0, 0, 0}, out[4];
-  for (std::size_t k = 0; k < m; ++k) {
-    const double q = u[k] - 0.5;
-    p[k] = q < 0 ? u[k] : 1.0 - u[k];
-    neg[k] = q < 0 ? -0.0 : 0.0;
-  }
+  // Lanes past m take u = 1/2 (p = 1/2, log finite): unused.
+  const __m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(m)),
+                                          _mm256_setr_epi64x(0, 1, 2, 3));
+  const __m256d uu =
+      _mm256_blendv_pd(_mm256_set1_pd(0.5), _mm256_maskload_pd(u, live), _mm256_castsi256_pd(live));
+  // q < 0: p = u, negative result; else p = 1 - u (exact for u >= 1/2).
+  const __m256d lower =
+      _mm256_cmp_pd(_mm256_sub_pd(uu, _mm256_set1_pd(0.5)), _mm256_setzero_pd(), _CMP_LT_OQ);
+  const __m256d neg = _mm256_and_pd(lower, _mm256_set1_pd(-0.0));
+  alignas(32) double lg[4], p[4];
+  _mm256_store_pd(p, _mm256_blendv_pd(_mm256_sub_pd(_mm256_set1_pd(1.0), uu), uu, lower));
   exact_log(p, lg, 4);
   const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
   const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
@@ -632,8 +637,7 @@ __attribute__((target("avx2"))) inline void normal_tails4(const double* u, doubl
       _mm256_movemask_pd(is_near) == 0xf
           ? near
           : _mm256_blendv_pd(_mm256_div_pd(poly4(kE, b), poly4(kF, b)), near, is_near);
-  _mm256_store_pd(out, _mm256_xor_pd(x, _mm256_load_pd(neg)));
-  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+  _mm256_storeu_pd(z, _mm256_xor_pd(x, neg));
 }
 
 // poly4 of B registers at once, their Horner steps interleaved (the steps
@@ -749,14 +753,17 @@ COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&
       s[b] = _mm512_add_pd(_mm512_mul_pd(s[b], x[b]), _mm512_set1_pd(c[N - k]));
 }
 
-// normal_tails4 for up to eight lanes.
-COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, std::size_t m) {
-  alignas(64) double lg[8], p[8] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, neg[8] = {}, out[8];
-  for (std::size_t k = 0; k < m; ++k) {
-    const double q = u[k] - 0.5;
-    p[k] = q < 0 ? u[k] : 1.0 - u[k];
-    neg[k] = q < 0 ? -0.0 : 0.0;
-  }
+// normal_tails4 for the lanes of `live` (the first ones), eight at a time;
+// returns the register (the other lanes unused). Lanes in masks rather than
+// a loop: its branch on the sign of q was mispredicted half the time, and
+// eight scalar stores read back as one vector stalled the load.
+COUNTYSIM_AVX512_TARGET inline __m512d normal_tails8(const double* u, __mmask8 live) {
+  const __m512d uu = _mm512_mask_loadu_pd(_mm512_set1_pd(0.5), live, u);  // others: p = 1/2
+  const __mmask8 lower =
+      _mm512_cmp_pd_mask(_mm512_sub_pd(uu, _mm512_set1_pd(0.5)), _mm512_setzero_pd(), _CMP_LT_OQ);
+  const __m512d neg = _mm512_maskz_mov_pd(lower, _mm512_set1_pd(-0.0));
+  alignas(64) double lg[8], p[8];
+  _mm512_store_pd(p, _mm512_mask_blend_pd(lower, _mm512_sub_pd(_mm512_set1_pd(1.0), uu), uu));
   exact_log(p, lg, 8);
   const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
   const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
@@ -772,8 +779,7 @@ COUNTYSIM_AVX512_TARGET inline void normal_tails8(const double* u, double* z, st
     poly8(kF, b, den);
     x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(num[0], den[0]), near);
   }
-  _mm512_store_pd(out, _mm512_xor_pd(x, _mm512_load_pd(neg)));
-  for (std::size_t k = 0; k < m; ++k) z[k] = out[k];
+  return _mm512_xor_pd(x, neg);
 }
 
 // The central formula for the 8 B elements from u[i] on, all stored in z;
@@ -850,10 +856,10 @@ COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, doub
       for (; i + 8 <= n; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
     }
     for (std::size_t k = 0; k < tails; k += 8) {
-      alignas(64) double zt[8];
       const std::size_t m = std::min<std::size_t>(8, tails - k);
-      normal_tails8(tail_u + k, zt, m);
-      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
+      const auto live = static_cast<__mmask8>((1u << m) - 1);
+      _mm512_mask_i64scatter_pd(z, live, _mm512_maskz_loadu_epi64(live, tail_at + k),
+                                normal_tails8(tail_u + k, live), 8);
     }
   }
   return i;
@@ -862,6 +868,49 @@ COUNTYSIM_AVX512_END
 #endif
 
 }  // namespace
+
+namespace {
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+constexpr double kCopulaLowest = 0x1.0p-60, kCopulaHighest = 1 - 0x1.0p-53;
+// copula_uniform's bounds as compares and blends (a NaN passes, as there).
+__attribute__((target("avx2"))) std::size_t copula_uniform_avx2(const double* u, double* x,
+                                                                std::size_t n) {
+  const __m256d lo = _mm256_set1_pd(kCopulaLowest), hi = _mm256_set1_pd(kCopulaHighest);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_loadu_pd(u + i);
+    const __m256d r = _mm256_blendv_pd(v, hi, _mm256_cmp_pd(v, hi, _CMP_GT_OQ));
+    _mm256_storeu_pd(x + i, _mm256_blendv_pd(r, lo, _mm256_cmp_pd(v, lo, _CMP_LT_OQ)));
+  }
+  return i;
+}
+COUNTYSIM_AVX512_BEGIN
+COUNTYSIM_AVX512_TARGET std::size_t copula_uniform_avx512(const double* u, double* x,
+                                                          std::size_t n) {
+  const __m512d lo = _mm512_set1_pd(kCopulaLowest), hi = _mm512_set1_pd(kCopulaHighest);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_loadu_pd(u + i);
+    const __m512d r = _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ), hi);
+    _mm512_storeu_pd(x + i, _mm512_mask_mov_pd(r, _mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), lo));
+  }
+  return i;
+}
+COUNTYSIM_AVX512_END
+#endif
+}  // namespace
+
+void copula_uniform(const double* u, double* x, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = copula_uniform_avx512(u, x, n);
+  else if (level == SimdLevel::avx2)
+    i = copula_uniform_avx2(u, x, n);
+#endif
+  for (; i < n; ++i) x[i] = copula_uniform(u[i]);
+}
 
 void normal_quantile(const double* u, double* z, std::size_t n) {
   std::size_t i = 0;
@@ -889,6 +938,22 @@ constexpr auto kInverse = [] {
   for (std::size_t i = 0; i < kInverseCount; ++i) t[i] = 1.0 / static_cast<double>(i + 1);
   return t;
 }();
+}  // namespace
+
+namespace {
+// The walk's last steps one at a time, from k with pmf = P(X = k) and
+// cum = P(X <= k): where fewer than four steps are left before n (or the
+// table's end). Shared by the scalar and the array forms.
+inline double binomial_steps(double k, double pmf, double cum, double u, double nd, double r,
+                             double mean) {
+  while (cum < u && k < nd) {
+    pmf *= r * (nd - k) / (k + 1);
+    k += 1;
+    cum += pmf;
+    if (k > mean && pmf < 1e-17 * cum) break;
+  }
+  return k;
+}
 }  // namespace
 
 double binomial_quantile(std::int64_t n, double p, double u) {
@@ -950,13 +1015,227 @@ double binomial_quantile(std::int64_t n, double p, double u, double log1m_p) {
     // cum can no longer reach u (1 - u >= 1e-16) and k is the answer.
     if (k > mean && pmf < 1e-17 * cum) return k;
   }
-  while (cum < u && k < nd) {
-    pmf *= r * (nd - k) / (k + 1);
-    k += 1;
-    cum += pmf;
-    if (k > mean && pmf < 1e-17 * cum) break;
+  return binomial_steps(k, pmf, cum, u, nd, r, mean);
+}
+
+namespace {
+double binomial_lane(double n, double p, double u, double log1m_p) {
+  return binomial_quantile(static_cast<std::int64_t>(n), p, u, log1m_p);
+}
+
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+// binomial_quantile8 (below) for four lanes with AVX2 (no FMA: nothing
+// contracted), the same steps; masks as movemask bits.
+__attribute__((target("avx2"))) void binomial_quantile4(const double* n, const double* p,
+                                                        const double* u, const double* log1m_p,
+                                                        double* out) {
+  const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+  const __m256d nv = _mm256_loadu_pd(n), pv = _mm256_loadu_pd(p), uv = _mm256_loadu_pd(u);
+  const __m256d nd = _mm256_round_pd(nv, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256d mean = _mm256_mul_pd(nd, pv);
+  const __m256d log_pmf0 = _mm256_mul_pd(nd, _mm256_loadu_pd(log1m_p));
+  __m256d ok = _mm256_and_pd(_mm256_cmp_pd(nv, one, _CMP_GE_OQ),
+                             _mm256_cmp_pd(nv, _mm256_set1_pd(0x1.0p31), _CMP_LT_OQ));
+  ok = _mm256_and_pd(
+      ok, _mm256_and_pd(_mm256_cmp_pd(pv, zero, _CMP_GT_OQ), _mm256_cmp_pd(pv, one, _CMP_LT_OQ)));
+  ok = _mm256_and_pd(
+      ok, _mm256_and_pd(_mm256_cmp_pd(uv, zero, _CMP_GT_OQ), _mm256_cmp_pd(uv, one, _CMP_LT_OQ)));
+  ok =
+      _mm256_and_pd(ok, _mm256_and_pd(_mm256_cmp_pd(mean, _mm256_set1_pd(64.0), _CMP_LT_OQ),
+                                      _mm256_cmp_pd(log_pmf0, _mm256_set1_pd(-700.0), _CMP_GE_OQ)));
+  const int walk = _mm256_movemask_pd(ok);
+  alignas(32) double e[4], res[4];
+  _mm256_store_pd(e, _mm256_and_pd(ok, log_pmf0));  // others: exp(0), unused
+  exact_exp(e, e, 4);
+  __m256d pmf = _mm256_load_pd(e), cum = pmf;
+  const __m256d r = _mm256_div_pd(pv, _mm256_sub_pd(one, pv));
+  __m256d result = zero;  // k = 0 where pmf(0) >= u
+  int active = walk & _mm256_movemask_pd(_mm256_cmp_pd(cum, uv, _CMP_LT_OQ));
+  for (double k = 0; active != 0; k += 4) {
+    const __m256d kv = _mm256_set1_pd(k), k4 = _mm256_set1_pd(k + 4);
+    const int blocks = k + 4 < static_cast<double>(kInverseCount)
+                           ? active & _mm256_movemask_pd(_mm256_cmp_pd(k4, nd, _CMP_LE_OQ))
+                           : 0;
+    if (blocks != active) {  // fewer than four steps left: one at a time
+      alignas(32) double pm[4], cu[4], nn[4], rr[4], mm[4];
+      _mm256_store_pd(pm, pmf);
+      _mm256_store_pd(cu, cum);
+      _mm256_store_pd(nn, nd);
+      _mm256_store_pd(rr, r);
+      _mm256_store_pd(mm, mean);
+      _mm256_store_pd(res, result);
+      for (unsigned rest = static_cast<unsigned>(active & ~blocks); rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(rest);
+        res[j] = binomial_steps(k, pm[j], cu[j], u[j], nn[j], rr[j], mm[j]);
+      }
+      result = _mm256_load_pd(res);
+      active = blocks;
+      if (active == 0) break;
+    }
+    const auto i = static_cast<std::size_t>(k);
+    const __m256d left = _mm256_sub_pd(nd, kv);  // nd - k
+    const __m256d f1 = _mm256_mul_pd(_mm256_mul_pd(r, left), _mm256_set1_pd(kInverse[i]));
+    const __m256d f2 = _mm256_mul_pd(f1, _mm256_mul_pd(_mm256_mul_pd(r, _mm256_sub_pd(left, one)),
+                                                       _mm256_set1_pd(kInverse[i + 1])));
+    const __m256d f3 =
+        _mm256_mul_pd(f2, _mm256_mul_pd(_mm256_mul_pd(r, _mm256_sub_pd(left, _mm256_set1_pd(2.0))),
+                                        _mm256_set1_pd(kInverse[i + 2])));
+    const __m256d f4 =
+        _mm256_mul_pd(f3, _mm256_mul_pd(_mm256_mul_pd(r, _mm256_sub_pd(left, _mm256_set1_pd(3.0))),
+                                        _mm256_set1_pd(kInverse[i + 3])));
+    const __m256d p1 = _mm256_mul_pd(pmf, f1), p2 = _mm256_mul_pd(pmf, f2);
+    const __m256d p3 = _mm256_mul_pd(pmf, f3), p4 = _mm256_mul_pd(pmf, f4);
+    const __m256d next =
+        _mm256_add_pd(cum, _mm256_add_pd(_mm256_add_pd(p1, p2), _mm256_add_pd(p3, p4)));
+    const int hit = active & _mm256_movemask_pd(_mm256_cmp_pd(next, uv, _CMP_GE_OQ));
+    if (hit != 0) {
+      // k + 4 less one for each of the first three running sums at u
+      const __m256d s1 = _mm256_add_pd(cum, p1), s2 = _mm256_add_pd(s1, p2);
+      const __m256d s3 = _mm256_add_pd(s2, p3);
+      __m256d steps = _mm256_set1_pd(4.0);
+      steps = _mm256_sub_pd(steps, _mm256_and_pd(_mm256_cmp_pd(s1, uv, _CMP_GE_OQ), one));
+      steps = _mm256_sub_pd(steps, _mm256_and_pd(_mm256_cmp_pd(s2, uv, _CMP_GE_OQ), one));
+      steps = _mm256_sub_pd(steps, _mm256_and_pd(_mm256_cmp_pd(s3, uv, _CMP_GE_OQ), one));
+      const __m256d hv = _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+          _mm256_and_si256(_mm256_set1_epi64x(hit), _mm256_setr_epi64x(1, 2, 4, 8)),
+          _mm256_setzero_si256()));
+      result = _mm256_blendv_pd(result, _mm256_add_pd(kv, steps), hv);
+      active &= ~hit;
+    }
+    cum = next;
+    pmf = p4;
+    // Past the mean with the tail below rounding level: k + 4 is the answer.
+    const __m256d stopv =
+        _mm256_and_pd(_mm256_cmp_pd(k4, mean, _CMP_GT_OQ),
+                      _mm256_cmp_pd(p4, _mm256_mul_pd(_mm256_set1_pd(1e-17), next), _CMP_LT_OQ));
+    const int stop = active & _mm256_movemask_pd(stopv);
+    if (stop != 0) {
+      const __m256d sv = _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+          _mm256_and_si256(_mm256_set1_epi64x(stop), _mm256_setr_epi64x(1, 2, 4, 8)),
+          _mm256_setzero_si256()));
+      result = _mm256_blendv_pd(result, k4, sv);
+      active &= ~stop;
+    }
   }
-  return k;
+  _mm256_store_pd(res, result);
+  for (unsigned rest = ~static_cast<unsigned>(walk) & 0xfu; rest != 0; rest &= rest - 1) {
+    const int j = __builtin_ctz(rest);
+    res[j] = binomial_lane(n[j], p[j], u[j], log1m_p[j]);
+  }
+  std::memcpy(out, res, sizeof res);
+}
+
+COUNTYSIM_AVX512_BEGIN
+// binomial_quantile for eight lanes whose walk starts at 0 (n >= 1, p and u
+// inside (0, 1), mean below 64, log_pmf0 at least -700: the common case of
+// firm exits), the scalar walk's operations in each lane: every lane starts
+// at k = 0 and steps four at a time, so the lanes still walking share k and
+// 1/(k+1) is a broadcast. A lane that stops by the mean test or reaches u
+// leaves the walk; one with fewer than four steps left before n finishes by
+// binomial_steps; the other lanes (and NaN) go to the scalar function.
+COUNTYSIM_AVX512_TARGET void binomial_quantile8(const double* n, const double* p, const double* u,
+                                                const double* log1m_p, double* out) {
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512d nv = _mm512_loadu_pd(n), pv = _mm512_loadu_pd(p), uv = _mm512_loadu_pd(u);
+  const __m512d nd = _mm512_roundscale_pd(nv, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512d mean = _mm512_mul_pd(nd, pv);
+  const __m512d log_pmf0 = _mm512_mul_pd(nd, _mm512_loadu_pd(log1m_p));
+  const __mmask8 walk = _mm512_cmp_pd_mask(nv, one, _CMP_GE_OQ) &
+                        _mm512_cmp_pd_mask(nv, _mm512_set1_pd(0x1.0p31), _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(pv, _mm512_setzero_pd(), _CMP_GT_OQ) &
+                        _mm512_cmp_pd_mask(pv, one, _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(uv, _mm512_setzero_pd(), _CMP_GT_OQ) &
+                        _mm512_cmp_pd_mask(uv, one, _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(mean, _mm512_set1_pd(64.0), _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(log_pmf0, _mm512_set1_pd(-700.0), _CMP_GE_OQ);
+  alignas(64) double e[8], res[8];
+  _mm512_store_pd(e, _mm512_maskz_mov_pd(walk, log_pmf0));  // others: exp(0), unused
+  exact_exp(e, e, 8);
+  __m512d pmf = _mm512_load_pd(e), cum = pmf;
+  const __m512d r = _mm512_div_pd(pv, _mm512_sub_pd(one, pv));
+  __m512d result = _mm512_setzero_pd();  // k = 0 where pmf(0) >= u
+  __mmask8 active = walk & _mm512_cmp_pd_mask(cum, uv, _CMP_LT_OQ);
+  for (double k = 0; active != 0; k += 4) {
+    const __m512d kv = _mm512_set1_pd(k);
+    const __mmask8 blocks =
+        k + 4 < static_cast<double>(kInverseCount)
+            ? active & _mm512_cmp_pd_mask(_mm512_add_pd(kv, _mm512_set1_pd(4.0)), nd, _CMP_LE_OQ)
+            : 0;
+    if (blocks != active) {  // fewer than four steps left: one at a time
+      alignas(64) double pm[8], cu[8], nn[8], rr[8], mm[8];
+      _mm512_store_pd(pm, pmf);
+      _mm512_store_pd(cu, cum);
+      _mm512_store_pd(nn, nd);
+      _mm512_store_pd(rr, r);
+      _mm512_store_pd(mm, mean);
+      _mm512_store_pd(res, result);
+      for (unsigned rest = active & ~blocks & 0xffu; rest != 0; rest &= rest - 1) {
+        const int j = __builtin_ctz(rest);
+        res[j] = binomial_steps(k, pm[j], cu[j], u[j], nn[j], rr[j], mm[j]);
+      }
+      result = _mm512_load_pd(res);
+      active = blocks;
+      if (active == 0) break;
+    }
+    const auto i = static_cast<std::size_t>(k);
+    const __m512d left = _mm512_sub_pd(nd, kv);  // nd - k
+    const __m512d f1 = _mm512_mul_pd(_mm512_mul_pd(r, left), _mm512_set1_pd(kInverse[i]));
+    const __m512d f2 = _mm512_mul_pd(f1, _mm512_mul_pd(_mm512_mul_pd(r, _mm512_sub_pd(left, one)),
+                                                       _mm512_set1_pd(kInverse[i + 1])));
+    const __m512d f3 =
+        _mm512_mul_pd(f2, _mm512_mul_pd(_mm512_mul_pd(r, _mm512_sub_pd(left, _mm512_set1_pd(2.0))),
+                                        _mm512_set1_pd(kInverse[i + 2])));
+    const __m512d f4 =
+        _mm512_mul_pd(f3, _mm512_mul_pd(_mm512_mul_pd(r, _mm512_sub_pd(left, _mm512_set1_pd(3.0))),
+                                        _mm512_set1_pd(kInverse[i + 3])));
+    const __m512d p1 = _mm512_mul_pd(pmf, f1), p2 = _mm512_mul_pd(pmf, f2);
+    const __m512d p3 = _mm512_mul_pd(pmf, f3), p4 = _mm512_mul_pd(pmf, f4);
+    const __m512d next =
+        _mm512_add_pd(cum, _mm512_add_pd(_mm512_add_pd(p1, p2), _mm512_add_pd(p3, p4)));
+    const __mmask8 hit = active & _mm512_cmp_pd_mask(next, uv, _CMP_GE_OQ);
+    if (hit != 0) {
+      // k + 4 less one for each of the first three running sums at u
+      const __m512d s1 = _mm512_add_pd(cum, p1), s2 = _mm512_add_pd(s1, p2);
+      const __m512d s3 = _mm512_add_pd(s2, p3);
+      __m512d steps = _mm512_set1_pd(4.0);
+      steps = _mm512_mask_sub_pd(steps, _mm512_cmp_pd_mask(s1, uv, _CMP_GE_OQ), steps, one);
+      steps = _mm512_mask_sub_pd(steps, _mm512_cmp_pd_mask(s2, uv, _CMP_GE_OQ), steps, one);
+      steps = _mm512_mask_sub_pd(steps, _mm512_cmp_pd_mask(s3, uv, _CMP_GE_OQ), steps, one);
+      result = _mm512_mask_mov_pd(result, hit, _mm512_add_pd(kv, steps));
+      active &= static_cast<__mmask8>(~hit);
+    }
+    cum = next;
+    pmf = p4;
+    // Past the mean with the tail below rounding level: k + 4 is the answer.
+    const __m512d k4 = _mm512_add_pd(kv, _mm512_set1_pd(4.0));
+    const __mmask8 stop =
+        active & _mm512_cmp_pd_mask(k4, mean, _CMP_GT_OQ) &
+        _mm512_cmp_pd_mask(p4, _mm512_mul_pd(_mm512_set1_pd(1e-17), next), _CMP_LT_OQ);
+    result = _mm512_mask_mov_pd(result, stop, k4);
+    active &= static_cast<__mmask8>(~stop);
+  }
+  _mm512_store_pd(res, result);
+  for (unsigned rest = ~walk & 0xffu; rest != 0; rest &= rest - 1) {
+    const int j = __builtin_ctz(rest);
+    res[j] = binomial_lane(n[j], p[j], u[j], log1m_p[j]);
+  }
+  std::memcpy(out, res, sizeof res);
+}
+COUNTYSIM_AVX512_END
+#endif
+}  // namespace
+
+void binomial_quantile(const double* n, const double* p, const double* u, const double* log1m_p,
+                       double* k, std::size_t count) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_AVX2_QUANTILES)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    for (; i + 8 <= count; i += 8) binomial_quantile8(n + i, p + i, u + i, log1m_p + i, k + i);
+  if (level >= SimdLevel::avx2)
+    for (; i + 4 <= count; i += 4) binomial_quantile4(n + i, p + i, u + i, log1m_p + i, k + i);
+#endif
+  for (; i < count; ++i) k[i] = binomial_lane(n[i], p[i], u[i], log1m_p[i]);
 }
 
 }  // namespace countysim

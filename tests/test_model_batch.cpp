@@ -135,6 +135,24 @@ TEST_CASE("simulate_draws gives simulate_draw's bits and errors in the corner ca
   }
 }
 
+TEST_CASE("simulate_draws gives simulate_draw's bits over a horizon of ten years",
+          "[model][batch]") {
+  // Past seven years firm_openings counts in memory instead of in the bytes
+  // of one register.
+  std::string text = corner_county;
+  const std::string from = "last_year: 2024", to = "last_year: 2031";
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  const Scenario sc = load_scenario_text(text, "corner-long.yaml");
+  REQUIRE(sc.years() == 10);
+  const Plan plan = compile_plan(sc);
+  for_each_kernels([&] {
+    std::size_t invalid = 0;
+    CHECK(compare_groups(plan, sc.seed, 0, 1500, invalid) == 0);
+  });
+}
+
 TEST_CASE("simulate_draws gives simulate_draw's bits with mixed priorities and early plans",
           "[model][batch]") {
   Scenario sc = load_scenario(source("scenarios/taojiang-2022.yaml"));

@@ -863,3 +863,17 @@ TEST_CASE("a capacity times zero, divided by 12, is the product itself, bit for 
     CHECK(std::memcmp(&a, &b, sizeof a) == 0);
   }
 }
+
+TEST_CASE("simulate_draw gives the reference model's bits over a horizon of ten years",
+          "[model][reference]") {
+  // Past seven years firm_openings counts in memory instead of in the bytes
+  // of one register.
+  std::string text = corner_county;
+  const std::string from = "last_year: 2024", to = "last_year: 2031";
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  const Scenario sc = load_scenario_text(text, "corner-long.yaml");
+  REQUIRE(sc.years() == 10);
+  CHECK(compare_models(sc, 0, 3000) == 0);
+}

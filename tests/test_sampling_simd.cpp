@@ -226,6 +226,16 @@ TEST_CASE("normal_quantile over an array: the same bits under every SimdLevel",
       [](double v) { return normal_quantile(v); });
 }
 
+TEST_CASE("copula_uniform over an array: the same bits under every SimdLevel", "[sampling][simd]") {
+  std::vector<double> u = arguments(3000, false);
+  for (const double v : {0x1.0p-60, std::nextafter(0x1.0p-60, 0.0), std::nextafter(0x1.0p-60, 1.0),
+                         1 - 0x1.0p-53, 1 - 0x1.0p-54, -1e-300})
+    u.push_back(v);
+  check_levels(
+      u, [](const double* in, double* out, std::size_t n) { copula_uniform(in, out, n); },
+      [](double v) { return copula_uniform(v); });
+}
+
 TEST_CASE("QuantileTable over an array: the same bits under every SimdLevel", "[sampling][simd]") {
   const std::vector<double> u = arguments(20000, false);
   // Skewed both ways, symmetric, U-shaped, extreme; beta(0.001, 0.003) has a
@@ -254,6 +264,10 @@ TEST_CASE("Distribution's array quantiles: the same bits under every SimdLevel",
       Distribution::lognormal(0.04, 0.5),
       Distribution::uniform(0.2, 0.3),
       Distribution::triangular(100, 250, 300),
+      Distribution::triangular(12, 24, 36),  // a project's ramp months
+      Distribution::triangular(1, 1, 5),     // mode at an end: one branch only
+      Distribution::triangular(0, 4, 4),
+      Distribution::triangular(3, 3, 3),
       Distribution::pert(100, 250, 400),
       Distribution::pert(3, 3, 3),
       Distribution::beta(0.5, 0.5, -1, 2),
@@ -369,5 +383,90 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count 
       for (std::size_t i = 0; i < got.size(); ++i) mismatches += bits(got[i]) != bits(want[i]);
       CHECK(mismatches == 0);
     }
+  }
+}
+
+TEST_CASE("binomial_quantile over arrays: the same bits under every SimdLevel",
+          "[sampling][simd]") {
+  // Firm-exit sized cases (walks from 0 that stop at u, at the mean test or
+  // with fewer than four steps left before n), the scalar-only ones (mean
+  // 64 and more, pmf(0) below e^-700, n or p at their ends, u at 0, 1 or
+  // NaN, a fractional n), each with stream uniforms, u near 1 and u equal
+  // to a CDF value of the walk, in every lane position.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> ns = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 45, 46.5, 200, 213, 1000, 1100};
+  const std::vector<double> ps = {0,    1e-300, 1e-9, 0.001, 0.01, 0.03,      0.04, 0.055,
+                                  0.07, 0.3,    0.5,  0.9,   0.99, 1 - 1e-12, 1};
+  std::vector<double> n, p, u;
+  std::vector<double> uniforms(64);
+  stream_uniform_block(7, key_hash("binomial"), 0, uniforms.size(), uniforms.data());
+  std::size_t next = 0;
+  for (const double nn : ns)
+    for (const double pp : ps) {
+      std::vector<double> us = {0.0,       1.0,      nan, 0x1.0p-60, 1 - 0x1.0p-53,
+                                1 - 1e-15, 0.999999, 0.5, 1e-3};
+      for (int k = 0; k < 6; ++k) us.push_back(uniforms[next++ % uniforms.size()]);
+      // u exactly at P(X <= k) for a few k (the walk's comparisons at equality)
+      if (pp > 0 && pp < 1 && nn >= 1) {
+        double pmf = std::pow(1 - pp, std::floor(nn)), cum = pmf;
+        for (int k = 0; k < 8 && k < nn; ++k) {
+          if (cum > 0 && cum < 1) us.push_back(cum);
+          pmf *= pp / (1 - pp) * (std::floor(nn) - k) / (k + 1);
+          cum += pmf;
+        }
+      }
+      for (const double uu : us) {
+        n.push_back(nn);
+        p.push_back(pp);
+        u.push_back(uu);
+      }
+    }
+  // The same cases interleaved, so that each lane position sees each kind
+  // next to the others.
+  const std::size_t base = n.size();
+  for (std::size_t i = 0; i < base; ++i) {
+    const std::size_t j = (i * 7919) % base;
+    n.push_back(n[j]);
+    p.push_back(p[j]);
+    u.push_back(u[j]);
+  }
+  const std::size_t total = n.size();
+  std::vector<double> lg(total), want(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    lg[i] = std::log1p(-p[i]);
+    want[i] = binomial_quantile(static_cast<std::int64_t>(n[i]), p[i], u[i], lg[i]);
+  }
+  for (const SimdLevel level : testing::simd_levels()) {
+    LevelScope scope(level);
+    INFO("level " << simd_level_name(level));
+    std::size_t mismatches = 0;
+    for (const std::size_t first : {0, 1, 3, 5, 7}) {
+      for (const std::size_t len : {std::size_t{1}, std::size_t{4}, std::size_t{7}, std::size_t{8},
+                                    std::size_t{13}, std::size_t{16}, total}) {
+        for (std::size_t at = first; at + len <= total; at += len) {
+          std::vector<double> k(len);
+          binomial_quantile(n.data() + at, p.data() + at, u.data() + at, lg.data() + at, k.data(),
+                            len);
+          for (std::size_t i = 0; i < len; ++i) {
+            if (bits(k[i]) == bits(want[at + i])) continue;
+            if (mismatches++ < 5)
+              FAIL_CHECK("n " << n[at + i] << " p " << p[at + i] << " u " << u[at + i] << ": array "
+                              << k[i] << ", scalar " << want[at + i]);
+          }
+          if (len == total) break;
+        }
+      }
+    }
+    CHECK(mismatches == 0);
+    // p outside [0, 1] and n < 0 throw as the scalar function does.
+    const double bad_p[8] = {0.5, 0.5, 0.5, 1.5, 0.5, 0.5, 0.5, 0.5};
+    const double ok_n[8] = {10, 10, 10, 10, 10, 10, 10, 10};
+    const double bad_n[8] = {10, 10, 10, 10, 10, 10, -1, 10};
+    const double half[8] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    double lgs[8], out[8];
+    for (int i = 0; i < 8; ++i) lgs[i] = std::log1p(-bad_p[i]);
+    CHECK_THROWS_AS(binomial_quantile(ok_n, bad_p, half, lgs, out, 8), DistributionError);
+    for (int i = 0; i < 8; ++i) lgs[i] = std::log1p(-half[i]);
+    CHECK_THROWS_AS(binomial_quantile(bad_n, half, half, lgs, out, 8), DistributionError);
   }
 }

@@ -111,6 +111,7 @@ struct DrawWorkspace {
     std::vector<double> yproj, po;                             // [year][project]
     std::vector<double> project_tax;                           // [project]
     std::vector<std::int64_t> producing;                       // [project]: ~0 if in the list
+    std::vector<double> opened;  // [series][lane][year]: firm_openings of each draw
   } group;
 };
 

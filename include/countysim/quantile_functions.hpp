@@ -25,6 +25,9 @@ inline double copula_uniform(double u) {
   constexpr double lowest = 0x1.0p-60, highest = 1 - 0x1.0p-53;
   return u < lowest ? lowest : (u > highest ? highest : u);
 }
+// x[i] = copula_uniform(u[i]) for i in [0, n), eight or four at a time with
+// AVX-512 or AVX2 (compares and blends: the same values). x may be u.
+void copula_uniform(const double* u, double* x, std::size_t n);
 // z[i] = normal_quantile(u[i]) for i in [0, n), the same bits: with AVX-512
 // or AVX2 (as simd_level() says, simd.hpp), the central region eight or four
 // at a time and the tails gathered eight or four at a time (same operations
@@ -38,6 +41,13 @@ double binomial_quantile(std::int64_t n, double p, double u);
 // The same with log1p(-p) given (std::log1p(-p), the same bits), for callers
 // that draw several counts with one p.
 double binomial_quantile(std::int64_t n, double p, double u, double log1m_p);
+// k[i] = binomial_quantile(static_cast<std::int64_t>(n[i]), p[i], u[i],
+// log1m_p[i]) for i in [0, count), the same bits: with AVX-512 or AVX2
+// (simd_level()), eight or four lanes whose walk starts at 0 step together (exp(log pmf(0)) by
+// exact_exp's array form); other lanes by the scalar function, which throws
+// as it does. k may alias none of the inputs.
+void binomial_quantile(const double* n, const double* p, const double* u, const double* log1m_p,
+                       double* k, std::size_t count);
 
 class BetaHalf;              // piecewise-polynomial inverse CDF of one half (see .cpp)
 struct QuantileTableLookup;  // both halves' tables in one array, for the array form

@@ -27,7 +27,7 @@ class InputBlock {
  public:
   // Draws per refill: a divisor of the engine's granule (1024), so that a
   // run of whole granules samples no draw it does not use.
-  static constexpr std::size_t capacity = 32;
+  static constexpr std::size_t capacity = 64;
 
   // Writes the inputs of `draw` (as sample_inputs would) into `values`,
   // sampling draws draw .. draw + capacity - 1 first unless they are here.
