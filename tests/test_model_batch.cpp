@@ -14,7 +14,8 @@
 #include "countysim/scenario.hpp"
 #include "scenario_fixtures.hpp"
 
-extern const char* const corner_county;  // test_model_reference.cpp
+extern const char* const corner_county;              // test_model_reference.cpp
+countysim::Scenario corner_county_over_ten_years();  // test_model_reference.cpp
 
 using namespace countysim;
 
@@ -139,12 +140,7 @@ TEST_CASE("simulate_draws gives simulate_draw's bits over a horizon of ten years
           "[model][batch]") {
   // Past seven years firm_openings counts in memory instead of in the bytes
   // of one register.
-  std::string text = corner_county;
-  const std::string from = "last_year: 2024", to = "last_year: 2031";
-  const std::size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-  const Scenario sc = load_scenario_text(text, "corner-long.yaml");
+  const Scenario sc = corner_county_over_ten_years();
   REQUIRE(sc.years() == 10);
   const Plan plan = compile_plan(sc);
   for_each_kernels([&] {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -864,16 +865,22 @@ TEST_CASE("a capacity times zero, divided by 12, is the product itself, bit for 
   }
 }
 
+// corner_county run to 2031 (test_model_batch.cpp uses it too).
+Scenario corner_county_over_ten_years();
+Scenario corner_county_over_ten_years() {
+  std::string text = corner_county;
+  const std::string from = "last_year: 2024", to = "last_year: 2031";
+  const std::size_t at = text.find(from);
+  if (at == std::string::npos) throw std::logic_error("corner_county has no last_year: 2024");
+  text.replace(at, from.size(), to);
+  return load_scenario_text(text, "corner-long.yaml");
+}
+
 TEST_CASE("simulate_draw gives the reference model's bits over a horizon of ten years",
           "[model][reference]") {
   // Past seven years firm_openings counts in memory instead of in the bytes
   // of one register.
-  std::string text = corner_county;
-  const std::string from = "last_year: 2024", to = "last_year: 2031";
-  const std::size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-  const Scenario sc = load_scenario_text(text, "corner-long.yaml");
+  const Scenario sc = corner_county_over_ten_years();
   REQUIRE(sc.years() == 10);
   CHECK(compare_models(sc, 0, 3000) == 0);
 }
