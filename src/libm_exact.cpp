@@ -6,7 +6,10 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+// The vector builds use GCC's `#pragma GCC target`, which clang ignores
+// (clang builds, such as the fuzz targets, take the scalar forms: the same
+// bits, tested).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define COUNTYSIM_LIBM_VECTOR 1
 #endif
@@ -112,15 +115,15 @@ constexpr double kSb1 = 3.03380607434824582924e+01, kSb2 = 3.2579251299657391882
                  kSb7 = -2.24409524465858183362e+01;
 
 // normal_cdf's 1/sqrt(2) rounded, and the rest (quantile_functions.cpp).
-constexpr double kCdfHi = 0.70710678118654757;
-constexpr double kCdfLo = -4.833646656726457e-17;
+[[maybe_unused]] constexpr double kCdfHi = 0.70710678118654757;
+[[maybe_unused]] constexpr double kCdfLo = -4.833646656726457e-17;
 
 // The coefficients of erfc_lanes (libm_exact_blocks.inc), kErfcCoef[k] =
 // {range a, range b, range c with |x| < 1/0.35 (ra), range c beyond (rb)},
 // twice (one AVX-512 register).
 #define COUNTYSIM_ERFC_COEF(a, b, ra, rb) \
   { a, b, ra, rb, a, b, ra, rb }
-alignas(64) constexpr double kErfcCoef[16][8] = {
+[[maybe_unused]] alignas(64) constexpr double kErfcCoef[16][8] = {
     COUNTYSIM_ERFC_COEF(kPp0, kPa0, kRa0, kRb0),  // p1 = a + v b
     COUNTYSIM_ERFC_COEF(kPp1, kPa1, kRa1, kRb1),
     COUNTYSIM_ERFC_COEF(kQq1, kQa1, kSa1, kSb1),  // q1 = 1 + v b
@@ -365,7 +368,7 @@ namespace {
 
 // Which scalar build: the FMA one where the CPU has FMA (fused multiply-adds
 // in one instruction), otherwise std::fma's (the same bits).
-bool cpu_has_fma() {
+[[maybe_unused]] bool cpu_has_fma() {
 #if defined(COUNTYSIM_LIBM_VECTOR)
   static const bool fma = [] {
     __builtin_cpu_init();
