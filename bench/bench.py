@@ -22,7 +22,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_once(binary, scenario, draws, threads, out):
+def start_run(binary, scenario, draws, threads, out):
+    """Starts `countysim run` writing `out`; returns the process and its start time."""
     # Each run writes a new file, as `countysim run` does by default, on a
     # settled page cache. Before the clock starts: the previous output is
     # removed (replacing it with --force would add the kernel's freeing of
@@ -36,6 +37,11 @@ def run_once(binary, scenario, draws, threads, out):
     proc = subprocess.Popen([binary, "run", scenario, "-o", out, "--draws", str(draws),
                              "--threads", str(threads), "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, t0
+
+
+def run_once(binary, scenario, draws, threads, out):
+    proc, t0 = start_run(binary, scenario, draws, threads, out)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode()

@@ -14,10 +14,11 @@ as /tmp), removed after each run; a run at 10M draws writes about 12 GB.
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
+
+from bench import start_run  # bench/bench.py, beside this file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,13 +35,7 @@ def status_kb(pid, field):
 
 
 def run_once(binary, scenario, draws, threads, out):
-    if os.path.exists(out):
-        os.remove(out)
-    os.sync()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([binary, "run", scenario, "-o", out, "--draws", str(draws),
-                             "--threads", str(threads), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc, t0 = start_run(binary, scenario, draws, threads, out)
     samples = []  # (seconds, VmRSS kB)
     hwm = 0
     while proc.poll() is None:

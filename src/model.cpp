@@ -690,26 +690,11 @@ void firm_openings(const Plan& plan, const FirmSlots& f, const DrawWorkspace& ws
 // uniforms in out.inputs are replaced by the exit counts.
 void firm_counts(const Plan& plan, const FirmSlots& f, const FirmSeries& series, Metric metric,
                  DrawWorkspace& ws, DrawOutput& out) {
-  const int T = plan.years, NY = T + 1;
-  std::vector<double>& v = out.inputs;
-  if (!f.present) {
-    for (int y = 0; y < NY; ++y) out.metric(metric, y) = 0;
-    return;
-  }
-  double n = series.base;
-  out.metric(metric, 0) = n;
-  const double rate = v[f.exit_rate];
-  const double log1m_rate = std::log1p(-rate);  // once for the draw's years
   std::vector<double>& opened = ws.opened;
-  opened.resize(NY);
+  opened.resize(static_cast<std::size_t>(plan.years) + 1);
   firm_openings(plan, f, ws, opened.data());
-  for (int t = 1; t <= T; ++t) {
-    const double exits =
-        binomial_quantile(static_cast<std::int64_t>(n), rate, v[f.exits[t - 1]], log1m_rate);
-    v[f.exits[t - 1]] = exits;
-    n = n + v[f.entries[t - 1]] - exits + opened[t];
-    out.metric(metric, t) = n;
-  }
+  // One lane: its binomial is the scalar binomial_quantile.
+  firm_counts_lanes(plan, f, series, metric, opened.data(), 1, &out);
 }
 
 void firm_counts_lanes(const Plan& plan, const FirmSlots& f, const FirmSeries& series,
