@@ -114,6 +114,9 @@ constexpr double kSb1 = 3.03380607434824582924e+01, kSb2 = 3.2579251299657391882
                  kSb5 = 2.55305040643316442583e+03, kSb6 = 4.74528541206955367215e+02,
                  kSb7 = -2.24409524465858183362e+01;
 
+// AS 241's tail coefficients (kAs241C .. kAs241F), as normal_quantile has them.
+#include "libm_exact_as241.inc"
+
 // normal_cdf's 1/sqrt(2) rounded, and the rest (quantile_functions.cpp).
 [[maybe_unused]] constexpr double kCdfHi = 0.70710678118654757;
 [[maybe_unused]] constexpr double kCdfLo = -4.833646656726457e-17;
@@ -322,6 +325,9 @@ inline V4u pick_index(V4u r) {
 inline V4d pick(const double* c, V4u at) {
   return (V4d)_mm256_permutevar8x32_ps(_mm256_castpd_ps(_mm256_load_pd(c)), (__m256i)at);
 }
+inline V4d sqrt_lanes(V4d x) {
+  return _mm256_sqrt_pd(x);
+}
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
 #include "libm_exact_blocks.inc"
@@ -354,6 +360,9 @@ inline V8u pick_index(V8u r) {
 }
 inline V8d pick(const double* c, V8u at) {
   return _mm512_permutexvar_pd((__m512i)at, _mm512_load_pd(c));
+}
+inline V8d sqrt_lanes(V8d x) {
+  return _mm512_sqrt_pd(x);
 }
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
@@ -450,5 +459,17 @@ void exact_normal_cdf(const double* z, double* out, std::size_t n) {
   for (; i < n; ++i) out[i] = normal_cdf(z[i]);
 }
 #undef COUNTYSIM_LIBM_ARRAY
+
+void exact_normal_tails(const double* u, double* z, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_LIBM_VECTOR)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = libm_avx512::normal_tails_block<V8d>(u, z, n);
+  else if (level == SimdLevel::avx2 && cpu_has_fma())
+    i = libm_fma::normal_tails_block<V4d>(u, z, n);
+#endif
+  for (; i < n; ++i) z[i] = normal_quantile(u[i]);
+}
 
 }  // namespace countysim
