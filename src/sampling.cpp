@@ -111,6 +111,88 @@ void transpose(const double* in, std::size_t slots, std::size_t n, double* out) 
     for (std::size_t i = 0; i < n; ++i) out[i * slots + s] = in[s * n + i];
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// transpose_rows (below) with AVX2 for up to four draws: 4 x 4 tiles, the
+// columns of draws past `count` not read (masked loads). Returns how many
+// slots it did (a multiple of four).
+__attribute__((target("avx2"))) std::size_t transpose_rows_avx2(const double* in, std::size_t slots,
+                                                                std::size_t stride,
+                                                                std::size_t count,
+                                                                double* const* out) {
+  const __m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)),
+                                          _mm256_setr_epi64x(0, 1, 2, 3));
+  std::size_t s = 0;
+  for (; s + 4 <= slots; s += 4) {
+    const __m256d a0 = _mm256_maskload_pd(in + s * stride, live);
+    const __m256d a1 = _mm256_maskload_pd(in + (s + 1) * stride, live);
+    const __m256d a2 = _mm256_maskload_pd(in + (s + 2) * stride, live);
+    const __m256d a3 = _mm256_maskload_pd(in + (s + 3) * stride, live);
+    const __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+    const __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+    const __m256d c[4] = {
+        _mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+        _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+    if (count == 4) {  // a whole tile: no loop over the draws
+      _mm256_storeu_pd(out[0] + s, c[0]);
+      _mm256_storeu_pd(out[1] + s, c[1]);
+      _mm256_storeu_pd(out[2] + s, c[2]);
+      _mm256_storeu_pd(out[3] + s, c[3]);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) _mm256_storeu_pd(out[k] + s, c[k]);
+    }
+  }
+  return s;
+}
+
+COUNTYSIM_AVX512_BEGIN
+// The same with AVX-512 for up to eight draws: 8 x 8 tiles.
+COUNTYSIM_AVX512_TARGET std::size_t transpose_rows_avx512(const double* in, std::size_t slots,
+                                                          std::size_t stride, std::size_t count,
+                                                          double* const* out) {
+  const auto live = static_cast<__mmask8>((1u << count) - 1);
+  std::size_t s = 0;
+  for (; s + 8 <= slots; s += 8) {
+    __m512d r[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) r[k] = _mm512_maskz_loadu_pd(live, in + (s + k) * stride);
+    __m512d c[8];
+    transpose8x8(r, c);
+    if (count == 8) {  // a whole tile: no loop over the draws
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) _mm512_storeu_pd(out[k] + s, c[k]);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) _mm512_storeu_pd(out[k] + s, c[k]);
+    }
+  }
+  return s;
+}
+COUNTYSIM_AVX512_END
+#endif
+
+// out[k][s] = in[s * stride + k] for the first `count` draws of a block
+// (in: the block's values from the first of them, slot by slot): the rows
+// of those draws.
+void transpose_rows(const double* in, std::size_t slots, std::size_t stride, std::size_t count,
+                    double* const* out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  const SimdLevel level = simd_level();
+  if (level >= SimdLevel::avx2) {
+    const std::size_t w = level == SimdLevel::avx512 ? 8 : 4;
+    for (std::size_t k = 0; k < count; k += w) {
+      const std::size_t m = std::min(w, count - k);
+      const std::size_t s = level == SimdLevel::avx512
+                                ? transpose_rows_avx512(in + k, slots, stride, m, out + k)
+                                : transpose_rows_avx2(in + k, slots, stride, m, out + k);
+      for (std::size_t j = 0; j < m; ++j)
+        for (std::size_t t = s; t < slots; ++t) out[k + j][t] = in[t * stride + k + j];
+    }
+    return;
+  }
+#endif
+  for (std::size_t k = 0; k < count; ++k)
+    for (std::size_t s = 0; s < slots; ++s) out[k][s] = in[s * stride + k];
+}
+
 void add_scaled(double* out, double l, const double* z, std::size_t n) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -175,6 +257,16 @@ void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t fir
   sample_block(plan, seed, first, n, values, scratch, true);
 }
 
+void InputBlock::refill(const Plan& plan, std::uint64_t seed, std::uint64_t draw) {
+  if (plan.id == plan_id_ && seed == seed_ && draw >= first_ && draw - first_ < n_) return;
+  sample_block(plan, seed, draw, capacity, values_, scratch_, plan.id != plan_id_);
+  plan_id_ = plan.id;
+  seed_ = seed;
+  first_ = draw;
+  n_ = capacity;
+  rows_ready_ = false;
+}
+
 void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw,
                         std::vector<double>& values) {
   if (plan.id == 0) {  // a plan not made by compile_plan: no identity to cache by
@@ -182,17 +274,33 @@ void InputBlock::inputs(const Plan& plan, std::uint64_t seed, std::uint64_t draw
     sample_inputs(plan, seed, draw, values, scratch);
     return;
   }
-  if (plan.id != plan_id_ || seed != seed_ || draw < first_ || draw - first_ >= n_) {
-    sample_block(plan, seed, draw, capacity, values_, scratch_, plan.id != plan_id_);
-    plan_id_ = plan.id;
-    seed_ = seed;
-    first_ = draw;
-    n_ = capacity;
-    rows_.resize(values_.size());
-    transpose(values_.data(), plan.slots.size(), n_, rows_.data());
-  }
+  refill(plan, seed, draw);
   const std::size_t slots = plan.slots.size(), i = draw - first_;
+  if (!rows_ready_) {
+    rows_.resize(values_.size());
+    transpose(values_.data(), slots, n_, rows_.data());
+    rows_ready_ = true;
+  }
   values.assign(rows_.begin() + i * slots, rows_.begin() + (i + 1) * slots);
+}
+
+void InputBlock::write_rows(const Plan& plan, std::uint64_t seed, std::uint64_t first,
+                            std::size_t n, double* const* out) {
+  const std::size_t slots = plan.slots.size();
+  if (plan.id == 0) {  // as inputs(): sample_inputs draw by draw
+    std::vector<double> values, scratch;
+    for (std::size_t j = 0; j < n; ++j) {
+      sample_inputs(plan, seed, first + j, values, scratch);
+      std::copy(values.begin(), values.end(), out[j]);
+    }
+    return;
+  }
+  for (std::size_t j = 0; j < n;) {
+    refill(plan, seed, first + j);
+    const std::size_t i = first + j - first_, m = std::min(n - j, n_ - i);
+    transpose_rows(values_.data() + i, slots, n_, m, out + j);
+    j += m;
+  }
 }
 
 }  // namespace countysim
