@@ -823,6 +823,11 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
   for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
 }
 
+void Distribution::from_normal_scores(const double* z, double* x, std::size_t n) const {
+  if (x != z) std::copy(z, z + n, x);
+  scale_clamp(x, n, p_[0], p_[1], false, false, lo_, hi_);  // mean + sd z, as array_quantile
+}
+
 double Distribution::cdf(double x) const {
   if (std::isnan(x)) return x;
   switch (family_) {

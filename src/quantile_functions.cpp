@@ -643,12 +643,12 @@ __attribute__((target("avx2"))) inline void normal_central4(const double* u, dou
   }
 }
 
-// Runs of normal_quantile's array forms: the tail lanes of a run (up to a
-// whole block of the sampler's 64 draws) are gathered while its central
-// lanes are stored, then done together by exact_normal_tails (the log in
-// the registers, two registers at once); the list padded with u = 1/2 to
-// whole registers (outputs unused).
-constexpr std::size_t kTailRun = 64;
+// Runs of normal_quantile's array forms: the tail lanes of a run (up to
+// eight of the sampler's blocks of 64 draws: it passes several inputs' arrays
+// at once) are gathered while its central lanes are stored, then done
+// together by exact_normal_tails (the log in the registers, two registers at
+// once); the list padded with u = 1/2 to whole registers (outputs unused).
+constexpr std::size_t kTailRun = 512;
 
 inline void pad_tails(double* tail_u, std::size_t tails, std::size_t& padded) {
   padded = (tails + 7) / 8 * 8;

@@ -1,6 +1,7 @@
 #include "countysim/sampling.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -215,36 +216,81 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
     for (std::size_t s = 0; s < slots; ++s)
       if (!plan.slots[s].random) std::fill_n(values.begin() + s * n, n, plan.constant_values[s]);
   // Uniforms; inputs outside copula groups go through their inverse CDF at
-  // once, grouped ones keep the uniform for the copula below.
+  // once, grouped ones keep the uniform for the copula below. Plain normals
+  // (plain_normal()) wait for the run of consecutive slots they are in.
   const StreamKeys keys(seed);
+  const auto pooled = [&](int i) {
+    const InputSlot& s = plan.slots[i];
+    return s.group < 0 && s.dist.plain_normal();
+  };
   for (const int i : plan.random_slots) {
     const InputSlot& s = plan.slots[i];
     double* u = values.data() + static_cast<std::size_t>(i) * n;
     stream_uniform_block(keys, s.hash, first, n, u);
     // Uniforms lie inside (0, 1): the unchecked quantile.
-    if (s.group < 0) s.dist.quantile_open(u, u, n);
+    if (s.group < 0 && !s.dist.plain_normal()) s.dist.quantile_open(u, u, n);
+  }
+  // The plain normals: normal_quantile over each run of consecutive slots at
+  // once (their tail lanes gathered together: fewer part-filled registers),
+  // then mean + sd z slot by slot; quantile_open's bits.
+  const std::vector<int>& rs = plan.random_slots;
+  for (std::size_t a = 0; a < rs.size();) {
+    if (!pooled(rs[a])) {
+      ++a;
+      continue;
+    }
+    std::size_t b = a + 1;
+    while (b < rs.size() && rs[b] == rs[b - 1] + 1 && pooled(rs[b])) ++b;
+    double* u = values.data() + static_cast<std::size_t>(rs[a]) * n;
+    normal_quantile(u, u, (b - a) * n);
+    for (std::size_t k = a; k < b; ++k) {
+      double* x = values.data() + static_cast<std::size_t>(rs[k]) * n;
+      plan.slots[rs[k]].dist.from_normal_scores(x, x, n);
+    }
+    a = b;
   }
   // Copula groups, the arithmetic of sample_inputs in the same order, one
-  // member (or correlated row) at a time over the block.
+  // member (or correlated row) at a time over the block; the normal
+  // quantiles and CDFs over the whole group at once where its arrays are
+  // contiguous.
   for (const CopulaGroup& g : plan.groups) {
     const std::size_t m = g.slots.size();
     scratch.resize(2 * m * n);
     double* z = scratch.data();           // [member][i] normal scores
     double* zc = scratch.data() + m * n;  // [member][i] correlated scores
+    bool consecutive = true, plain = true;
     for (std::size_t k = 0; k < m; ++k) {
-      const double* u = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
-      normal_quantile(u, z + k * n, n);
+      consecutive = consecutive && g.slots[k] == g.slots[0] + static_cast<int>(k);
+      plain = plain && plan.slots[g.slots[k]].dist.plain_normal();
+    }
+    if (consecutive) {
+      normal_quantile(values.data() + static_cast<std::size_t>(g.slots[0]) * n, z, m * n);
+    } else {
+      for (std::size_t k = 0; k < m; ++k) {
+        const double* u = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
+        normal_quantile(u, z + k * n, n);
+      }
     }
     for (std::size_t r = 0; r < m; ++r) {
       double* out = zc + r * n;
       std::fill_n(out, n, 0.0);  // sample_inputs starts each sum at +0
       for (std::size_t k = 0; k <= r; ++k) add_scaled(out, g.lower(r, k), z + k * n, n);
     }
+    normal_cdf(zc, zc, m * n);
+    copula_uniform(zc, zc, m * n);
+    // The quantiles: copula_uniform's u lie inside (0, 1) unless NaN, so
+    // for plain normals quantile(u) is normal_quantile, then mean + sd z.
+    if (plain && std::none_of(zc, zc + m * n, [](double v) { return std::isnan(v); })) {
+      normal_quantile(zc, zc, m * n);
+      for (std::size_t k = 0; k < m; ++k)
+        plan.slots[g.slots[k]].dist.from_normal_scores(
+            zc + k * n, values.data() + static_cast<std::size_t>(g.slots[k]) * n, n);
+      continue;
+    }
     for (std::size_t k = 0; k < m; ++k) {
       const InputSlot& s = plan.slots[g.slots[k]];
       double* x = values.data() + static_cast<std::size_t>(g.slots[k]) * n;
-      normal_cdf(zc + k * n, x, n);
-      copula_uniform(x, x, n);
+      std::copy(zc + k * n, zc + (k + 1) * n, x);
       s.dist.quantile(x, x, n);  // checked (a vector check: cheaper than one in the loop above)
     }
   }
