@@ -18,12 +18,19 @@ namespace {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // out[i] += l * z[i], four at a time (a multiply, then an add: target avx2
-// without fma, so the same roundings as the scalar loop). Returns how many
-// it did.
+// without fma, so the same roundings as the scalar loop); out[i] = +0 + l *
+// z[i] when `first` (the sum's start, without a zero fill). Returns how
+// many it did.
 __attribute__((target("avx2"))) std::size_t add_scaled_avx2(double* out, double l, const double* z,
-                                                            std::size_t n) {
+                                                            std::size_t n, bool first) {
   const __m256d lv = _mm256_set1_pd(l);
   std::size_t i = 0;
+  if (first) {
+    const __m256d zero = _mm256_setzero_pd();
+    for (; i + 4 <= n; i += 4)
+      _mm256_storeu_pd(out + i, _mm256_add_pd(zero, _mm256_mul_pd(lv, _mm256_loadu_pd(z + i))));
+    return i;
+  }
   for (; i + 4 <= n; i += 4)
     _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(out + i),
                                             _mm256_mul_pd(lv, _mm256_loadu_pd(z + i))));
@@ -65,9 +72,15 @@ COUNTYSIM_AVX512_BEGIN
 // add_scaled_avx2 eight at a time with AVX-512 (a multiply, then an add:
 // -ffp-contract=off, so no FMA although the target has it).
 COUNTYSIM_AVX512_TARGET std::size_t add_scaled_avx512(double* out, double l, const double* z,
-                                                      std::size_t n) {
+                                                      std::size_t n, bool first) {
   const __m512d lv = _mm512_set1_pd(l);
   std::size_t i = 0;
+  if (first) {
+    const __m512d zero = _mm512_setzero_pd();
+    for (; i + 8 <= n; i += 8)
+      _mm512_storeu_pd(out + i, _mm512_add_pd(zero, _mm512_mul_pd(lv, _mm512_loadu_pd(z + i))));
+    return i;
+  }
   for (; i + 8 <= n; i += 8)
     _mm512_storeu_pd(out + i, _mm512_add_pd(_mm512_loadu_pd(out + i),
                                             _mm512_mul_pd(lv, _mm512_loadu_pd(z + i))));
@@ -194,16 +207,17 @@ void transpose_rows(const double* in, std::size_t slots, std::size_t stride, std
     for (std::size_t s = 0; s < slots; ++s) out[k][s] = in[s * stride + k];
 }
 
-void add_scaled(double* out, double l, const double* z, std::size_t n) {
+// out[i] += l * z[i], or out[i] = +0 + l * z[i] when `first`.
+void add_scaled(double* out, double l, const double* z, std::size_t n, bool first) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   const SimdLevel level = simd_level();
   if (level == SimdLevel::avx512)
-    i = add_scaled_avx512(out, l, z, n);
+    i = add_scaled_avx512(out, l, z, n, first);
   else if (level == SimdLevel::avx2)
-    i = add_scaled_avx2(out, l, z, n);
+    i = add_scaled_avx2(out, l, z, n, first);
 #endif
-  for (; i < n; ++i) out[i] += l * z[i];
+  for (; i < n; ++i) out[i] = (first ? 0.0 : out[i]) + l * z[i];
 }
 
 // sample_inputs_block; the constant slots are left alone unless
@@ -273,8 +287,9 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
     }
     for (std::size_t r = 0; r < m; ++r) {
       double* out = zc + r * n;
-      std::fill_n(out, n, 0.0);  // sample_inputs starts each sum at +0
-      for (std::size_t k = 0; k <= r; ++k) add_scaled(out, g.lower(r, k), z + k * n, n);
+      // sample_inputs starts each sum at +0: the first term is +0 + l z.
+      add_scaled(out, g.lower(r, 0), z, n, true);
+      for (std::size_t k = 1; k <= r; ++k) add_scaled(out, g.lower(r, k), z + k * n, n, false);
     }
     normal_cdf(zc, zc, m * n);
     copula_uniform(zc, zc, m * n);
