@@ -396,7 +396,7 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count 
 TEST_CASE("InputBlock's rows: a group's draws as one by one, under every SimdLevel",
           "[sampling][simd]") {
   // Groups of 1 to 17 draws written straight into their rows (the batched
-  // model's call), across the blocks' edges (64 draws) and from any draw, for
+  // model's call), across the blocks' edges and from any draw, for
   // every slot count modulo 8 (the transposes' tiles and the slots left
   // over), and with a plan that has no id (sample_inputs draw by draw).
   const Scenario sc = load_scenario(std::string(COUNTYSIM_TEST_DATA) + "/example.yaml");
@@ -406,7 +406,8 @@ TEST_CASE("InputBlock's rows: a group's draws as one by one, under every SimdLev
     if (k > full.slots.size()) plan.id = 0;
     INFO(plan.slots.size() << " slots, plan id " << plan.id);
     std::vector<double> want, one, scratch;
-    constexpr std::uint64_t first = 37, draws = 180;
+    // A block refilled from `first` on, and 60 draws of the next.
+    constexpr std::uint64_t first = 37, draws = InputBlock::capacity + 60;
     for (std::uint64_t d = first; d < first + draws; ++d) {
       sample_inputs(plan, sc.seed, d, one, scratch);
       want.insert(want.end(), one.begin(), one.end());

@@ -27,8 +27,10 @@ void sample_inputs_block(const Plan& plan, std::uint64_t seed, std::uint64_t fir
 class InputBlock {
  public:
   // Draws per refill: a divisor of the engine's granule (1024), so that a
-  // run of whole granules samples no draw it does not use.
-  static constexpr std::size_t capacity = 64;
+  // run of whole granules samples no draw it does not use. 256 (560 KB of
+  // values at 273 slots, inside a core's L2): per-input calls and part-filled
+  // tail registers a quarter of 64's; whole draws about 4% faster than 64.
+  static constexpr std::size_t capacity = 256;
 
   // Writes the inputs of `draw` (as sample_inputs would) into `values`,
   // sampling draws draw .. draw + capacity - 1 first unless they are here.
