@@ -163,19 +163,25 @@ COUNTYSIM_AVX512_BEGIN
 COUNTYSIM_AVX512_TARGET std::size_t transpose_rows_avx512(const double* in, std::size_t slots,
                                                           std::size_t stride, std::size_t count,
                                                           double* const* out) {
-  const auto live = static_cast<__mmask8>((1u << count) - 1);
   std::size_t s = 0;
   for (; s + 8 <= slots; s += 8) {
-    __m512d r[8];
+    // Every draw of the group for these eight slots before the next slots:
+    // each slot's values of the group read in one go (adjacent lines).
+    for (std::size_t k0 = 0; k0 < count; k0 += 8) {
+      const std::size_t m = std::min<std::size_t>(8, count - k0);
+      const auto live = static_cast<__mmask8>((1u << m) - 1);
+      __m512d r[8];
 #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) r[k] = _mm512_maskz_loadu_pd(live, in + (s + k) * stride);
-    __m512d c[8];
-    transpose8x8(r, c);
-    if (count == 8) {  // a whole tile: no loop over the draws
+      for (int k = 0; k < 8; ++k) r[k] = _mm512_maskz_loadu_pd(live, in + k0 + (s + k) * stride);
+      __m512d c[8];
+      transpose8x8(r, c);
+      double* const* o = out + k0;
+      if (m == 8) {  // a whole tile: no loop over the draws
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) _mm512_storeu_pd(out[k] + s, c[k]);
-    } else {
-      for (std::size_t k = 0; k < count; ++k) _mm512_storeu_pd(out[k] + s, c[k]);
+        for (int k = 0; k < 8; ++k) _mm512_storeu_pd(o[k] + s, c[k]);
+      } else {
+        for (std::size_t k = 0; k < m; ++k) _mm512_storeu_pd(o[k] + s, c[k]);
+      }
     }
   }
   return s;
@@ -190,13 +196,16 @@ void transpose_rows(const double* in, std::size_t slots, std::size_t stride, std
                     double* const* out) {
 #if defined(__x86_64__) && defined(__GNUC__)
   const SimdLevel level = simd_level();
-  if (level >= SimdLevel::avx2) {
-    const std::size_t w = level == SimdLevel::avx512 ? 8 : 4;
-    for (std::size_t k = 0; k < count; k += w) {
-      const std::size_t m = std::min(w, count - k);
-      const std::size_t s = level == SimdLevel::avx512
-                                ? transpose_rows_avx512(in + k, slots, stride, m, out + k)
-                                : transpose_rows_avx2(in + k, slots, stride, m, out + k);
+  if (level == SimdLevel::avx512) {
+    const std::size_t s = transpose_rows_avx512(in, slots, stride, count, out);
+    for (std::size_t j = 0; j < count; ++j)
+      for (std::size_t t = s; t < slots; ++t) out[j][t] = in[t * stride + j];
+    return;
+  }
+  if (level == SimdLevel::avx2) {
+    for (std::size_t k = 0; k < count; k += 4) {
+      const std::size_t m = std::min<std::size_t>(4, count - k);
+      const std::size_t s = transpose_rows_avx2(in + k, slots, stride, m, out + k);
       for (std::size_t j = 0; j < m; ++j)
         for (std::size_t t = s; t < slots; ++t) out[k + j][t] = in[t * stride + k + j];
     }
