@@ -317,6 +317,10 @@ inline V4u gather(const std::uint64_t* t, V4u i) {
 inline bool any(V4i m) {
   return _mm256_movemask_pd((__m256d)m) != 0;
 }
+// Bit j set where lane j of the mask is.
+inline unsigned lane_bits(V4i m) {
+  return static_cast<unsigned>(_mm256_movemask_pd((__m256d)m));
+}
 // Lane j of pick(c, pick_index(r)) is c[r_j], r_j < 4: the pairs of floats
 // (2 r, 2 r + 1) moved.
 inline V4u pick_index(V4u r) {
@@ -354,6 +358,9 @@ inline V8u gather(const std::uint64_t* t, V8u i) {
 }
 inline bool any(V8i m) {
   return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0;
+}
+inline unsigned lane_bits(V8i m) {
+  return _mm512_test_epi64_mask((__m512i)m, (__m512i)m);
 }
 inline V8u pick_index(V8u r) {
   return r;
