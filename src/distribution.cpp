@@ -383,8 +383,9 @@ __attribute__((target("avx2"))) std::size_t poisson_quantile_avx2(const double* 
 // time with AVX2 when the CPU has it (multiply, then add: target avx2 without
 // fma, so the scalar roundings), the rest one at a time:
 //   affine:      x[i] = a + u[i] * b, or a - u[i] * b when `minus`;
-//   scale_clamp: x[i] = std::clamp(a + b * x[i], lo, hi), x[i] negated first
-//                when `negate`; no clamp when `clamp` is false.
+//   scale_clamp: x[i] = std::clamp(a + b * in[i], lo, hi), in[i] negated
+//                first when `negate`; no clamp when `clamp` is false (x
+//                may be in).
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2"))) std::size_t affine_avx2(const double* u, double* x, std::size_t n,
                                                         double a, double b, bool minus) {
@@ -397,15 +398,16 @@ __attribute__((target("avx2"))) std::size_t affine_avx2(const double* u, double*
   return i;
 }
 
-__attribute__((target("avx2"))) std::size_t scale_clamp_avx2(double* x, std::size_t n, double a,
-                                                             double b, bool negate, bool clamp,
-                                                             double lo, double hi) {
+__attribute__((target("avx2"))) std::size_t scale_clamp_avx2(const double* in, double* x,
+                                                             std::size_t n, double a, double b,
+                                                             bool negate, bool clamp, double lo,
+                                                             double hi) {
   const __m256d av = _mm256_set1_pd(a), bv = _mm256_set1_pd(b);
   const __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
   const __m256d sign = _mm256_set1_pd(negate ? -0.0 : 0.0);
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    const __m256d z = _mm256_xor_pd(_mm256_loadu_pd(x + i), sign);
+    const __m256d z = _mm256_xor_pd(_mm256_loadu_pd(in + i), sign);
     __m256d v = _mm256_add_pd(av, _mm256_mul_pd(bv, z));
     if (clamp) {  // std::clamp: v < lo ? lo : hi < v ? hi : v
       v = _mm256_blendv_pd(v, hiv, _mm256_cmp_pd(hiv, v, _CMP_LT_OQ));
@@ -542,15 +544,15 @@ COUNTYSIM_AVX512_TARGET std::size_t affine_avx512(const double* u, double* x, st
   return i;
 }
 
-COUNTYSIM_AVX512_TARGET std::size_t scale_clamp_avx512(double* x, std::size_t n, double a, double b,
-                                                       bool negate, bool clamp, double lo,
-                                                       double hi) {
+COUNTYSIM_AVX512_TARGET std::size_t scale_clamp_avx512(const double* in, double* x, std::size_t n,
+                                                       double a, double b, bool negate, bool clamp,
+                                                       double lo, double hi) {
   const __m512d av = _mm512_set1_pd(a), bv = _mm512_set1_pd(b);
   const __m512d lov = _mm512_set1_pd(lo), hiv = _mm512_set1_pd(hi);
   const __m512d sign = _mm512_set1_pd(negate ? -0.0 : 0.0);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m512d z = _mm512_xor_pd(_mm512_loadu_pd(x + i), sign);
+    const __m512d z = _mm512_xor_pd(_mm512_loadu_pd(in + i), sign);
     __m512d v = _mm512_add_pd(av, _mm512_mul_pd(bv, z));
     if (clamp) {  // std::clamp: v < lo ? lo : hi < v ? hi : v
       v = _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(hiv, v, _CMP_LT_OQ), hiv);
@@ -619,17 +621,17 @@ void affine(const double* u, double* x, std::size_t n, double a, double b, bool 
   for (; i < n; ++i) x[i] = minus ? a - u[i] * b : a + u[i] * b;
 }
 
-void scale_clamp(double* x, std::size_t n, double a, double b, bool negate, bool clamp, double lo,
-                 double hi) {
+void scale_clamp(const double* in, double* x, std::size_t n, double a, double b, bool negate,
+                 bool clamp, double lo, double hi) {
   std::size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (has_avx512())
-    i = scale_clamp_avx512(x, n, a, b, negate, clamp, lo, hi);
+    i = scale_clamp_avx512(in, x, n, a, b, negate, clamp, lo, hi);
   else if (has_avx2())
-    i = scale_clamp_avx2(x, n, a, b, negate, clamp, lo, hi);
+    i = scale_clamp_avx2(in, x, n, a, b, negate, clamp, lo, hi);
 #endif
   for (; i < n; ++i) {
-    const double v = a + b * (negate ? -x[i] : x[i]);
+    const double v = a + b * (negate ? -in[i] : in[i]);
     x[i] = clamp ? std::clamp(v, lo, hi) : v;
   }
 }
@@ -758,15 +760,15 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
         for (std::size_t i = 0; i < n; ++i) x[i] = mean * x[i];
       } else if (p_[2] == 0) {
         normal_quantile(u, x, n);
-        scale_clamp(x, n, mean, sd, false, false, lo_, hi_);  // mean + sd z
+        scale_clamp(x, x, n, mean, sd, false, false, lo_, hi_);  // mean + sd z
       } else if (p_[3] != 0) {
         affine(u, x, n, cdf_lo_, cdf_lo_ - cdf_hi_, true);
         normal_quantile(x, x, n);
-        scale_clamp(x, n, mean, sd, true, true, lo_, hi_);  // clamp(mean + sd -z)
+        scale_clamp(x, x, n, mean, sd, true, true, lo_, hi_);  // clamp(mean + sd -z)
       } else {
         affine(u, x, n, cdf_lo_, cdf_hi_ - cdf_lo_, false);
         normal_quantile(x, x, n);
-        scale_clamp(x, n, mean, sd, false, true, lo_, hi_);  // clamp(mean + sd z)
+        scale_clamp(x, x, n, mean, sd, false, true, lo_, hi_);  // clamp(mean + sd z)
       }
       return;
     }
@@ -793,7 +795,7 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
     case Family::beta:
       if (table_ && inside) {
         (*table_)(u, x, n);
-        scale_clamp(x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
+        scale_clamp(x, x, n, lo_, hi_ - lo_, false, true, lo_, hi_);  // clamp(lo + (hi - lo) q)
         return;
       }
       break;
@@ -821,6 +823,10 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
       break;
   }
   for (std::size_t i = 0; i < n; ++i) x[i] = quantile(u[i]);
+}
+
+void Distribution::from_normal_scores(const double* z, double* x, std::size_t n) const {
+  scale_clamp(z, x, n, p_[0], p_[1], false, false, lo_, hi_);  // mean + sd z, as array_quantile
 }
 
 double Distribution::cdf(double x) const {

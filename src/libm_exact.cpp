@@ -114,6 +114,9 @@ constexpr double kSb1 = 3.03380607434824582924e+01, kSb2 = 3.2579251299657391882
                  kSb5 = 2.55305040643316442583e+03, kSb6 = 4.74528541206955367215e+02,
                  kSb7 = -2.24409524465858183362e+01;
 
+// AS 241's tail coefficients (kAs241C .. kAs241F), as normal_quantile has them.
+#include "libm_exact_as241.inc"
+
 // normal_cdf's 1/sqrt(2) rounded, and the rest (quantile_functions.cpp).
 [[maybe_unused]] constexpr double kCdfHi = 0.70710678118654757;
 [[maybe_unused]] constexpr double kCdfLo = -4.833646656726457e-17;
@@ -314,6 +317,10 @@ inline V4u gather(const std::uint64_t* t, V4u i) {
 inline bool any(V4i m) {
   return _mm256_movemask_pd((__m256d)m) != 0;
 }
+// Bit j set where lane j of the mask is.
+inline unsigned lane_bits(V4i m) {
+  return static_cast<unsigned>(_mm256_movemask_pd((__m256d)m));
+}
 // Lane j of pick(c, pick_index(r)) is c[r_j], r_j < 4: the pairs of floats
 // (2 r, 2 r + 1) moved.
 inline V4u pick_index(V4u r) {
@@ -321,6 +328,9 @@ inline V4u pick_index(V4u r) {
 }
 inline V4d pick(const double* c, V4u at) {
   return (V4d)_mm256_permutevar8x32_ps(_mm256_castpd_ps(_mm256_load_pd(c)), (__m256i)at);
+}
+inline V4d sqrt_lanes(V4d x) {
+  return _mm256_sqrt_pd(x);
 }
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
@@ -349,11 +359,17 @@ inline V8u gather(const std::uint64_t* t, V8u i) {
 inline bool any(V8i m) {
   return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0;
 }
+inline unsigned lane_bits(V8i m) {
+  return _mm512_test_epi64_mask((__m512i)m, (__m512i)m);
+}
 inline V8u pick_index(V8u r) {
   return r;
 }
 inline V8d pick(const double* c, V8u at) {
   return _mm512_permutexvar_pd((__m512i)at, _mm512_load_pd(c));
+}
+inline V8d sqrt_lanes(V8d x) {
+  return _mm512_sqrt_pd(x);
 }
 #include "libm_exact_kernels.inc"
 // The array forms, on the kernels above.
@@ -450,5 +466,17 @@ void exact_normal_cdf(const double* z, double* out, std::size_t n) {
   for (; i < n; ++i) out[i] = normal_cdf(z[i]);
 }
 #undef COUNTYSIM_LIBM_ARRAY
+
+void exact_normal_tails(const double* u, double* z, std::size_t n) {
+  std::size_t i = 0;
+#if defined(COUNTYSIM_LIBM_VECTOR)
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::avx512)
+    i = libm_avx512::normal_tails_block<V8d>(u, z, n);
+  else if (level == SimdLevel::avx2 && cpu_has_fma())
+    i = libm_fma::normal_tails_block<V4d>(u, z, n);
+#endif
+  for (; i < n; ++i) z[i] = normal_quantile(u[i]);
+}
 
 }  // namespace countysim

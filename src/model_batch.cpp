@@ -643,7 +643,8 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
                     DrawWorkspace& ws, DrawOutput* outs) {
   const Scenario& sc = *plan.scenario;
   DrawWorkspace::Lanes& g = ws.group;
-  for (int j = 0; j < n; ++j) ws.block.inputs(plan, seed, first + j, outs[j].inputs);
+  ws.block.inputs(plan, seed, first, static_cast<std::size_t>(n),
+                  [outs](std::size_t j) -> std::vector<double>& { return outs[j].inputs; });
   for (int j = 0; j < L; ++j) {
     // Lanes past the group: any valid inputs, and spare outputs.
     g.inputs[j] = j < n ? outs[j].inputs.data() : g.inputs[0];

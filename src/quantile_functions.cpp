@@ -549,30 +549,12 @@ constexpr double kB[] = {1.0,
                          3.9307895800092710610e+4,
                          2.8729085735721942674e+4,
                          5.2264952788528545610e+3};
-constexpr double kC[] = {1.42343711074968357734e0,  4.63033784615654529590e0,
-                         5.76949722146069140550e0,  3.64784832476320460504e0,
-                         1.27045825245236838258e0,  2.41780725177450611770e-1,
-                         2.27238449892691845833e-2, 7.74545014278341407640e-4};
-constexpr double kD[] = {1.0,
-                         2.05319162663775882187e0,
-                         1.67638483018380384940e0,
-                         6.89767334985100004550e-1,
-                         1.48103976427480074590e-1,
-                         1.51986665636164571966e-2,
-                         5.47593808499534494600e-4,
-                         1.05075007164441684324e-9};
-constexpr double kE[] = {6.65790464350110377720e0,  5.46378491116411436990e0,
-                         1.78482653991729133580e0,  2.96560571828504891230e-1,
-                         2.65321895265761230930e-2, 1.24266094738807843860e-3,
-                         2.71155556874348757815e-5, 2.01033439929228813265e-7};
-constexpr double kF[] = {1.0,
-                         5.99832206555887937690e-1,
-                         1.36929880922735805310e-1,
-                         1.48753612908506148525e-2,
-                         7.86869131145613259100e-4,
-                         1.84631831751005468180e-5,
-                         1.42151175831644588870e-7,
-                         2.04426310338993978564e-15};
+// kAs241C .. kAs241F: the tails (libm_exact's vector kernel shares them).
+#include "libm_exact_as241.inc"
+constexpr const auto& kC = kAs241C;
+constexpr const auto& kD = kAs241D;
+constexpr const auto& kE = kAs241E;
+constexpr const auto& kF = kAs241F;
 
 }  // namespace
 
@@ -595,51 +577,9 @@ double normal_quantile(double u) {
 namespace {
 
 #if defined(COUNTYSIM_AVX2_QUANTILES)
-// Horner over four lanes, as poly() does it: multiply, then add (target avx2
-// without fma, so the compiler cannot contract the two into one rounding).
-template <std::size_t N>
-__attribute__((target("avx2"))) inline __m256d poly4(const double (&c)[N], __m256d x) {
-  __m256d s = _mm256_set1_pd(c[N - 1]);
-#pragma GCC unroll 16
-  for (std::size_t k = 2; k <= N; ++k)
-    s = _mm256_add_pd(_mm256_mul_pd(s, x), _mm256_set1_pd(c[N - k]));
-  return s;
-}
-
-// The tails of normal_quantile for m lanes (u in (0, 0.075) or (0.925, 1)),
-// four lanes at a time: p = u or 1 - u as the sign of q says, its log
-// (exact_log's array form), r = sqrt(-log p), both rational polynomials, the
-// one for r <= 5 chosen, the sign of q put back; z[k] gets lane k (all four
-// stored; lanes past m are unused). At most four lanes.
-__attribute__((target("avx2"))) inline void normal_tails4(const double* u, double* z,
-                                                          std::size_t m) {
-  // Lanes past m take u = 1/2 (p = 1/2, log finite): unused.
-  const __m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(m)),
-                                          _mm256_setr_epi64x(0, 1, 2, 3));
-  const __m256d uu =
-      _mm256_blendv_pd(_mm256_set1_pd(0.5), _mm256_maskload_pd(u, live), _mm256_castsi256_pd(live));
-  // q < 0: p = u, negative result; else p = 1 - u (exact for u >= 1/2).
-  const __m256d lower =
-      _mm256_cmp_pd(_mm256_sub_pd(uu, _mm256_set1_pd(0.5)), _mm256_setzero_pd(), _CMP_LT_OQ);
-  const __m256d neg = _mm256_and_pd(lower, _mm256_set1_pd(-0.0));
-  alignas(32) double lg[4], p[4];
-  _mm256_store_pd(p, _mm256_blendv_pd(_mm256_sub_pd(_mm256_set1_pd(1.0), uu), uu, lower));
-  exact_log(p, lg, 4);
-  const __m256d r = _mm256_sqrt_pd(_mm256_xor_pd(_mm256_load_pd(lg), _mm256_set1_pd(-0.0)));
-  const __m256d a = _mm256_sub_pd(r, _mm256_set1_pd(1.6));
-  const __m256d b = _mm256_sub_pd(r, _mm256_set1_pd(5.0));
-  const __m256d near = _mm256_div_pd(poly4(kC, a), poly4(kD, a));
-  const __m256d is_near = _mm256_cmp_pd(r, _mm256_set1_pd(5.0), _CMP_LE_OQ);
-  // The far tail (r > 5, p below 1.4e-11) only when a lane is there.
-  const __m256d x =
-      _mm256_movemask_pd(is_near) == 0xf
-          ? near
-          : _mm256_blendv_pd(_mm256_div_pd(poly4(kE, b), poly4(kF, b)), near, is_near);
-  _mm256_storeu_pd(z, _mm256_xor_pd(x, neg));
-}
-
-// poly4 of B registers at once, their Horner steps interleaved (the steps
-// of one polynomial wait on each other); the same operations in every lane.
+// Horner over four lanes, as poly() does it (multiply, then add: target
+// avx2 without fma, so never contracted), B registers at once, their steps
+// interleaved (the steps of one polynomial wait on each other).
 template <std::size_t N, int B>
 __attribute__((target("avx2"))) inline void poly4(const double (&c)[N], const __m256d (&x)[B],
                                                   __m256d (&s)[B]) {
@@ -703,33 +643,40 @@ __attribute__((target("avx2"))) inline void normal_central4(const double* u, dou
   }
 }
 
+// Runs of normal_quantile's array forms: the tail lanes of a run (up to
+// eight of the sampler's blocks of 64 draws: it passes several inputs' arrays
+// at once) are gathered while its central lanes are stored, then done
+// together by exact_normal_tails (the log in the registers, two registers at
+// once); the list padded with u = 1/2 to whole registers (outputs unused).
+constexpr std::size_t kTailRun = 512;
+
+inline void pad_tails(double* tail_u, std::size_t tails, std::size_t& padded) {
+  padded = (tails + 7) / 8 * 8;
+  for (std::size_t k = tails; k < padded; ++k) tail_u[k] = 0.5;
+}
+
 // normal_quantile over an array: the central region (|q| <= 0.425, the
 // rational polynomial) four lanes at a time, two registers at once; the tail
-// lanes of each run of 32 are gathered and done four at a time by
-// normal_tails4 once the run's central lanes are stored (their logs no
-// longer wait on each other one lane at a time). 0, 1, beyond and NaN go to
-// the scalar function. Returns how many elements it did (a multiple of
-// four).
+// lanes of each run gathered and done by exact_normal_tails once the run's
+// central lanes are stored. 0, 1, beyond and NaN go to the scalar function.
+// Returns how many elements it did (a multiple of four).
 __attribute__((target("avx2"))) std::size_t normal_quantile_avx2(const double* u, double* z,
                                                                  std::size_t n) {
-  constexpr std::size_t kRun = 32;
   std::size_t i = 0;
   while (i + 4 <= n) {
-    // One run: up to kRun elements, whole blocks of four.
-    const std::size_t end = i + std::min(kRun, (n - i) / 4 * 4);
-    alignas(32) double tail_u[kRun + 4];
-    std::size_t tail_at[kRun + 4], tails = 0;
+    // One run: up to kTailRun elements, whole blocks of four.
+    const std::size_t end = i + std::min(kTailRun, (n - i) / 4 * 4);
+    alignas(32) double tail_u[kTailRun + 8], tail_z[kTailRun + 8];
+    std::size_t tail_at[kTailRun + 8], tails = 0, padded;
     for (; i + 8 <= end; i += 8) normal_central4<2>(u, z, i, tail_u, tail_at, tails);
     if (i < end) {
       normal_central4<1>(u, z, i, tail_u, tail_at, tails);
       i += 4;
     }
-    for (std::size_t k = 0; k < tails; k += 4) {
-      alignas(32) double zt[4];
-      const std::size_t m = std::min<std::size_t>(4, tails - k);
-      normal_tails4(tail_u + k, zt, m);
-      for (std::size_t j = 0; j < m; ++j) z[tail_at[k + j]] = zt[j];
-    }
+    if (tails == 0) continue;
+    pad_tails(tail_u, tails, padded);
+    exact_normal_tails(tail_u, tail_z, padded);
+    for (std::size_t k = 0; k < tails; ++k) z[tail_at[k]] = tail_z[k];
   }
   return i;
 }
@@ -749,35 +696,6 @@ COUNTYSIM_AVX512_TARGET inline void poly8(const double (&c)[N], const __m512d (&
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b)
       s[b] = _mm512_add_pd(_mm512_mul_pd(s[b], x[b]), _mm512_set1_pd(c[N - k]));
-}
-
-// normal_tails4 for the lanes of `live` (the first ones), eight at a time;
-// returns the register (the other lanes unused). Lanes in masks rather than
-// a loop: its branch on the sign of q was mispredicted half the time, and
-// eight scalar stores read back as one vector stalled the load.
-COUNTYSIM_AVX512_TARGET inline __m512d normal_tails8(const double* u, __mmask8 live) {
-  const __m512d uu = _mm512_mask_loadu_pd(_mm512_set1_pd(0.5), live, u);  // others: p = 1/2
-  const __mmask8 lower =
-      _mm512_cmp_pd_mask(_mm512_sub_pd(uu, _mm512_set1_pd(0.5)), _mm512_setzero_pd(), _CMP_LT_OQ);
-  const __m512d neg = _mm512_maskz_mov_pd(lower, _mm512_set1_pd(-0.0));
-  alignas(64) double lg[8], p[8];
-  _mm512_store_pd(p, _mm512_mask_blend_pd(lower, _mm512_sub_pd(_mm512_set1_pd(1.0), uu), uu));
-  exact_log(p, lg, 8);
-  const __m512d r = _mm512_sqrt_pd(_mm512_xor_pd(_mm512_load_pd(lg), _mm512_set1_pd(-0.0)));
-  const __m512d a[1] = {_mm512_sub_pd(r, _mm512_set1_pd(1.6))};
-  __m512d num[1], den[1];
-  poly8(kC, a, num);
-  poly8(kD, a, den);
-  const __m512d near = _mm512_div_pd(num[0], den[0]);
-  const __mmask8 is_near = _mm512_cmp_pd_mask(r, _mm512_set1_pd(5.0), _CMP_LE_OQ);
-  __m512d x = near;
-  if (is_near != 0xff) {  // the far tail only when a lane is there
-    const __m512d b[1] = {_mm512_sub_pd(r, _mm512_set1_pd(5.0))};
-    poly8(kE, b, num);
-    poly8(kF, b, den);
-    x = _mm512_mask_blend_pd(is_near, _mm512_div_pd(num[0], den[0]), near);
-  }
-  return _mm512_xor_pd(x, neg);
 }
 
 // The central formula for the 8 B elements from u[i] on, all stored in z;
@@ -835,29 +753,28 @@ COUNTYSIM_AVX512_TARGET inline void normal_central8(const double* u, double* z, 
   }
 }
 
-// normal_quantile_avx2 with AVX-512: runs of 32 elements (four registers at
-// once), then single registers; each run's tail lanes done eight at a time
-// once the run is stored. Returns how many elements it did (a multiple of
-// eight).
+// normal_quantile_avx2 with AVX-512: four registers at once, then single
+// registers; each run's tail lanes (up to kTailRun) done together once the
+// run is stored and scattered to their places. Returns how many elements it
+// did (a multiple of eight).
 COUNTYSIM_AVX512_TARGET std::size_t normal_quantile_avx512(const double* u, double* z,
                                                            std::size_t n) {
-  constexpr std::size_t kRun = 32;
   std::size_t i = 0;
   while (i + 8 <= n) {
-    alignas(64) double tail_u[kRun + 8];
-    alignas(64) std::int64_t tail_at[kRun + 8];
-    std::size_t tails = 0;
-    if (i + kRun <= n) {
-      normal_central8<4>(u, z, i, tail_u, tail_at, tails);
-      i += kRun;
-    } else {
-      for (; i + 8 <= n; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
-    }
+    const std::size_t end = i + std::min(kTailRun, (n - i) / 8 * 8);
+    alignas(64) double tail_u[kTailRun + 8], tail_z[kTailRun + 8];
+    alignas(64) std::int64_t tail_at[kTailRun + 8];
+    std::size_t tails = 0, padded;
+    for (; i + 32 <= end; i += 32) normal_central8<4>(u, z, i, tail_u, tail_at, tails);
+    for (; i + 8 <= end; i += 8) normal_central8<1>(u, z, i, tail_u, tail_at, tails);
+    if (tails == 0) continue;
+    pad_tails(tail_u, tails, padded);
+    exact_normal_tails(tail_u, tail_z, padded);
     for (std::size_t k = 0; k < tails; k += 8) {
       const std::size_t m = std::min<std::size_t>(8, tails - k);
       const auto live = static_cast<__mmask8>((1u << m) - 1);
       _mm512_mask_i64scatter_pd(z, live, _mm512_maskz_loadu_epi64(live, tail_at + k),
-                                normal_tails8(tail_u + k, live), 8);
+                                _mm512_load_pd(tail_z + k), 8);
     }
   }
   return i;

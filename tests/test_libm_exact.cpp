@@ -199,3 +199,32 @@ TEST_CASE("normal_cdf's array form equals the scalar one on every level, and the
       [](const double* a, double* b, std::size_t n) { normal_cdf(a, b, n); }, libm_cdf,
       [](double v) { return normal_cdf(v); });  // no separate build without FMA
 }
+
+TEST_CASE("exact_normal_tails equals normal_quantile on its tails on every level", "[libm]") {
+  // Both tails (|u - 1/2| > 0.425): their edges, the far tail's (r = 5, p
+  // about 1.4e-11), p down to subnormals (log's special lanes), and random
+  // p over every binade the sampler reaches.
+  std::vector<double> p = {0.075,
+                           std::nextafter(0.075, 0.0),
+                           1.3e-11,
+                           1.38879e-11,
+                           1.4e-11,
+                           1e-20,
+                           0x1.0p-53,
+                           0x1.0p-60,
+                           1e-300,
+                           std::numeric_limits<double>::min(),
+                           std::numeric_limits<double>::denorm_min()};
+  testing::SplitMix g{11};
+  for (int i = 0; i < 200000; ++i) p.push_back(0.075 * g.uniform());
+  for (int i = 0; i < 100000; ++i) p.push_back(std::ldexp(0.5 + 0.5 * g.uniform(), -1 - i % 60));
+  std::vector<double> u;
+  for (const double v : p) {
+    for (const double w : {v, 1.0 - v})
+      if (w > 0 && w < 1 && std::abs(w - 0.5) > 0.425) u.push_back(w);
+  }
+  const auto scalar = [](double v) { return normal_quantile(v); };
+  check(
+      u, scalar, [](const double* a, double* b, std::size_t n) { exact_normal_tails(a, b, n); },
+      scalar, scalar);  // the scalar function is the reference on every build
+}

@@ -2,6 +2,7 @@
 // reference: the batched Philox, the batched inverse CDFs and
 // sample_inputs_block must give sample_inputs' numbers bit for bit, on the
 // default scenario and on one with every family in copula groups.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,8 @@
 #include "countysim/rng.hpp"
 #include "countysim/sampling.hpp"
 #include "countysim/scenario.hpp"
+#include "countysim/simd.hpp"
+#include "simd_levels.hpp"
 
 using namespace countysim;
 
@@ -197,6 +200,45 @@ TEST_CASE("sample_inputs_block gives sample_inputs' bits with every family in co
   }
   check_block(plan, sc.seed, 0, 100);
   check_block(plan, 20220401, (1ULL << 32) - 3, 9);
+}
+
+TEST_CASE("sample_inputs_block: plain normals and copula groups taken together or apart",
+          "[sampling]") {
+  // The block sampler runs the normal quantile over runs of consecutive
+  // plain normals and over a copula group's members at once when their
+  // slots are consecutive and all plain normals; otherwise input by input.
+  // Runs broken by a truncated normal and a lognormal, a group whose slots
+  // are out of order and one with a member that is not a plain normal: the
+  // same bits as sample_inputs on every level.
+  const Scenario sc =
+      load_scenario(std::string(COUNTYSIM_SOURCE_DIR) + "/scenarios/taojiang-2022.yaml");
+  const Plan base = compile_plan(sc);
+  REQUIRE(base.groups.size() >= 3);
+  std::vector<Plan> plans(3, base);
+  // Ungrouped plain normals: break their runs.
+  int changed = 0;
+  for (const int i : base.random_slots) {
+    const InputSlot& s = base.slots[i];
+    if (s.group >= 0 || !s.dist.plain_normal()) continue;
+    if (changed % 3 == 1) plans[0].slots[i].dist = Distribution::normal(0.05, 0.02, 0.0, 0.08);
+    if (changed % 3 == 2) plans[0].slots[i].dist = Distribution::lognormal(1.0, 0.3);
+    ++changed;
+  }
+  REQUIRE(changed >= 6);
+  // Groups: members out of order; a member that is not a plain normal.
+  for (CopulaGroup& g : plans[1].groups) std::reverse(g.slots.begin(), g.slots.end());
+  for (const CopulaGroup& g : plans[2].groups) {
+    plans[2].slots[g.slots.back()].dist = Distribution::normal(0.0, 1.0, -0.5, 2.0);
+    plans[2].slots[g.slots.front()].dist = Distribution::pert(0.0, 0.2, 1.0);
+  }
+  for (const SimdLevel level : testing::simd_levels()) {
+    testing::LevelScope scope(level);
+    for (std::size_t k = 0; k < plans.size(); ++k) {
+      INFO("level " << simd_level_name(level) << ", plan " << k);
+      check_block(plans[k], sc.seed, 0, 64);
+      check_block(plans[k], sc.seed, 1000, 23);
+    }
+  }
 }
 
 TEST_CASE("simulate_draw's block of inputs: any draw order, plans and seeds in one workspace",

@@ -153,6 +153,30 @@ void check_levels(const std::vector<double>& u, Array array, Scalar scalar) {
   }
 }
 
+// The plan `full` cut to its first k slots (groups with a member beyond
+// dropped), with an id of its own for InputBlock.
+Plan cut_plan(const Plan& full, std::size_t k) {
+  Plan plan = full;
+  plan.id = (1ULL << 60) + k;  // not compile_plan's: a plan of its own for InputBlock
+  plan.slots.resize(k);
+  plan.constant_values.resize(k);
+  plan.random_slots.clear();
+  for (const int s : full.random_slots)
+    if (static_cast<std::size_t>(s) < k) plan.random_slots.push_back(s);
+  plan.groups.clear();
+  std::vector<int> renumber(full.groups.size(), -1);
+  for (std::size_t g = 0; g < full.groups.size(); ++g) {
+    bool inside = true;
+    for (const int s : full.groups[g].slots) inside = inside && static_cast<std::size_t>(s) < k;
+    if (!inside) continue;
+    renumber[g] = static_cast<int>(plan.groups.size());
+    plan.groups.push_back(full.groups[g]);
+  }
+  for (InputSlot& s : plan.slots)
+    if (s.group >= 0) s.group = renumber[s.group];
+  return plan;
+}
+
 }  // namespace
 
 TEST_CASE("simd_level: capped by the CPU, set for tests and restored", "[sampling][simd]") {
@@ -346,24 +370,7 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count 
   REQUIRE(full.slots.size() >= 48);
   for (std::size_t k = full.slots.size() - 16; k <= full.slots.size(); ++k) {
     INFO(k << " slots");
-    Plan plan = full;
-    plan.id = (1ULL << 60) + k;  // not compile_plan's: a plan of its own for InputBlock
-    plan.slots.resize(k);
-    plan.constant_values.resize(k);
-    plan.random_slots.clear();
-    for (const int s : full.random_slots)
-      if (static_cast<std::size_t>(s) < k) plan.random_slots.push_back(s);
-    plan.groups.clear();
-    std::vector<int> renumber(full.groups.size(), -1);
-    for (std::size_t g = 0; g < full.groups.size(); ++g) {
-      bool inside = true;
-      for (const int s : full.groups[g].slots) inside = inside && static_cast<std::size_t>(s) < k;
-      if (!inside) continue;
-      renumber[g] = static_cast<int>(plan.groups.size());
-      plan.groups.push_back(full.groups[g]);
-    }
-    for (InputSlot& s : plan.slots)
-      if (s.group >= 0) s.group = renumber[s.group];
+    const Plan plan = cut_plan(full, k);
     std::vector<double> want, one, scratch;
     for (std::uint64_t d = 0; d < 100; ++d) {
       sample_inputs(plan, sc.seed, d, one, scratch);
@@ -382,6 +389,47 @@ TEST_CASE("InputBlock: the same bits under every SimdLevel for every slot count 
       std::size_t mismatches = 0;
       for (std::size_t i = 0; i < got.size(); ++i) mismatches += bits(got[i]) != bits(want[i]);
       CHECK(mismatches == 0);
+    }
+  }
+}
+
+TEST_CASE("InputBlock's rows: a group's draws as one by one, under every SimdLevel",
+          "[sampling][simd]") {
+  // Groups of 1 to 17 draws written straight into their rows (the batched
+  // model's call), across the blocks' edges and from any draw, for
+  // every slot count modulo 8 (the transposes' tiles and the slots left
+  // over), and with a plan that has no id (sample_inputs draw by draw).
+  const Scenario sc = load_scenario(std::string(COUNTYSIM_TEST_DATA) + "/example.yaml");
+  const Plan full = compile_plan(sc);
+  for (std::size_t k = full.slots.size() - 8; k <= full.slots.size() + 1; ++k) {
+    Plan plan = k <= full.slots.size() ? cut_plan(full, k) : full;
+    if (k > full.slots.size()) plan.id = 0;
+    INFO(plan.slots.size() << " slots, plan id " << plan.id);
+    std::vector<double> want, one, scratch;
+    // A block refilled from `first` on, and 60 draws of the next.
+    constexpr std::uint64_t first = 37, draws = InputBlock::capacity + 60;
+    for (std::uint64_t d = first; d < first + draws; ++d) {
+      sample_inputs(plan, sc.seed, d, one, scratch);
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    for (const SimdLevel level : testing::simd_levels()) {
+      LevelScope scope(level);
+      for (const std::size_t group : {1, 3, 4, 5, 7, 8, 9, 16, 17}) {
+        INFO("level " << simd_level_name(level) << ", groups of " << group);
+        InputBlock block;
+        std::vector<std::vector<double>> rows(group);
+        std::vector<double> got;
+        for (std::uint64_t d = first; d < first + draws; d += group) {
+          const std::size_t n = std::min<std::uint64_t>(group, first + draws - d);
+          block.inputs(plan, sc.seed, d, n,
+                       [&](std::size_t j) -> std::vector<double>& { return rows[j]; });
+          for (std::size_t j = 0; j < n; ++j) got.insert(got.end(), rows[j].begin(), rows[j].end());
+        }
+        REQUIRE(got.size() == want.size());
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < got.size(); ++i) mismatches += bits(got[i]) != bits(want[i]);
+        CHECK(mismatches == 0);
+      }
     }
   }
 }

@@ -70,6 +70,13 @@ class Distribution {
   // The same for u known to lie inside (0, 1), as sampled uniforms always
   // do: the array paths without checking each u first.
   void quantile_open(const double* u, double* x, std::size_t n) const;
+  // True for an untruncated normal with sd > 0: quantile_open(u) is then
+  // from_normal_scores of normal_quantile(u), which the block sampler splits
+  // to run the normal quantile over several inputs at once.
+  bool plain_normal() const { return family_ == Family::normal && p_[1] != 0 && p_[2] == 0; }
+  // x[i] = mean + sd * z[i] for i in [0, n), as quantile_open computes it from
+  // z = normal_quantile(u) (plain_normal() only). x may be z.
+  void from_normal_scores(const double* z, double* x, std::size_t n) const;
   double cdf(double x) const;  // P(X <= x)
   double mean() const;
   double support_min() const;  // may be -inf

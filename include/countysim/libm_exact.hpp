@@ -27,4 +27,9 @@ double exact_erfc_without_fma(double x);
 // is), the same bits, with erfc and the correction's exp in the registers.
 void exact_normal_cdf(const double* z, double* out, std::size_t n);
 
+// z[i] = normal_quantile(u[i]) (quantile_functions.hpp) for u[i] in its
+// tails (|u[i] - 1/2| > 0.425; the array form's tail lanes), the same bits,
+// with exact_log's kernel in the registers. z may be u.
+void exact_normal_tails(const double* u, double* z, std::size_t n);
+
 }  // namespace countysim
