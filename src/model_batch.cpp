@@ -168,7 +168,9 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   for (auto* v : {&g.ratio, &g.tax, &g.per_worker, &g.productivity, &g.factor}) lanes(*v, C);
   for (auto* v : {&g.yinc, &g.price, &g.d, &g.x, &g.yreal, &g.co, &g.emp}) lanes(*v, NY * C);
   lanes(g.yproj, NY * P);
-  lanes(g.po, NY * P);
+  lanes(g.po, NY * P);  // year 0 stays +0: project_output's base year
+  lanes(g.months, NY * P);
+  lanes(g.started_capacity, P);
   lanes(g.project_tax, P);
   lanes(g.opened, 2 * NY);
   g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
@@ -176,15 +178,15 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.metrics, static_cast<std::size_t>(year_metric_count) * NY);
   g.spare_co.assign(std::max<std::size_t>(NY * C, 1), 0.0);
   g.spare_emp.assign(std::max<std::size_t>(NY * C, 1), 0.0);
+  g.spare_po.assign(std::max<std::size_t>(NY * P, 1), 0.0);
   g.prepared_for = plan.id;
 }
 
 // Stages before the projects: common shock, the per-draw inputs, incumbent
 // output and price levels (common_shock, gather_inputs, incumbent_output,
-// price_levels). positive[j]: lane j's price levels are all positive and
-// finite.
+// price_levels).
 template <class V, class M>
-CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::int64_t* positive) {
+CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0) {
   const Scenario& sc = *plan.scenario;
   DrawWorkspace::Lanes& g = ws.group;
   // The chunk's first lane of each array, read once (the vector stores may
@@ -259,61 +261,51 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
   st<V>(rp, one);
   for (int t = 1; t <= T; ++t)
     st<V>(rp + t * L, ld<V>(rp + (t - 1) * L) * (1.0 + v(plan.rest_price_change[t - 1])));
-  // all_finite_nonnegative<true> of each lane's levels.
-  M good = ~M{};
-  const V zero{}, big = splat<V>(inf);
-  for (int k = 0; k < NY * (I + 1); ++k) {
-    const V x = ld<V>(levels + k * L);
-    good &= (x > zero) & (x < big);
-  }
-  std::memcpy(positive + k0, &good, sizeof good);
-  // What the projects' stage adds to: zeros (+0.0), a register at a time
-  // (memset is out of line). Not yproj and po (36 KB a group at 28 projects,
-  // past L1): lanes_after reads a project's elements only where it is in
-  // the list, and project_production_lane writes every year of those.
-  {
-    double* const end = g.d.data() + g.d.size();
-    for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
-  }
-  std::int64_t* const end = g.producing.data() + g.producing.size();
-  for (std::int64_t* e = g.producing.data() + k0; e < end; e += L)
-    std::memcpy(e, &zero, sizeof zero);  // all zero bytes
+  const V zero{};
+  // What the projects' output adds to: zeros (+0.0), a register at a time
+  // (memset is out of line). Not yproj, po and the producing list:
+  // lanes_production writes every element of those.
+  double* const end = g.d.data() + g.d.size();
+  for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
 #undef v
 }
 
-// project_production for lane j: the same, with yproj, d, nominal output and
-// the producing list (a mask) in the group's arrays (d and the list zero
-// filled for every lane before; yproj and po written for every year of a
-// listed project, and left as they were for the others).
-void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j,
-                             bool prices_positive) {
-  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1, M = 12 * T;
+// project_production for lane j, the part that branches: the start and
+// production months, the counts of projects started and producing, and for
+// each project its producing months of each year into g.months (+0 before
+// production), its capacity into g.started_capacity (+0 where it did not
+// start) and whether it is in the producing list; lanes_production then
+// computes the output of every lane at once. A year's output is capacity x
+// months / 12, which before production is capacity x 0 / 12: the bits of
+// capacity x 0 (a zero divided by 12 keeps its sign, a NaN stays the same
+// NaN), the y0 of project_production. Where project_production leaves a +0
+// output (and the cluster's sum, and nominal +0 at positive prices) as they
+// were filled, the lanes write +0 (price x +0 at positive prices) and add it
+// to d (a sum from +0 is never -0, so adding +0 leaves it the same).
+void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j) {
+  const int T = plan.years, P = plan.projects, NY = T + 1, M = 12 * T;
   DrawWorkspace::Lanes& g = ws.group;
   ProjectState* ps = ws.projects.data();
-  double* yproj = g.yproj.data() + j;
-  double* d = g.d.data() + j;
-  double* po = g.po.data() + j;
-  const double* price = g.price.data() + j;
+  double* months_ = g.months.data() + j;
+  double* capacity_ = g.started_capacity.data() + j;
   std::int64_t* listed = g.producing.data() + j;
   int* started = ws.counts.data();
   int* producing = started + NY + 1;
   std::fill_n(started, ws.counts.size(), 0);
   double* q = ws.ramp.data();
-  const double* months = ws.months.data();
+  const double* month_numbers = ws.months.data();
   int* start_month = out.start_month.data();
   int* production_month = out.production_month.data();
-  // Nominal output: to the draw's output as well as to its lane (year_sums).
-  double* out_po = out.project_output.data();
-  std::fill_n(out_po, static_cast<std::size_t>(NY) * P, 0.0);
+  const std::size_t step = static_cast<std::size_t>(P) * L;
   for (int p = 0; p < P; ++p) {
     ProjectState& st = ps[p];
-    const int c = plan.project_cluster[p];
+    double* m = months_ + (P + p) * L;  // year 1, then step by step
     start_month[p] = st.start;
-    production_month[p] = -1;
     if (st.start < 0) {
-      if (!prices_positive)
-        for (int t = 1; t <= T; ++t)
-          out_po[t * P + p] = po[(t * P + p) * L] = price[(t * C + c) * L] * 0.0;
+      production_month[p] = -1;
+      capacity_[p * L] = 0.0;
+      listed[p * L] = 0;
+      for (int t = 1; t <= T; ++t, m += step) *m = 0.0;
       continue;
     }
     const int o = st.production = st.start + st.construction;
@@ -321,50 +313,28 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     ++started[st.start / 12 + 1];
     ++producing[std::min(o / 12 + 1, NY)];
     const double capacity = st.capacity;
-    const double y0 = capacity * 0.0;
-    const int first = o >= M ? NY : o / 12 + 1;
-    // This project's and its cluster's elements of year t = 1, then one
-    // year further at a time.
-    double* yp = yproj + (P + p) * L;
-    double* dc = d + (C + c) * L;
-    double* pp = po + (P + p) * L;
-    const double* pc = price + (C + c) * L;
-    double* op = out_po + P + p;
-    const std::size_t step_p = static_cast<std::size_t>(P) * L,
-                      step_c = static_cast<std::size_t>(C) * L;
-    const auto put = [&](double y) {
-      *yp = y;
-      *dc += y;
-      *op = *pp = *pc * y;
-      yp += step_p;
-      dc += step_c;
-      pp += step_p;
-      pc += step_c;
-      op += P;
-    };
-    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive)) {
-      for (int t = 1; t < first; ++t) put(y0);
-    } else if (first <= T) {  // (o >= M: no more years, and not listed)
-      // +0 output before production: d and the draw's row keep their zeros,
-      // yproj and po (not zero filled) get them.
-      for (int t = 1; t < first; ++t) {
-        *yp = 0.0;
-        *pp = 0.0;
-        yp += step_p;
-        pp += step_p;
-      }
-      dc += (first - 1) * step_c;
-      pc += (first - 1) * step_c;
-      op += (first - 1) * P;
-    }
+    capacity_[p * L] = capacity;
     if (o >= M) {
-      if (y0 != 0.0) listed[p * L] = ~std::int64_t{0};
+      // No producing month in the horizon: listed where capacity x 0 is
+      // not zero (a NaN capacity).
+      listed[p * L] = capacity * 0.0 != 0.0 ? ~std::int64_t{0} : 0;
+      for (int t = 1; t <= T; ++t, m += step) *m = 0.0;
       continue;
     }
     listed[p * L] = ~std::int64_t{0};
     const double* sums = ramp_table(ws, p, st.ramp, M);
-    const int n = sums ? 0 : ramp_fractions(st.ramp, M - o, months, q);
-    for (int t = first; t <= T; ++t) put(capacity * year_months(sums, q, o, n, t) / 12.0);
+    if (sums) {
+      // Year t's sum is sums[12 t - O - 1] from the year of O on (12 t > O).
+      for (int t = 1; t <= T; ++t, m += step) {
+        const int d = 12 * t - o - 1;
+        *m = d >= 0 ? sums[d] : 0.0;
+      }
+    } else {
+      const int n = ramp_fractions(st.ramp, M - o, month_numbers, q);
+      const int first = o / 12 + 1;
+      for (int t = 1; t <= T; ++t, m += step)
+        *m = t < first ? 0.0 : year_months(nullptr, q, o, n, t);
+    }
   }
   int n_started = 0, n_producing = 0;
   for (int y = 0; y < NY; ++y) {
@@ -373,6 +343,34 @@ void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& ou
     out.metric(Metric::projects_started, y) = n_started;
     out.metric(Metric::projects_producing, y) = n_producing;
   }
+}
+
+// project_production's output of the lanes (project_months_lane): real
+// output capacity x months / 12 of each project and year, added to its
+// cluster's d in the order of the projects, and nominal output price x real
+// (to the lanes, then to each draw's project_output, year 0 +0).
+template <class V, class M>
+CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
+  DrawWorkspace::Lanes& g = ws.group;
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  double* const yproj = g.yproj.data() + k0;
+  double* const d = g.d.data() + k0;
+  double* const po = g.po.data() + k0;
+  const double* const price = g.price.data() + k0;
+  const double* const months = g.months.data() + k0;
+  const double* const capacity = g.started_capacity.data() + k0;
+  for (int p = 0; p < P; ++p) {
+    const int c = plan.project_cluster[p];
+    const V k = ld<V>(capacity + p * L);
+    for (int t = 1; t <= T; ++t) {
+      const int e = (t * P + p) * L, ec = (t * C + c) * L;
+      const V y = k * ld<V>(months + e) / 12.0;
+      st<V>(yproj + e, y);
+      st<V>(d + ec, ld<V>(d + ec) + y);
+      st<V>(po + e, ld<V>(price + ec) * y);
+    }
+  }
+  copy_out<V, M>(po, 0, NY * P, g.out_po + k0);
 }
 
 // Stages after the projects: supply_chain, rest_of_economy, year_sums and
@@ -411,6 +409,7 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   const double* const* rows = g.inputs + k0;
 #define v(slot) gather<V>(rows, slot)
   const V zero{}, big = splat<V>(inf);
+  lanes_production<V, M>(plan, ws, k0);
   // Supply chain.
   double* xs = x_;
   const double* ds = d_;
@@ -583,9 +582,9 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
 // The kernels for each instruction set, over the first n lanes (rounded up
 // to whole registers).
 template <int W>
-CS_INLINE void before_lanes(const Plan& plan, DrawWorkspace& ws, int n, std::int64_t* positive) {
+CS_INLINE void before_lanes(const Plan& plan, DrawWorkspace& ws, int n) {
   for (int k0 = 0; k0 < n; k0 += W)
-    lanes_before<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0, positive);
+    lanes_before<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0);
 }
 template <int W>
 CS_INLINE std::uint32_t after_lanes(const Plan& plan, DrawWorkspace& ws, int n) {
@@ -594,25 +593,24 @@ CS_INLINE std::uint32_t after_lanes(const Plan& plan, DrawWorkspace& ws, int n) 
     bad |= lanes_after<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0);
   return bad;
 }
-void lanes_before_default(const Plan& plan, DrawWorkspace& ws, int n, std::int64_t* positive) {
-  before_lanes<2>(plan, ws, n, positive);
+void lanes_before_default(const Plan& plan, DrawWorkspace& ws, int n) {
+  before_lanes<2>(plan, ws, n);
 }
 std::uint32_t lanes_after_default(const Plan& plan, DrawWorkspace& ws, int n) {
   return after_lanes<2>(plan, ws, n);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_LANES_X86 1
-__attribute__((target("avx2"))) void lanes_before_avx2(const Plan& plan, DrawWorkspace& ws, int n,
-                                                       std::int64_t* positive) {
-  before_lanes<4>(plan, ws, n, positive);
+__attribute__((target("avx2"))) void lanes_before_avx2(const Plan& plan, DrawWorkspace& ws, int n) {
+  before_lanes<4>(plan, ws, n);
 }
 __attribute__((target("avx2"))) std::uint32_t lanes_after_avx2(const Plan& plan, DrawWorkspace& ws,
                                                                int n) {
   return after_lanes<4>(plan, ws, n);
 }
 __attribute__((target("avx512f"))) void lanes_before_avx512(const Plan& plan, DrawWorkspace& ws,
-                                                            int n, std::int64_t* positive) {
-  before_lanes<8>(plan, ws, n, positive);
+                                                            int n) {
+  before_lanes<8>(plan, ws, n);
 }
 __attribute__((target("avx512f"))) std::uint32_t lanes_after_avx512(const Plan& plan,
                                                                     DrawWorkspace& ws, int n) {
@@ -650,22 +648,22 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     g.out_metrics[j] = j < n ? outs[j].year_metrics.data() : g.spare_metrics.data();
     g.out_co[j] = j < n ? outs[j].cluster_output.data() : g.spare_co.data();
     g.out_emp[j] = j < n ? outs[j].cluster_employment.data() : g.spare_emp.data();
+    g.out_po[j] = j < n ? outs[j].project_output.data() : g.spare_po.data();
   }
   const int isa = lane_isa(), NY = plan.years + 1;
-  alignas(64) std::int64_t positive[L];
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
-    lanes_before_avx512(plan, ws, n, positive);
+    lanes_before_avx512(plan, ws, n);
   else if (isa == 1)
-    lanes_before_avx2(plan, ws, n, positive);
+    lanes_before_avx2(plan, ws, n);
   else
 #endif
-    lanes_before_default(plan, ws, n, positive);
+    lanes_before_default(plan, ws, n);
   for (int j = 0; j < n; ++j) {
     const std::vector<double>& v = outs[j].inputs;
     project_timing(plan, v, ws);
     schedule_factors(plan, v, ws, outs[j]);
-    project_production_lane(plan, ws, outs[j], j, positive[j] != 0);
+    project_months_lane(plan, ws, outs[j], j);
     firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
     firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);
   }

@@ -98,8 +98,9 @@ struct DrawWorkspace {
     const double* inputs[lanes] = {};  // lane j: its draw's inputs
     double* out_metrics[lanes] = {};   // lane j: its DrawOutput's year_metrics,
     double* out_co[lanes] = {};        // cluster_output
-    double* out_emp[lanes] = {};       // and cluster_employment (past the group: spare)
-    std::vector<double> spare_metrics, spare_co, spare_emp;
+    double* out_emp[lanes] = {};       // cluster_employment
+    double* out_po[lanes] = {};        // and project_output (past the group: spare)
+    std::vector<double> spare_metrics, spare_co, spare_emp, spare_po;
     std::vector<double> metrics;                               // [metric][year]
     std::vector<double> loans, loan_share;                     // [year - 1]
     std::vector<double> capacity, jobs;                        // [project]
@@ -109,9 +110,14 @@ struct DrawWorkspace {
     std::vector<double> factor;                                // [cluster]
     std::vector<double> yinc, price, d, x, yreal, co, emp;     // [year][cluster]
     std::vector<double> yproj, po;                             // [year][project]
-    std::vector<double> project_tax;                           // [project]
-    std::vector<std::int64_t> producing;                       // [project]: ~0 if in the list
-    std::vector<double> opened;  // [series][lane][year]: firm_openings of each draw
+    // project_months_lane: a project's producing months of each year (+0
+    // before production and without it), and its capacity where it started
+    // (+0 where not), so that its output is capacity x months / 12 in lanes.
+    std::vector<double> months;            // [year][project]
+    std::vector<double> started_capacity;  // [project]
+    std::vector<double> project_tax;       // [project]
+    std::vector<std::int64_t> producing;   // [project]: ~0 if in the list
+    std::vector<double> opened;            // [series][lane][year]: firm_openings of each draw
   } group;
 };
 
