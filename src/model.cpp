@@ -176,7 +176,6 @@ void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorksp
 // Projects: success, readiness r_p = planned + delay, rounded months; the
 // successful ones in scheduling order (priority, r_p, file order).
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
-  const Scenario& sc = *plan.scenario;
   const int P = plan.projects;
   ProjectState* ps = ws.projects.data();
   const int* planned = ws.planned.data();
@@ -191,6 +190,13 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
     st.capacity = v[s.capacity];
     st.start = st.production = -1;
   }
+  scheduling_order(plan, ws);
+}
+
+void scheduling_order(const Plan& plan, DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int P = plan.projects;
+  const ProjectState* ps = ws.projects.data();
   if (!ws.static_keys.empty()) {
     // One 64-bit key a project, (priority rank, ready, p) from the high bits
     // down (ready offset by 2^31 to sort as unsigned): the same order as the

@@ -143,12 +143,50 @@ CS_INLINE bool any_lane(const M& m) {
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) any |= m[j];
   return any != 0;
 }
-template <class V>
-CS_INLINE V splat(double x) {
+template <class M>
+CS_INLINE bool all_lanes(const M& m) {
+  std::int64_t all = -1;
+#pragma GCC unroll 8
+  for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) all &= m[j];
+  return all == -1;
+}
+template <class V, class T>
+CS_INLINE V splat(T x) {
   V v;
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < sizeof(V) / sizeof(double); ++j) v[j] = x;
   return v;
+}
+
+// add + std::max(0, static_cast<int>(round_half_away(x))) of each lane, as
+// a double (a whole number; add a month number, far below 2^30): for
+// |x| < 2^30 by exact operations (the truncation as floor(|x|) with its
+// sign: |x| + 2^52 - 2^52 rounds |x| to a whole number, one less where that
+// is above |x|; the rest x - i exact; i + 1 or i - 1 exact), other lanes
+// (larger, NaN) by the scalar code, the sum of ints wrapping as it does there.
+template <class V, class M>
+CS_INLINE V rounded_months(const V& x, int add) {
+  constexpr int W = sizeof(V) / sizeof(double);
+  const M sign = splat<M>(std::int64_t{1} << 63);
+  const V ax = (V)((M)x & ~sign);
+  const V big = splat<V>(0x1.0p52), one = splat<V>(1.0), zero{};
+  V r = (ax + big) - big;
+  r = r > ax ? r - one : r;
+  const V i = (V)((M)r | ((M)x & sign));
+  const V rest = x - i;
+  const V half = splat<V>(0.5);
+  V n = i + (rest >= half ? one : zero) - (rest <= -half ? one : zero);
+  n = (n > zero ? n : zero) + static_cast<double>(add);
+  const M inside = ax < splat<V>(0x1.0p30);
+  if (!all_lanes(inside)) {
+#pragma GCC unroll 8
+    for (int j = 0; j < W; ++j)
+      if (!inside[j]) {
+        const int m = std::max(0, static_cast<int>(round_half_away(x[j])));
+        n[j] = static_cast<int>(static_cast<unsigned>(add) + static_cast<unsigned>(m));
+      }
+  }
+  return n;
 }
 
 void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
@@ -163,6 +201,8 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.loan_share, T);
   lanes(g.capacity, P);
   lanes(g.jobs, P);
+  for (auto* v : {&g.ready, &g.construction, &g.ramp}) lanes(*v, P);
+  g.success.assign(std::max<std::size_t>(P, 1) * L, 0);
   for (auto* v : {&g.zt, &g.rest_price, &g.rest_real, &g.rest}) lanes(*v, NY);
   lanes(g.levels, NY * (I + 1));
   for (auto* v : {&g.ratio, &g.tax, &g.per_worker, &g.productivity, &g.factor}) lanes(*v, C);
@@ -193,6 +233,10 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0) {
   // alias anything, so g's members would be loaded again after each).
   auto* const capacity_ = g.capacity.data() + k0;
   auto* const jobs_ = g.jobs.data() + k0;
+  auto* const ready_ = g.ready.data() + k0;
+  auto* const construction_ = g.construction.data() + k0;
+  auto* const ramp_ = g.ramp.data() + k0;
+  auto* const success_ = g.success.data() + k0;
   auto* const levels_ = g.levels.data() + k0;
   auto* const loan_share_ = g.loan_share.data() + k0;
   auto* const loans_ = g.loans.data() + k0;
@@ -221,11 +265,20 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0) {
     st<V>(per_worker_ + c * L, v(s.output_per_worker));
     st<V>(productivity_ + c * L, 1.0 + v(s.productivity_growth));
   }
+  const V half = splat<V>(0.5), zero{};
   for (int p = 0; p < P; ++p) {
-    const int slot = plan.project[p].tax_rate;
+    const ProjectSlots& s = plan.project[p];
+    const int slot = s.tax_rate;
     st<V>(project_tax_ + p * L, slot >= 0 ? v(slot) : ld<V>(tax_ + plan.project_cluster[p] * L));
-    st<V>(capacity_ + p * L, v(plan.project[p].capacity));
-    if (plan.project[p].jobs >= 0) st<V>(jobs_ + p * L, v(plan.project[p].jobs));
+    st<V>(capacity_ + p * L, v(s.capacity));
+    if (s.jobs >= 0) st<V>(jobs_ + p * L, v(s.jobs));
+    // project_timing's element-wise part (project_timing_lane the rest).
+    const M success = v(s.success) > half;
+    std::memcpy(success_ + p * L, &success, sizeof success);
+    st<V>(ready_ + p * L, rounded_months<V, M>(v(s.delay), ws.planned[p]));
+    st<V>(construction_ + p * L, rounded_months<V, M>(v(s.construction), 0));
+    const V ramp = v(s.ramp);
+    st<V>(ramp_ + p * L, zero < ramp ? ramp : zero);  // std::max(0.0, ramp)
   }
   double* yinc = yinc_;
   for (int c = 0; c < C; ++c) st<V>(yinc + c * L, splat<V>(sc.clusters[c].base_output));
@@ -261,13 +314,35 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0) {
   st<V>(rp, one);
   for (int t = 1; t <= T; ++t)
     st<V>(rp + t * L, ld<V>(rp + (t - 1) * L) * (1.0 + v(plan.rest_price_change[t - 1])));
-  const V zero{};
   // What the projects' output adds to: zeros (+0.0), a register at a time
   // (memset is out of line). Not yproj, po and the producing list:
   // lanes_production writes every element of those.
   double* const end = g.d.data() + g.d.size();
   for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
 #undef v
+}
+
+// project_timing for lane j from the group's arrays (lanes_before), then
+// the scheduling order as project_timing has it.
+void project_timing_lane(const Plan& plan, DrawWorkspace& ws, int j) {
+  const int P = plan.projects;
+  const DrawWorkspace::Lanes& g = ws.group;
+  ProjectState* ps = ws.projects.data();
+  const double* ready = g.ready.data() + j;
+  const double* construction = g.construction.data() + j;
+  const double* ramp = g.ramp.data() + j;
+  const double* capacity = g.capacity.data() + j;
+  const std::int64_t* success = g.success.data() + j;
+  for (int p = 0; p < P; ++p) {
+    ProjectState& st = ps[p];
+    st.success = success[p * L] != 0;
+    st.ready = static_cast<int>(ready[p * L]);
+    st.construction = static_cast<int>(construction[p * L]);
+    st.ramp = ramp[p * L];
+    st.capacity = capacity[p * L];
+    st.start = st.production = -1;
+  }
+  scheduling_order(plan, ws);
 }
 
 // project_production for lane j, the part that branches: the start and
@@ -660,9 +735,8 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
 #endif
     lanes_before_default(plan, ws, n);
   for (int j = 0; j < n; ++j) {
-    const std::vector<double>& v = outs[j].inputs;
-    project_timing(plan, v, ws);
-    schedule_factors(plan, v, ws, outs[j]);
+    project_timing_lane(plan, ws, j);
+    schedule_factors(plan, outs[j].inputs, ws, outs[j]);
     project_months_lane(plan, ws, outs[j], j);
     firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
     firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);

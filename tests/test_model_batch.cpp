@@ -181,6 +181,12 @@ TEST_CASE(
     v.dist = Distribution::discrete({-1.5, -1.0, 0.0, 0.2}, {0.05, 0.3, 0.35, 0.3});
   sc.projects[0].capacity_output.dist = Distribution::uniform(-5, 5);
   sc.projects[3].capacity_output.dist = Distribution::constant(-8);
+  // Months rounded half away from zero, below zero, and past 2^30 and 2^31
+  // (the lanes' rounding hands those to the scalar code; the sums wrap).
+  sc.projects[1].construction_months.dist =
+      Distribution::discrete({-2.5, -0.5, 0.5, 1.5, 2.5, 3e9}, {0.2, 0.2, 0.2, 0.2, 0.1, 0.1});
+  sc.projects[2].start_delay_months.dist =
+      Distribution::discrete({0.5, 4.5, 1.5e9, 2.5e9, 5e9}, {0.3, 0.3, 0.2, 0.1, 0.1});
   const Plan plan = compile_plan(sc);
   for_each_kernels([&] {
     std::size_t invalid = 0;

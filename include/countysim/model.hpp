@@ -101,9 +101,13 @@ struct DrawWorkspace {
     double* out_emp[lanes] = {};       // cluster_employment
     double* out_po[lanes] = {};        // and project_output (past the group: spare)
     std::vector<double> spare_metrics, spare_co, spare_emp, spare_po;
-    std::vector<double> metrics;                               // [metric][year]
-    std::vector<double> loans, loan_share;                     // [year - 1]
-    std::vector<double> capacity, jobs;                        // [project]
+    std::vector<double> metrics;            // [metric][year]
+    std::vector<double> loans, loan_share;  // [year - 1]
+    std::vector<double> capacity, jobs;     // [project]
+    // project_timing's inputs of each project: ready and construction months
+    // (whole numbers), the ramp; success ~0 where the project goes ahead.
+    std::vector<double> ready, construction, ramp;             // [project]
+    std::vector<std::int64_t> success;                         // [project]
     std::vector<double> zt, rest_price, rest_real, rest;       // [year]
     std::vector<double> levels;                                // [year][1 + index]
     std::vector<double> ratio, tax, per_worker, productivity;  // [cluster]
