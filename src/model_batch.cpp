@@ -211,6 +211,8 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.po, NY * P);  // year 0 stays +0: project_output's base year
   lanes(g.months, NY * P);
   lanes(g.started_capacity, P);
+  lanes(g.start_at, P);
+  lanes(g.production_at, P);
   lanes(g.project_tax, P);
   lanes(g.opened, 2 * NY);
   g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
@@ -358,15 +360,14 @@ void project_timing_lane(const Plan& plan, DrawWorkspace& ws, int j) {
 // were filled, the lanes write +0 (price x +0 at positive prices) and add it
 // to d (a sum from +0 is never -0, so adding +0 leaves it the same).
 void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j) {
-  const int T = plan.years, P = plan.projects, NY = T + 1, M = 12 * T;
+  const int T = plan.years, P = plan.projects, M = 12 * T;
   DrawWorkspace::Lanes& g = ws.group;
   ProjectState* ps = ws.projects.data();
   double* months_ = g.months.data() + j;
   double* capacity_ = g.started_capacity.data() + j;
+  double* start_at = g.start_at.data() + j;
+  double* production_at = g.production_at.data() + j;
   std::int64_t* listed = g.producing.data() + j;
-  int* started = ws.counts.data();
-  int* producing = started + NY + 1;
-  std::fill_n(started, ws.counts.size(), 0);
   double* q = ws.ramp.data();
   const double* month_numbers = ws.months.data();
   int* start_month = out.start_month.data();
@@ -378,6 +379,7 @@ void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, i
     start_month[p] = st.start;
     if (st.start < 0) {
       production_month[p] = -1;
+      start_at[p * L] = production_at[p * L] = inf;
       capacity_[p * L] = 0.0;
       listed[p * L] = 0;
       for (int t = 1; t <= T; ++t, m += step) *m = 0.0;
@@ -385,8 +387,8 @@ void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, i
     }
     const int o = st.production = st.start + st.construction;
     production_month[p] = o;
-    ++started[st.start / 12 + 1];
-    ++producing[std::min(o / 12 + 1, NY)];
+    start_at[p * L] = st.start;
+    production_at[p * L] = o;
     const double capacity = st.capacity;
     capacity_[p * L] = capacity;
     if (o >= M) {
@@ -410,13 +412,6 @@ void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, i
       for (int t = 1; t <= T; ++t, m += step)
         *m = t < first ? 0.0 : year_months(nullptr, q, o, n, t);
     }
-  }
-  int n_started = 0, n_producing = 0;
-  for (int y = 0; y < NY; ++y) {
-    n_started += started[y];
-    n_producing += producing[y];
-    out.metric(Metric::projects_started, y) = n_started;
-    out.metric(Metric::projects_producing, y) = n_producing;
   }
 }
 
@@ -446,6 +441,45 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
     }
   }
   copy_out<V, M>(po, 0, NY * P, g.out_po + k0);
+  // The projects started and producing by year y (project_production's
+  // counts: started from the year after its start month's, producing from
+  // the year after its production month's, i.e. months below 12 y; exact
+  // whole numbers).
+  const double* const start_at = g.start_at.data() + k0;
+  const double* const production_at = g.production_at.data() + k0;
+  const M one = (M)splat<V>(1.0);
+  double* const metrics = g.metrics.data() + k0;
+  const int m_started = static_cast<int>(Metric::projects_started) * NY;
+  const int m_producing = static_cast<int>(Metric::projects_producing) * NY;
+  for (int y = 0; y < NY; ++y) {
+    const V end = splat<V>(12.0 * y);
+    V started{}, producing{};
+    for (int p = 0; p < P; ++p) {
+      started += (V)((ld<V>(start_at + p * L) < end) & one);
+      producing += (V)((ld<V>(production_at + p * L) < end) & one);
+    }
+    st<V>(metrics + (m_started + y) * L, started);
+    st<V>(metrics + (m_producing + y) * L, producing);
+  }
+  // firm_openings of each lane: the flagged projects whose production month
+  // is in year t (12 (t - 1) <= O < 12 t), to g.opened [series][lane][year].
+  constexpr int W = sizeof(V) / sizeof(double);
+  const FirmSlots* series[2] = {&plan.above_scale, &plan.high_tech};
+  for (int k = 0; k < 2; ++k) {
+    double* const opened = g.opened.data() + (k * L + k0) * NY;
+#pragma GCC unroll 8
+    for (int j = 0; j < W; ++j) opened[j * NY] = 0;
+    for (int t = 1; t <= T; ++t) {
+      const V lo = splat<V>(12.0 * (t - 1)), hi = splat<V>(12.0 * t);
+      V count{};
+      for (const int p : series[k]->flagged) {
+        const V o = ld<V>(production_at + p * L);
+        count += (V)((o >= lo) & (o < hi) & one);
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < W; ++j) opened[j * NY + t] = count[j];
+    }
+  }
 }
 
 // Stages after the projects: supply_chain, rest_of_economy, year_sums and
@@ -646,6 +680,7 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   };
   metric_rows(Metric::industrial_output, Metric::employment);
   metric_rows(Metric::new_loans, Metric::manufacturing_loan_share);
+  metric_rows(Metric::projects_started, Metric::projects_producing);
   metric_rows(Metric::industrial_output_real, Metric::gdp_real_growth);
   std::uint32_t mask = 0;
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j)
@@ -738,14 +773,7 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     project_timing_lane(plan, ws, j);
     schedule_factors(plan, outs[j].inputs, ws, outs[j]);
     project_months_lane(plan, ws, outs[j], j);
-    firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
-    firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);
   }
-  // The firm counts of all the group's draws together (exits in lanes).
-  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
-                    g.opened.data(), n, outs);
-  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
-                    g.opened.data() + L * NY, n, outs);
   std::uint32_t bad;
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
@@ -756,6 +784,12 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
 #endif
     bad = lanes_after_default(plan, ws, n);
   if (bad & ((std::uint32_t{1} << n) - 1)) return false;
+  // The firm counts of all the group's draws together (exits in lanes), from
+  // the openings lanes_after counted.
+  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
+                    g.opened.data(), n, outs);
+  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
+                    g.opened.data() + L * NY, n, outs);
   for (int j = 0; j < n; ++j) evaluate_targets(plan, outs[j]);
   return true;
 }

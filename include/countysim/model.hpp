@@ -119,9 +119,13 @@ struct DrawWorkspace {
     // (+0 where not), so that its output is capacity x months / 12 in lanes.
     std::vector<double> months;            // [year][project]
     std::vector<double> started_capacity;  // [project]
-    std::vector<double> project_tax;       // [project]
-    std::vector<std::int64_t> producing;   // [project]: ~0 if in the list
-    std::vector<double> opened;            // [series][lane][year]: firm_openings of each draw
+    // project_months_lane: start and production months (+inf where none),
+    // from which the lanes count the projects started, producing and
+    // opening firms.
+    std::vector<double> start_at, production_at;  // [project]
+    std::vector<double> project_tax;              // [project]
+    std::vector<std::int64_t> producing;          // [project]: ~0 if in the list
+    std::vector<double> opened;  // [series][lane][year]: firm_openings of each draw
   } group;
 };
 
