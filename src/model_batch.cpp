@@ -443,23 +443,24 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
   copy_out<V, M>(po, 0, NY * P, g.out_po + k0);
   // The projects started and producing by year y (project_production's
   // counts: started from the year after its start month's, producing from
-  // the year after its production month's, i.e. months below 12 y; exact
-  // whole numbers).
+  // the year after its production month's, i.e. months below 12 y). Counted
+  // as integers (a compare gives -1: subtracted; one cycle an add, where a
+  // chain of double adds waits on each), then 2^52 + n - 2^52, exact.
   const double* const start_at = g.start_at.data() + k0;
   const double* const production_at = g.production_at.data() + k0;
-  const M one = (M)splat<V>(1.0);
+  const V two52 = splat<V>(0x1.0p52);  // n as a double: 2^52 + n (bits), less 2^52
   double* const metrics = g.metrics.data() + k0;
   const int m_started = static_cast<int>(Metric::projects_started) * NY;
   const int m_producing = static_cast<int>(Metric::projects_producing) * NY;
   for (int y = 0; y < NY; ++y) {
     const V end = splat<V>(12.0 * y);
-    V started{}, producing{};
+    M started{}, producing{};
     for (int p = 0; p < P; ++p) {
-      started += (V)((ld<V>(start_at + p * L) < end) & one);
-      producing += (V)((ld<V>(production_at + p * L) < end) & one);
+      started -= ld<V>(start_at + p * L) < end;
+      producing -= ld<V>(production_at + p * L) < end;
     }
-    st<V>(metrics + (m_started + y) * L, started);
-    st<V>(metrics + (m_producing + y) * L, producing);
+    st<V>(metrics + (m_started + y) * L, (V)(started | (M)two52) - two52);
+    st<V>(metrics + (m_producing + y) * L, (V)(producing | (M)two52) - two52);
   }
   // firm_openings of each lane: the flagged projects whose production month
   // is in year t (12 (t - 1) <= O < 12 t), to g.opened [series][lane][year].
@@ -471,13 +472,14 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
     for (int j = 0; j < W; ++j) opened[j * NY] = 0;
     for (int t = 1; t <= T; ++t) {
       const V lo = splat<V>(12.0 * (t - 1)), hi = splat<V>(12.0 * t);
-      V count{};
+      M count{};
       for (const int p : series[k]->flagged) {
         const V o = ld<V>(production_at + p * L);
-        count += (V)((o >= lo) & (o < hi) & one);
+        count -= (o >= lo) & (o < hi);
       }
+      const V c = (V)(count | (M)two52) - two52;
 #pragma GCC unroll 8
-      for (int j = 0; j < W; ++j) opened[j * NY + t] = count[j];
+      for (int j = 0; j < W; ++j) opened[j * NY + t] = c[j];
     }
   }
 }
@@ -674,14 +676,16 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   // Each lane's rows to its DrawOutput.
   copy_out<V, M>(g.co.data() + k0, 0, NY * C, g.out_co + k0);
   copy_out<V, M>(g.emp.data() + k0, 0, NY * C, g.out_emp + k0);
-  const auto metric_rows = [&](Metric from, Metric to) {
-    copy_out<V, M>(metrics, static_cast<int>(from) * NY, (static_cast<int>(to) + 1) * NY,
+  // The metric rows the lanes computed (a loop, not a lambda: a lambda
+  // does not take the kernel's target, and ran the transposes without it).
+  static constexpr Metric metric_rows[][2] = {
+      {Metric::industrial_output, Metric::employment},
+      {Metric::new_loans, Metric::manufacturing_loan_share},
+      {Metric::projects_started, Metric::projects_producing},
+      {Metric::industrial_output_real, Metric::gdp_real_growth}};
+  for (const auto& r : metric_rows)
+    copy_out<V, M>(metrics, static_cast<int>(r[0]) * NY, (static_cast<int>(r[1]) + 1) * NY,
                    g.out_metrics + k0);
-  };
-  metric_rows(Metric::industrial_output, Metric::employment);
-  metric_rows(Metric::new_loans, Metric::manufacturing_loan_share);
-  metric_rows(Metric::projects_started, Metric::projects_producing);
-  metric_rows(Metric::industrial_output_real, Metric::gdp_real_growth);
   std::uint32_t mask = 0;
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j)
     mask |= static_cast<std::uint32_t>(bad[j] != 0) << (k0 + j);
