@@ -444,11 +444,14 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
   // The projects started and producing by year y (project_production's
   // counts: started from the year after its start month's, producing from
   // the year after its production month's, i.e. months below 12 y). Counted
-  // as integers (a compare gives -1: subtracted; one cycle an add, where a
-  // chain of double adds waits on each), then 2^52 + n - 2^52, exact.
+  // as integers (one cycle an add, where a chain of double adds waits on
+  // each), then 2^52 + n - 2^52, exact. (Every compare feeds a select of two
+  // values: GCC 12 lowers a compare used as a mask value, or a select with a
+  // constant 0 (an AND with the mask), lane by lane with scalar compares.)
   const double* const start_at = g.start_at.data() + k0;
   const double* const production_at = g.production_at.data() + k0;
   const V two52 = splat<V>(0x1.0p52);  // n as a double: 2^52 + n (bits), less 2^52
+  const M m1 = splat<M>(std::int64_t{1});
   double* const metrics = g.metrics.data() + k0;
   const int m_started = static_cast<int>(Metric::projects_started) * NY;
   const int m_producing = static_cast<int>(Metric::projects_producing) * NY;
@@ -456,8 +459,8 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
     const V end = splat<V>(12.0 * y);
     M started{}, producing{};
     for (int p = 0; p < P; ++p) {
-      started -= ld<V>(start_at + p * L) < end;
-      producing -= ld<V>(production_at + p * L) < end;
+      started = ld<V>(start_at + p * L) < end ? started + m1 : started;
+      producing = ld<V>(production_at + p * L) < end ? producing + m1 : producing;
     }
     st<V>(metrics + (m_started + y) * L, (V)(started | (M)two52) - two52);
     st<V>(metrics + (m_producing + y) * L, (V)(producing | (M)two52) - two52);
@@ -472,10 +475,12 @@ CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
     for (int j = 0; j < W; ++j) opened[j * NY] = 0;
     for (int t = 1; t <= T; ++t) {
       const V lo = splat<V>(12.0 * (t - 1)), hi = splat<V>(12.0 * t);
+      // Those from 12 (t - 1) on, less those from 12 t on (+inf: neither).
       M count{};
       for (const int p : series[k]->flagged) {
         const V o = ld<V>(production_at + p * L);
-        count -= (o >= lo) & (o < hi);
+        count = o >= lo ? count + m1 : count;
+        count = o >= hi ? count - m1 : count;
       }
       const V c = (V)(count | (M)two52) - two52;
 #pragma GCC unroll 8
@@ -533,12 +538,13 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
       const double* l = plan.leontief.data();
       for (int jc = 0; jc < C; ++jc) {
         const V dj = ld<V>(d + jc * L);
-        const M used = dj != zero;      // a column of d_j = 0 is skipped
-        if (!any_lane(used)) continue;  // in every lane
+        // A column of d_j = 0 is skipped in every lane: +0 or -0, no bit
+        // but the sign (bit operations, not a compare's mask).
+        if (!any_lane((M)dj & ~(M)splat<V>(-0.0))) continue;
         const double* col = l + static_cast<std::size_t>(jc) * C;
         for (int i = 0; i < C; ++i) {
           const V xi = ld<V>(x + i * L);
-          st<V>(x + i * L, used ? xi + col[i] * dj : xi);
+          st<V>(x + i * L, dj != zero ? xi + col[i] * dj : xi);
         }
       }
     } else {
@@ -556,7 +562,9 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   for (int c = 0; c < C; ++c) va0 += ld<V>(ratio_ + c * L) * sc.clusters[c].base_output;
   double* rest_real = rest_real_;
   const V r0 = sc.macro.gdp_base - va0;
-  M bad = ~(r0 > zero);
+  // check_draw's conditions: bad counts, lane by lane, those not met.
+  const M m1 = splat<M>(std::int64_t{1});
+  M bad = r0 > zero ? M{} : m1;
   st<V>(rest_real, r0);
   for (int t = 1; t <= T; ++t)
     st<V>(rest_real + t * L,
@@ -666,12 +674,17 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
     va_real_prev = va_real;
     gdp_real_prev = gdp_real;
     // check_draw's conditions.
-    bad |= ~((gdp > zero) & (gdp < big) & (gdp_real > zero) & (gdp_real < big) &
-             (employment >= zero) & (employment < big));
+    bad = gdp > zero ? bad : bad + m1;
+    bad = gdp < big ? bad : bad + m1;
+    bad = gdp_real > zero ? bad : bad + m1;
+    bad = gdp_real < big ? bad : bad + m1;
+    bad = employment >= zero ? bad : bad + m1;
+    bad = employment < big ? bad : bad + m1;
   }
   for (int k = 0; k < NY * C; ++k) {
     const V y = ld<V>(co_ + k * L);
-    bad |= ~((y >= zero) & (y < big));
+    bad = y >= zero ? bad : bad + m1;
+    bad = y < big ? bad : bad + m1;
   }
   // Each lane's rows to its DrawOutput.
   copy_out<V, M>(g.co.data() + k0, 0, NY * C, g.out_co + k0);
