@@ -100,6 +100,7 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.ramp_seen.assign(P, ~std::uint64_t{0});
   ws.ramp_tabled.assign(P, ~std::uint64_t{0});
   ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
+  ws.ramp_rows.resize(static_cast<std::size_t>(P) * 12 * T * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
   ws.zt.resize(NY);

@@ -401,11 +401,9 @@ void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, i
     listed[p * L] = ~std::int64_t{0};
     const double* sums = ramp_table(ws, p, st.ramp, M);
     if (sums) {
-      // Year t's sum is sums[12 t - O - 1] from the year of O on (12 t > O).
-      for (int t = 1; t <= T; ++t, m += step) {
-        const int d = 12 * t - o - 1;
-        *m = d >= 0 ? sums[d] : 0.0;
-      }
+      // The table's row for O (ramp_rows, built with sums).
+      const double* row = ws.ramp_rows.data() + (static_cast<std::size_t>(p) * M + o) * T;
+      for (int t = 0; t < T; ++t, m += step) *m = row[t];
     } else {
       const int n = ramp_fractions(st.ramp, M - o, month_numbers, q);
       const int first = o / 12 + 1;

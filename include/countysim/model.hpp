@@ -67,6 +67,9 @@ struct DrawWorkspace {
   // d = 1 .. 12 T (model_stages::ramp_table).
   std::vector<std::uint64_t> ramp_seen, ramp_tabled;
   std::vector<double> ramp_sums;
+  // With ramp_sums, the same sums by production month: [project][O][t - 1]
+  // the months of year t, +0 before O's year (simulate_draws).
+  std::vector<double> ramp_rows;
   std::vector<int> counts;     // project_production: started and producing by year
   std::vector<int> producing;  // projects with output in the horizon, ascending
   std::vector<ProjectState> projects;
