@@ -100,6 +100,7 @@ void prepare(const Plan& plan, DrawWorkspace& ws) {
   ws.ramp_seen.assign(P, ~std::uint64_t{0});
   ws.ramp_tabled.assign(P, ~std::uint64_t{0});
   ws.ramp_sums.resize(static_cast<std::size_t>(P) * 12 * T);
+  ws.ramp_rows.resize(static_cast<std::size_t>(P) * 12 * T * T);
   ws.wake.resize((12 * T + 63) / 64);
   ws.projects.resize(P);
   ws.zt.resize(NY);
@@ -176,7 +177,6 @@ void incumbent_output(const Plan& plan, const std::vector<double>& v, DrawWorksp
 // Projects: success, readiness r_p = planned + delay, rounded months; the
 // successful ones in scheduling order (priority, r_p, file order).
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws) {
-  const Scenario& sc = *plan.scenario;
   const int P = plan.projects;
   ProjectState* ps = ws.projects.data();
   const int* planned = ws.planned.data();
@@ -191,6 +191,13 @@ void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspac
     st.capacity = v[s.capacity];
     st.start = st.production = -1;
   }
+  scheduling_order(plan, ws);
+}
+
+void scheduling_order(const Plan& plan, DrawWorkspace& ws) {
+  const Scenario& sc = *plan.scenario;
+  const int P = plan.projects;
+  const ProjectState* ps = ws.projects.data();
   if (!ws.static_keys.empty()) {
     // One 64-bit key a project, (priority rank, ready, p) from the high bits
     // down (ready offset by 2^31 to sort as unsigned): the same order as the

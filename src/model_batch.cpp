@@ -143,12 +143,50 @@ CS_INLINE bool any_lane(const M& m) {
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) any |= m[j];
   return any != 0;
 }
-template <class V>
-CS_INLINE V splat(double x) {
+template <class M>
+CS_INLINE bool all_lanes(const M& m) {
+  std::int64_t all = -1;
+#pragma GCC unroll 8
+  for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j) all &= m[j];
+  return all == -1;
+}
+template <class V, class T>
+CS_INLINE V splat(T x) {
   V v;
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < sizeof(V) / sizeof(double); ++j) v[j] = x;
   return v;
+}
+
+// add + std::max(0, static_cast<int>(round_half_away(x))) of each lane, as
+// a double (a whole number; add a month number, far below 2^30): for
+// |x| < 2^30 by exact operations (the truncation as floor(|x|) with its
+// sign: |x| + 2^52 - 2^52 rounds |x| to a whole number, one less where that
+// is above |x|; the rest x - i exact; i + 1 or i - 1 exact), other lanes
+// (larger, NaN) by the scalar code, the sum of ints wrapping as it does there.
+template <class V, class M>
+CS_INLINE V rounded_months(const V& x, int add) {
+  constexpr int W = sizeof(V) / sizeof(double);
+  const M sign = splat<M>(std::int64_t{1} << 63);
+  const V ax = (V)((M)x & ~sign);
+  const V big = splat<V>(0x1.0p52), one = splat<V>(1.0), zero{};
+  V r = (ax + big) - big;
+  r = r > ax ? r - one : r;
+  const V i = (V)((M)r | ((M)x & sign));
+  const V rest = x - i;
+  const V half = splat<V>(0.5);
+  V n = i + (rest >= half ? one : zero) - (rest <= -half ? one : zero);
+  n = (n > zero ? n : zero) + static_cast<double>(add);
+  const M inside = ax < splat<V>(0x1.0p30);
+  if (!all_lanes(inside)) {
+#pragma GCC unroll 8
+    for (int j = 0; j < W; ++j)
+      if (!inside[j]) {
+        const int m = std::max(0, static_cast<int>(round_half_away(x[j])));
+        n[j] = static_cast<int>(static_cast<unsigned>(add) + static_cast<unsigned>(m));
+      }
+  }
+  return n;
 }
 
 void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
@@ -163,12 +201,18 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.loan_share, T);
   lanes(g.capacity, P);
   lanes(g.jobs, P);
+  for (auto* v : {&g.ready, &g.construction, &g.ramp}) lanes(*v, P);
+  g.success.assign(std::max<std::size_t>(P, 1) * L, 0);
   for (auto* v : {&g.zt, &g.rest_price, &g.rest_real, &g.rest}) lanes(*v, NY);
   lanes(g.levels, NY * (I + 1));
   for (auto* v : {&g.ratio, &g.tax, &g.per_worker, &g.productivity, &g.factor}) lanes(*v, C);
   for (auto* v : {&g.yinc, &g.price, &g.d, &g.x, &g.yreal, &g.co, &g.emp}) lanes(*v, NY * C);
   lanes(g.yproj, NY * P);
-  lanes(g.po, NY * P);
+  lanes(g.po, NY * P);  // year 0 stays +0: project_output's base year
+  lanes(g.months, NY * P);
+  lanes(g.started_capacity, P);
+  lanes(g.start_at, P);
+  lanes(g.production_at, P);
   lanes(g.project_tax, P);
   lanes(g.opened, 2 * NY);
   g.producing.assign(std::max<std::size_t>(P, 1) * L, 0);
@@ -176,21 +220,25 @@ void size_group(const Plan& plan, DrawWorkspace::Lanes& g) {
   lanes(g.metrics, static_cast<std::size_t>(year_metric_count) * NY);
   g.spare_co.assign(std::max<std::size_t>(NY * C, 1), 0.0);
   g.spare_emp.assign(std::max<std::size_t>(NY * C, 1), 0.0);
+  g.spare_po.assign(std::max<std::size_t>(NY * P, 1), 0.0);
   g.prepared_for = plan.id;
 }
 
 // Stages before the projects: common shock, the per-draw inputs, incumbent
 // output and price levels (common_shock, gather_inputs, incumbent_output,
-// price_levels). positive[j]: lane j's price levels are all positive and
-// finite.
+// price_levels).
 template <class V, class M>
-CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::int64_t* positive) {
+CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0) {
   const Scenario& sc = *plan.scenario;
   DrawWorkspace::Lanes& g = ws.group;
   // The chunk's first lane of each array, read once (the vector stores may
   // alias anything, so g's members would be loaded again after each).
   auto* const capacity_ = g.capacity.data() + k0;
   auto* const jobs_ = g.jobs.data() + k0;
+  auto* const ready_ = g.ready.data() + k0;
+  auto* const construction_ = g.construction.data() + k0;
+  auto* const ramp_ = g.ramp.data() + k0;
+  auto* const success_ = g.success.data() + k0;
   auto* const levels_ = g.levels.data() + k0;
   auto* const loan_share_ = g.loan_share.data() + k0;
   auto* const loans_ = g.loans.data() + k0;
@@ -219,11 +267,20 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
     st<V>(per_worker_ + c * L, v(s.output_per_worker));
     st<V>(productivity_ + c * L, 1.0 + v(s.productivity_growth));
   }
+  const V half = splat<V>(0.5), zero{};
   for (int p = 0; p < P; ++p) {
-    const int slot = plan.project[p].tax_rate;
+    const ProjectSlots& s = plan.project[p];
+    const int slot = s.tax_rate;
     st<V>(project_tax_ + p * L, slot >= 0 ? v(slot) : ld<V>(tax_ + plan.project_cluster[p] * L));
-    st<V>(capacity_ + p * L, v(plan.project[p].capacity));
-    if (plan.project[p].jobs >= 0) st<V>(jobs_ + p * L, v(plan.project[p].jobs));
+    st<V>(capacity_ + p * L, v(s.capacity));
+    if (s.jobs >= 0) st<V>(jobs_ + p * L, v(s.jobs));
+    // project_timing's element-wise part (project_timing_lane the rest).
+    const M success = v(s.success) > half;
+    std::memcpy(success_ + p * L, &success, sizeof success);
+    st<V>(ready_ + p * L, rounded_months<V, M>(v(s.delay), ws.planned[p]));
+    st<V>(construction_ + p * L, rounded_months<V, M>(v(s.construction), 0));
+    const V ramp = v(s.ramp);
+    st<V>(ramp_ + p * L, zero < ramp ? ramp : zero);  // std::max(0.0, ramp)
   }
   double* yinc = yinc_;
   for (int c = 0; c < C; ++c) st<V>(yinc + c * L, splat<V>(sc.clusters[c].base_output));
@@ -259,119 +316,174 @@ CS_INLINE void lanes_before(const Plan& plan, DrawWorkspace& ws, int k0, std::in
   st<V>(rp, one);
   for (int t = 1; t <= T; ++t)
     st<V>(rp + t * L, ld<V>(rp + (t - 1) * L) * (1.0 + v(plan.rest_price_change[t - 1])));
-  // all_finite_nonnegative<true> of each lane's levels.
-  M good = ~M{};
-  const V zero{}, big = splat<V>(inf);
-  for (int k = 0; k < NY * (I + 1); ++k) {
-    const V x = ld<V>(levels + k * L);
-    good &= (x > zero) & (x < big);
-  }
-  std::memcpy(positive + k0, &good, sizeof good);
-  // What the projects' stage adds to: zeros (+0.0), a register at a time
-  // (memset is out of line). Not yproj and po (36 KB a group at 28 projects,
-  // past L1): lanes_after reads a project's elements only where it is in
-  // the list, and project_production_lane writes every year of those.
-  {
-    double* const end = g.d.data() + g.d.size();
-    for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
-  }
-  std::int64_t* const end = g.producing.data() + g.producing.size();
-  for (std::int64_t* e = g.producing.data() + k0; e < end; e += L)
-    std::memcpy(e, &zero, sizeof zero);  // all zero bytes
+  // What the projects' output adds to: zeros (+0.0), a register at a time
+  // (memset is out of line). Not yproj, po and the producing list:
+  // lanes_production writes every element of those.
+  double* const end = g.d.data() + g.d.size();
+  for (double* e = g.d.data() + k0; e < end; e += L) st<V>(e, zero);
 #undef v
 }
 
-// project_production for lane j: the same, with yproj, d, nominal output and
-// the producing list (a mask) in the group's arrays (d and the list zero
-// filled for every lane before; yproj and po written for every year of a
-// listed project, and left as they were for the others).
-void project_production_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j,
-                             bool prices_positive) {
-  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1, M = 12 * T;
-  DrawWorkspace::Lanes& g = ws.group;
+// project_timing for lane j from the group's arrays (lanes_before), then
+// the scheduling order as project_timing has it.
+void project_timing_lane(const Plan& plan, DrawWorkspace& ws, int j) {
+  const int P = plan.projects;
+  const DrawWorkspace::Lanes& g = ws.group;
   ProjectState* ps = ws.projects.data();
-  double* yproj = g.yproj.data() + j;
-  double* d = g.d.data() + j;
-  double* po = g.po.data() + j;
-  const double* price = g.price.data() + j;
-  std::int64_t* listed = g.producing.data() + j;
-  int* started = ws.counts.data();
-  int* producing = started + NY + 1;
-  std::fill_n(started, ws.counts.size(), 0);
-  double* q = ws.ramp.data();
-  const double* months = ws.months.data();
-  int* start_month = out.start_month.data();
-  int* production_month = out.production_month.data();
-  // Nominal output: to the draw's output as well as to its lane (year_sums).
-  double* out_po = out.project_output.data();
-  std::fill_n(out_po, static_cast<std::size_t>(NY) * P, 0.0);
+  const double* ready = g.ready.data() + j;
+  const double* construction = g.construction.data() + j;
+  const double* ramp = g.ramp.data() + j;
+  const double* capacity = g.capacity.data() + j;
+  const std::int64_t* success = g.success.data() + j;
   for (int p = 0; p < P; ++p) {
     ProjectState& st = ps[p];
-    const int c = plan.project_cluster[p];
+    st.success = success[p * L] != 0;
+    st.ready = static_cast<int>(ready[p * L]);
+    st.construction = static_cast<int>(construction[p * L]);
+    st.ramp = ramp[p * L];
+    st.capacity = capacity[p * L];
+    st.start = st.production = -1;
+  }
+  scheduling_order(plan, ws);
+}
+
+// project_production for lane j, the part that branches: the start and
+// production months, the counts of projects started and producing, and for
+// each project its producing months of each year into g.months (+0 before
+// production), its capacity into g.started_capacity (+0 where it did not
+// start) and whether it is in the producing list; lanes_production then
+// computes the output of every lane at once. A year's output is capacity x
+// months / 12, which before production is capacity x 0 / 12: the bits of
+// capacity x 0 (a zero divided by 12 keeps its sign, a NaN stays the same
+// NaN), the y0 of project_production. Where project_production leaves a +0
+// output (and the cluster's sum, and nominal +0 at positive prices) as they
+// were filled, the lanes write +0 (price x +0 at positive prices) and add it
+// to d (a sum from +0 is never -0, so adding +0 leaves it the same).
+void project_months_lane(const Plan& plan, DrawWorkspace& ws, DrawOutput& out, int j) {
+  const int T = plan.years, P = plan.projects, M = 12 * T;
+  DrawWorkspace::Lanes& g = ws.group;
+  ProjectState* ps = ws.projects.data();
+  double* months_ = g.months.data() + j;
+  double* capacity_ = g.started_capacity.data() + j;
+  double* start_at = g.start_at.data() + j;
+  double* production_at = g.production_at.data() + j;
+  std::int64_t* listed = g.producing.data() + j;
+  double* q = ws.ramp.data();
+  const double* month_numbers = ws.months.data();
+  int* start_month = out.start_month.data();
+  int* production_month = out.production_month.data();
+  const std::size_t step = static_cast<std::size_t>(P) * L;
+  for (int p = 0; p < P; ++p) {
+    ProjectState& st = ps[p];
+    double* m = months_ + (P + p) * L;  // year 1, then step by step
     start_month[p] = st.start;
-    production_month[p] = -1;
     if (st.start < 0) {
-      if (!prices_positive)
-        for (int t = 1; t <= T; ++t)
-          out_po[t * P + p] = po[(t * P + p) * L] = price[(t * C + c) * L] * 0.0;
+      production_month[p] = -1;
+      start_at[p * L] = production_at[p * L] = inf;
+      capacity_[p * L] = 0.0;
+      listed[p * L] = 0;
+      for (int t = 1; t <= T; ++t, m += step) *m = 0.0;
       continue;
     }
     const int o = st.production = st.start + st.construction;
     production_month[p] = o;
-    ++started[st.start / 12 + 1];
-    ++producing[std::min(o / 12 + 1, NY)];
+    start_at[p * L] = st.start;
+    production_at[p * L] = o;
     const double capacity = st.capacity;
-    const double y0 = capacity * 0.0;
-    const int first = o >= M ? NY : o / 12 + 1;
-    // This project's and its cluster's elements of year t = 1, then one
-    // year further at a time.
-    double* yp = yproj + (P + p) * L;
-    double* dc = d + (C + c) * L;
-    double* pp = po + (P + p) * L;
-    const double* pc = price + (C + c) * L;
-    double* op = out_po + P + p;
-    const std::size_t step_p = static_cast<std::size_t>(P) * L,
-                      step_c = static_cast<std::size_t>(C) * L;
-    const auto put = [&](double y) {
-      *yp = y;
-      *dc += y;
-      *op = *pp = *pc * y;
-      yp += step_p;
-      dc += step_c;
-      pp += step_p;
-      pc += step_c;
-      op += P;
-    };
-    if (!(y0 == 0.0 && !std::signbit(y0) && prices_positive)) {
-      for (int t = 1; t < first; ++t) put(y0);
-    } else if (first <= T) {  // (o >= M: no more years, and not listed)
-      // +0 output before production: d and the draw's row keep their zeros,
-      // yproj and po (not zero filled) get them.
-      for (int t = 1; t < first; ++t) {
-        *yp = 0.0;
-        *pp = 0.0;
-        yp += step_p;
-        pp += step_p;
-      }
-      dc += (first - 1) * step_c;
-      pc += (first - 1) * step_c;
-      op += (first - 1) * P;
-    }
+    capacity_[p * L] = capacity;
     if (o >= M) {
-      if (y0 != 0.0) listed[p * L] = ~std::int64_t{0};
+      // No producing month in the horizon: listed where capacity x 0 is
+      // not zero (a NaN capacity).
+      listed[p * L] = capacity * 0.0 != 0.0 ? ~std::int64_t{0} : 0;
+      for (int t = 1; t <= T; ++t, m += step) *m = 0.0;
       continue;
     }
     listed[p * L] = ~std::int64_t{0};
     const double* sums = ramp_table(ws, p, st.ramp, M);
-    const int n = sums ? 0 : ramp_fractions(st.ramp, M - o, months, q);
-    for (int t = first; t <= T; ++t) put(capacity * year_months(sums, q, o, n, t) / 12.0);
+    if (sums) {
+      // The table's row for O (ramp_rows, built with sums).
+      const double* row = ws.ramp_rows.data() + (static_cast<std::size_t>(p) * M + o) * T;
+      for (int t = 0; t < T; ++t, m += step) *m = row[t];
+    } else {
+      const int n = ramp_fractions(st.ramp, M - o, month_numbers, q);
+      const int first = o / 12 + 1;
+      for (int t = 1; t <= T; ++t, m += step)
+        *m = t < first ? 0.0 : year_months(nullptr, q, o, n, t);
+    }
   }
-  int n_started = 0, n_producing = 0;
+}
+
+// project_production's output of the lanes (project_months_lane): real
+// output capacity x months / 12 of each project and year, added to its
+// cluster's d in the order of the projects, and nominal output price x real
+// (to the lanes, then to each draw's project_output, year 0 +0).
+template <class V, class M>
+CS_INLINE void lanes_production(const Plan& plan, DrawWorkspace& ws, int k0) {
+  DrawWorkspace::Lanes& g = ws.group;
+  const int T = plan.years, C = plan.clusters, P = plan.projects, NY = T + 1;
+  double* const yproj = g.yproj.data() + k0;
+  double* const d = g.d.data() + k0;
+  double* const po = g.po.data() + k0;
+  const double* const price = g.price.data() + k0;
+  const double* const months = g.months.data() + k0;
+  const double* const capacity = g.started_capacity.data() + k0;
+  for (int p = 0; p < P; ++p) {
+    const int c = plan.project_cluster[p];
+    const V k = ld<V>(capacity + p * L);
+    for (int t = 1; t <= T; ++t) {
+      const int e = (t * P + p) * L, ec = (t * C + c) * L;
+      const V y = k * ld<V>(months + e) / 12.0;
+      st<V>(yproj + e, y);
+      st<V>(d + ec, ld<V>(d + ec) + y);
+      st<V>(po + e, ld<V>(price + ec) * y);
+    }
+  }
+  copy_out<V, M>(po, 0, NY * P, g.out_po + k0);
+  // The projects started and producing by year y (project_production's
+  // counts: started from the year after its start month's, producing from
+  // the year after its production month's, i.e. months below 12 y). Counted
+  // as integers (one cycle an add, where a chain of double adds waits on
+  // each), then 2^52 + n - 2^52, exact. (Every compare feeds a select of two
+  // values: GCC 12 lowers a compare used as a mask value, or a select with a
+  // constant 0 (an AND with the mask), lane by lane with scalar compares.)
+  const double* const start_at = g.start_at.data() + k0;
+  const double* const production_at = g.production_at.data() + k0;
+  const V two52 = splat<V>(0x1.0p52);  // n as a double: 2^52 + n (bits), less 2^52
+  const M m1 = splat<M>(std::int64_t{1});
+  double* const metrics = g.metrics.data() + k0;
+  const int m_started = static_cast<int>(Metric::projects_started) * NY;
+  const int m_producing = static_cast<int>(Metric::projects_producing) * NY;
   for (int y = 0; y < NY; ++y) {
-    n_started += started[y];
-    n_producing += producing[y];
-    out.metric(Metric::projects_started, y) = n_started;
-    out.metric(Metric::projects_producing, y) = n_producing;
+    const V end = splat<V>(12.0 * y);
+    M started{}, producing{};
+    for (int p = 0; p < P; ++p) {
+      started = ld<V>(start_at + p * L) < end ? started + m1 : started;
+      producing = ld<V>(production_at + p * L) < end ? producing + m1 : producing;
+    }
+    st<V>(metrics + (m_started + y) * L, (V)(started | (M)two52) - two52);
+    st<V>(metrics + (m_producing + y) * L, (V)(producing | (M)two52) - two52);
+  }
+  // firm_openings of each lane: the flagged projects whose production month
+  // is in year t (12 (t - 1) <= O < 12 t), to g.opened [series][lane][year].
+  constexpr int W = sizeof(V) / sizeof(double);
+  const FirmSlots* series[2] = {&plan.above_scale, &plan.high_tech};
+  for (int k = 0; k < 2; ++k) {
+    double* const opened = g.opened.data() + (k * L + k0) * NY;
+#pragma GCC unroll 8
+    for (int j = 0; j < W; ++j) opened[j * NY] = 0;
+    for (int t = 1; t <= T; ++t) {
+      const V lo = splat<V>(12.0 * (t - 1)), hi = splat<V>(12.0 * t);
+      // Those from 12 (t - 1) on, less those from 12 t on (+inf: neither).
+      M count{};
+      for (const int p : series[k]->flagged) {
+        const V o = ld<V>(production_at + p * L);
+        count = o >= lo ? count + m1 : count;
+        count = o >= hi ? count - m1 : count;
+      }
+      const V c = (V)(count | (M)two52) - two52;
+#pragma GCC unroll 8
+      for (int j = 0; j < W; ++j) opened[j * NY + t] = c[j];
+    }
   }
 }
 
@@ -411,6 +523,7 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   const double* const* rows = g.inputs + k0;
 #define v(slot) gather<V>(rows, slot)
   const V zero{}, big = splat<V>(inf);
+  lanes_production<V, M>(plan, ws, k0);
   // Supply chain.
   double* xs = x_;
   const double* ds = d_;
@@ -423,12 +536,13 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
       const double* l = plan.leontief.data();
       for (int jc = 0; jc < C; ++jc) {
         const V dj = ld<V>(d + jc * L);
-        const M used = dj != zero;      // a column of d_j = 0 is skipped
-        if (!any_lane(used)) continue;  // in every lane
+        // A column of d_j = 0 is skipped in every lane: +0 or -0, no bit
+        // but the sign (bit operations, not a compare's mask).
+        if (!any_lane((M)dj & ~(M)splat<V>(-0.0))) continue;
         const double* col = l + static_cast<std::size_t>(jc) * C;
         for (int i = 0; i < C; ++i) {
           const V xi = ld<V>(x + i * L);
-          st<V>(x + i * L, used ? xi + col[i] * dj : xi);
+          st<V>(x + i * L, dj != zero ? xi + col[i] * dj : xi);
         }
       }
     } else {
@@ -446,7 +560,9 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
   for (int c = 0; c < C; ++c) va0 += ld<V>(ratio_ + c * L) * sc.clusters[c].base_output;
   double* rest_real = rest_real_;
   const V r0 = sc.macro.gdp_base - va0;
-  M bad = ~(r0 > zero);
+  // check_draw's conditions: bad counts, lane by lane, those not met.
+  const M m1 = splat<M>(std::int64_t{1});
+  M bad = r0 > zero ? M{} : m1;
   st<V>(rest_real, r0);
   for (int t = 1; t <= T; ++t)
     st<V>(rest_real + t * L,
@@ -556,23 +672,31 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
     va_real_prev = va_real;
     gdp_real_prev = gdp_real;
     // check_draw's conditions.
-    bad |= ~((gdp > zero) & (gdp < big) & (gdp_real > zero) & (gdp_real < big) &
-             (employment >= zero) & (employment < big));
+    bad = gdp > zero ? bad : bad + m1;
+    bad = gdp < big ? bad : bad + m1;
+    bad = gdp_real > zero ? bad : bad + m1;
+    bad = gdp_real < big ? bad : bad + m1;
+    bad = employment >= zero ? bad : bad + m1;
+    bad = employment < big ? bad : bad + m1;
   }
   for (int k = 0; k < NY * C; ++k) {
     const V y = ld<V>(co_ + k * L);
-    bad |= ~((y >= zero) & (y < big));
+    bad = y >= zero ? bad : bad + m1;
+    bad = y < big ? bad : bad + m1;
   }
   // Each lane's rows to its DrawOutput.
   copy_out<V, M>(g.co.data() + k0, 0, NY * C, g.out_co + k0);
   copy_out<V, M>(g.emp.data() + k0, 0, NY * C, g.out_emp + k0);
-  const auto metric_rows = [&](Metric from, Metric to) {
-    copy_out<V, M>(metrics, static_cast<int>(from) * NY, (static_cast<int>(to) + 1) * NY,
+  // The metric rows the lanes computed (a loop, not a lambda: a lambda
+  // does not take the kernel's target, and ran the transposes without it).
+  static constexpr Metric metric_rows[][2] = {
+      {Metric::industrial_output, Metric::employment},
+      {Metric::new_loans, Metric::manufacturing_loan_share},
+      {Metric::projects_started, Metric::projects_producing},
+      {Metric::industrial_output_real, Metric::gdp_real_growth}};
+  for (const auto& r : metric_rows)
+    copy_out<V, M>(metrics, static_cast<int>(r[0]) * NY, (static_cast<int>(r[1]) + 1) * NY,
                    g.out_metrics + k0);
-  };
-  metric_rows(Metric::industrial_output, Metric::employment);
-  metric_rows(Metric::new_loans, Metric::manufacturing_loan_share);
-  metric_rows(Metric::industrial_output_real, Metric::gdp_real_growth);
   std::uint32_t mask = 0;
   for (std::size_t j = 0; j < sizeof(M) / sizeof(std::int64_t); ++j)
     mask |= static_cast<std::uint32_t>(bad[j] != 0) << (k0 + j);
@@ -583,9 +707,9 @@ CS_INLINE std::uint32_t lanes_after(const Plan& plan, DrawWorkspace& ws, int k0)
 // The kernels for each instruction set, over the first n lanes (rounded up
 // to whole registers).
 template <int W>
-CS_INLINE void before_lanes(const Plan& plan, DrawWorkspace& ws, int n, std::int64_t* positive) {
+CS_INLINE void before_lanes(const Plan& plan, DrawWorkspace& ws, int n) {
   for (int k0 = 0; k0 < n; k0 += W)
-    lanes_before<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0, positive);
+    lanes_before<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0);
 }
 template <int W>
 CS_INLINE std::uint32_t after_lanes(const Plan& plan, DrawWorkspace& ws, int n) {
@@ -594,25 +718,24 @@ CS_INLINE std::uint32_t after_lanes(const Plan& plan, DrawWorkspace& ws, int n) 
     bad |= lanes_after<typename Lane<W>::V, typename Lane<W>::M>(plan, ws, k0);
   return bad;
 }
-void lanes_before_default(const Plan& plan, DrawWorkspace& ws, int n, std::int64_t* positive) {
-  before_lanes<2>(plan, ws, n, positive);
+void lanes_before_default(const Plan& plan, DrawWorkspace& ws, int n) {
+  before_lanes<2>(plan, ws, n);
 }
 std::uint32_t lanes_after_default(const Plan& plan, DrawWorkspace& ws, int n) {
   return after_lanes<2>(plan, ws, n);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
 #define COUNTYSIM_LANES_X86 1
-__attribute__((target("avx2"))) void lanes_before_avx2(const Plan& plan, DrawWorkspace& ws, int n,
-                                                       std::int64_t* positive) {
-  before_lanes<4>(plan, ws, n, positive);
+__attribute__((target("avx2"))) void lanes_before_avx2(const Plan& plan, DrawWorkspace& ws, int n) {
+  before_lanes<4>(plan, ws, n);
 }
 __attribute__((target("avx2"))) std::uint32_t lanes_after_avx2(const Plan& plan, DrawWorkspace& ws,
                                                                int n) {
   return after_lanes<4>(plan, ws, n);
 }
 __attribute__((target("avx512f"))) void lanes_before_avx512(const Plan& plan, DrawWorkspace& ws,
-                                                            int n, std::int64_t* positive) {
-  before_lanes<8>(plan, ws, n, positive);
+                                                            int n) {
+  before_lanes<8>(plan, ws, n);
 }
 __attribute__((target("avx512f"))) std::uint32_t lanes_after_avx512(const Plan& plan,
                                                                     DrawWorkspace& ws, int n) {
@@ -651,30 +774,22 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
     g.out_metrics[j] = j < n ? outs[j].year_metrics.data() : g.spare_metrics.data();
     g.out_co[j] = j < n ? outs[j].cluster_output.data() : g.spare_co.data();
     g.out_emp[j] = j < n ? outs[j].cluster_employment.data() : g.spare_emp.data();
+    g.out_po[j] = j < n ? outs[j].project_output.data() : g.spare_po.data();
   }
   const int isa = lane_isa(), NY = plan.years + 1;
-  alignas(64) std::int64_t positive[L];
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
-    lanes_before_avx512(plan, ws, n, positive);
+    lanes_before_avx512(plan, ws, n);
   else if (isa == 1)
-    lanes_before_avx2(plan, ws, n, positive);
+    lanes_before_avx2(plan, ws, n);
   else
 #endif
-    lanes_before_default(plan, ws, n, positive);
+    lanes_before_default(plan, ws, n);
   for (int j = 0; j < n; ++j) {
-    const std::vector<double>& v = outs[j].inputs;
-    project_timing(plan, v, ws);
-    schedule_factors(plan, v, ws, outs[j]);
-    project_production_lane(plan, ws, outs[j], j, positive[j] != 0);
-    firm_openings(plan, plan.above_scale, ws, g.opened.data() + j * NY);
-    firm_openings(plan, plan.high_tech, ws, g.opened.data() + (L + j) * NY);
+    project_timing_lane(plan, ws, j);
+    schedule_factors(plan, outs[j].inputs, ws, outs[j]);
+    project_months_lane(plan, ws, outs[j], j);
   }
-  // The firm counts of all the group's draws together (exits in lanes).
-  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
-                    g.opened.data(), n, outs);
-  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
-                    g.opened.data() + L * NY, n, outs);
   std::uint32_t bad;
 #if defined(COUNTYSIM_LANES_X86)
   if (isa == 2)
@@ -685,6 +800,12 @@ bool simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, i
 #endif
     bad = lanes_after_default(plan, ws, n);
   if (bad & ((std::uint32_t{1} << n) - 1)) return false;
+  // The firm counts of all the group's draws together (exits in lanes), from
+  // the openings lanes_after counted.
+  firm_counts_lanes(plan, plan.above_scale, sc.firms.above_scale, Metric::above_scale_firms,
+                    g.opened.data(), n, outs);
+  firm_counts_lanes(plan, plan.high_tech, sc.firms.high_tech, Metric::high_tech_firms,
+                    g.opened.data() + L * NY, n, outs);
   for (int j = 0; j < n; ++j) evaluate_targets(plan, outs[j]);
   return true;
 }

@@ -88,6 +88,15 @@ const double* ramp_table_build(DrawWorkspace& ws, int p, double ramp, int M) {
   double* q = ws.ramp.data();
   const int n = ramp_fractions(ramp, M, ws.months.data(), q);
   for (int d = 1; d <= M; ++d) sums[d - 1] = producing_months(q, 0, n, d);
+  // By production month O: year t's sum is sums[12 t - O - 1] from O's year
+  // on (12 t > O), +0 before.
+  const int T = M / 12;
+  double* rows = ws.ramp_rows.data() + static_cast<std::size_t>(p) * M * T;
+  for (int o = 0; o < M; ++o)
+    for (int t = 1; t <= T; ++t) {
+      const int d = 12 * t - o - 1;
+      rows[o * T + t - 1] = d >= 0 ? sums[d] : 0.0;
+    }
   ws.ramp_tabled[p] = bits;
   return sums;
 }

@@ -84,6 +84,9 @@ inline double sum_in_order(const double* x, int n) {
 // draw at a time; the rest it runs across the draws in vector lanes.
 void prepare(const Plan& plan, DrawWorkspace& ws);
 void project_timing(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws);
+// project_timing's second half: ws.order from the projects' success and
+// ready months.
+void scheduling_order(const Plan& plan, DrawWorkspace& ws);
 void schedule_factors(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws,
                       DrawOutput& out);
 // How many fractions k / R (k < R, k <= limit) a ramp has.

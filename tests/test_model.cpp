@@ -576,6 +576,7 @@ TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotie
     ws.ramp_seen.assign(P, ~std::uint64_t{0});
     ws.ramp_tabled.assign(P, ~std::uint64_t{0});
     ws.ramp_sums.resize(static_cast<std::size_t>(P) * M);
+    ws.ramp_rows.resize(static_cast<std::size_t>(P) * M * T);
     std::vector<double> q(M);
     for (const double ramp : ramps) {
       INFO("T = " << T << ", ramp = " << ramp);
@@ -588,14 +589,18 @@ TEST_CASE("a project's table of year sums is the direct sum of the ramp's quotie
       // Whole years after the ramp: 12, as project_production's y12.
       const int count = model_stages::ramp_count(ramp, M);
       for (int d = count + 12; d <= M; ++d) CHECK(sums[d - 1] == 12.0);
+      // The same sums by production month (ramp_rows), +0 before O's year.
+      const double* rows = ws.ramp_rows.data() + static_cast<std::size_t>(M) * T;
       for (int o = 0; o < M; ++o) {
         const int n = model_stages::ramp_fractions(ramp, M - o, ws.months.data(), q.data());
+        for (int t = 1; t <= o / 12; ++t) CHECK(testing::bits(rows[o * T + t - 1]) == 0);
         for (int t = o / 12 + 1; t <= T; ++t) {
           const int end = 12 * t;
           const double direct =
               end - 12 >= o + n ? 12.0 : model_stages::producing_months(q.data(), o, n, end);
           INFO("o = " << o << ", t = " << t);
           CHECK(testing::bits(sums[end - o - 1]) == testing::bits(direct));
+          CHECK(testing::bits(rows[o * T + t - 1]) == testing::bits(direct));
         }
       }
     }

@@ -164,3 +164,35 @@ TEST_CASE("simulate_draws gives simulate_draw's bits with mixed priorities and e
     CHECK(compare_groups(plan, sc.seed, 777, 333, invalid) == 0);
   });
 }
+
+TEST_CASE(
+    "simulate_draws gives simulate_draw's bits with prices at or below zero and odd capacities",
+    "[model][batch]") {
+  // Price levels that reach zero or below (a change under -1) and
+  // capacities below zero, which validation refuses but the model computes:
+  // the batched production writes capacity x months / 12 and price x output
+  // where the reference model leaves the +0 of its fills, and the two agree
+  // through the signs of zeros.
+  Scenario sc = load_scenario_text(corner_county, "corner.yaml");
+  // A change of -1 makes the level 0 from that year on (valid draws: the
+  // output at price 0 is a zero); below -1, negative (invalid draws, which
+  // simulate_draws redoes one by one).
+  for (Value& v : sc.prices[0].change.years)
+    v.dist = Distribution::discrete({-1.5, -1.0, 0.0, 0.2}, {0.05, 0.3, 0.35, 0.3});
+  sc.projects[0].capacity_output.dist = Distribution::uniform(-5, 5);
+  sc.projects[3].capacity_output.dist = Distribution::constant(-8);
+  // Months rounded half away from zero, below zero, and past 2^30 and 2^31
+  // (the lanes' rounding hands those to the scalar code; the sums wrap).
+  sc.projects[1].construction_months.dist =
+      Distribution::discrete({-2.5, -0.5, 0.5, 1.5, 2.5, 3e9}, {0.2, 0.2, 0.2, 0.2, 0.1, 0.1});
+  sc.projects[2].start_delay_months.dist =
+      Distribution::discrete({0.5, 4.5, 1.5e9, 2.5e9, 5e9}, {0.3, 0.3, 0.2, 0.1, 0.1});
+  const Plan plan = compile_plan(sc);
+  for_each_kernels([&] {
+    std::size_t invalid = 0;
+    CHECK(compare_groups(plan, sc.seed, 0, 2000, invalid) == 0);
+    CHECK(compare_groups(plan, sc.seed, 4321, 301, invalid) == 0);
+    CHECK(invalid > 0);
+    CHECK(invalid < 1000);
+  });
+}

@@ -67,6 +67,9 @@ struct DrawWorkspace {
   // d = 1 .. 12 T (model_stages::ramp_table).
   std::vector<std::uint64_t> ramp_seen, ramp_tabled;
   std::vector<double> ramp_sums;
+  // With ramp_sums, the same sums by production month: [project][O][t - 1]
+  // the months of year t, +0 before O's year (simulate_draws).
+  std::vector<double> ramp_rows;
   std::vector<int> counts;     // project_production: started and producing by year
   std::vector<int> producing;  // projects with output in the horizon, ascending
   std::vector<ProjectState> projects;
@@ -98,19 +101,33 @@ struct DrawWorkspace {
     const double* inputs[lanes] = {};  // lane j: its draw's inputs
     double* out_metrics[lanes] = {};   // lane j: its DrawOutput's year_metrics,
     double* out_co[lanes] = {};        // cluster_output
-    double* out_emp[lanes] = {};       // and cluster_employment (past the group: spare)
-    std::vector<double> spare_metrics, spare_co, spare_emp;
-    std::vector<double> metrics;                               // [metric][year]
-    std::vector<double> loans, loan_share;                     // [year - 1]
-    std::vector<double> capacity, jobs;                        // [project]
+    double* out_emp[lanes] = {};       // cluster_employment
+    double* out_po[lanes] = {};        // and project_output (past the group: spare)
+    std::vector<double> spare_metrics, spare_co, spare_emp, spare_po;
+    std::vector<double> metrics;            // [metric][year]
+    std::vector<double> loans, loan_share;  // [year - 1]
+    std::vector<double> capacity, jobs;     // [project]
+    // project_timing's inputs of each project: ready and construction months
+    // (whole numbers), the ramp; success ~0 where the project goes ahead.
+    std::vector<double> ready, construction, ramp;             // [project]
+    std::vector<std::int64_t> success;                         // [project]
     std::vector<double> zt, rest_price, rest_real, rest;       // [year]
     std::vector<double> levels;                                // [year][1 + index]
     std::vector<double> ratio, tax, per_worker, productivity;  // [cluster]
     std::vector<double> factor;                                // [cluster]
     std::vector<double> yinc, price, d, x, yreal, co, emp;     // [year][cluster]
     std::vector<double> yproj, po;                             // [year][project]
-    std::vector<double> project_tax;                           // [project]
-    std::vector<std::int64_t> producing;                       // [project]: ~0 if in the list
+    // project_months_lane: a project's producing months of each year (+0
+    // before production and without it), and its capacity where it started
+    // (+0 where not), so that its output is capacity x months / 12 in lanes.
+    std::vector<double> months;            // [year][project]
+    std::vector<double> started_capacity;  // [project]
+    // project_months_lane: start and production months (+inf where none),
+    // from which the lanes count the projects started, producing and
+    // opening firms.
+    std::vector<double> start_at, production_at;  // [project]
+    std::vector<double> project_tax;              // [project]
+    std::vector<std::int64_t> producing;          // [project]: ~0 if in the list
     std::vector<double> opened;  // [series][lane][year]: firm_openings of each draw
   } group;
 };
