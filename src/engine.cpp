@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 
+#include "countysim/block_flow.hpp"
 #include "countysim/bounded_queue.hpp"
 #include "countysim/chunk_codec.hpp"
 #include "countysim/conditioning.hpp"
@@ -80,28 +81,6 @@ void column_as_float(DType t, const unsigned char* src, std::size_t n, float* ds
   }
 }
 
-// Blocks' chunk buffers, handed back by the writer thread once written and
-// taken again by the workers.
-class ChunkPool {
- public:
-  ByteBuffer take() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (free_.empty()) return {};
-    ByteBuffer b = std::move(free_.back());
-    free_.pop_back();
-    return b;
-  }
-  void give(ByteBuffer&& b) {
-    b.clear();
-    std::lock_guard<std::mutex> lock(mutex_);
-    free_.push_back(std::move(b));
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<ByteBuffer> free_;
-};
-
 // Draws first .. first + g - 1 into outs: through simulate_draws, whose
 // element-wise stages run across the draws in vector lanes, when the CPU
 // has AVX2 (its SSE2 kernels take more instructions than one draw at a
@@ -114,36 +93,6 @@ void simulate_group(const Plan& plan, std::uint64_t seed, std::uint64_t first, s
     for (std::size_t j = 0; j < g; ++j) simulate_draw(plan, seed, first + j, ws, outs[j]);
   }
 }
-
-// At most `limit` blocks between starting and being written: a worker
-// starts block b only once fewer than `limit` blocks before it are
-// unwritten. Each such block holds its compressed chunks, so this bounds
-// memory whatever the disk's pace (ten million draws outrun the page
-// cache); the block the writer waits for may always start, and blocks are
-// handed out in order, so the writer is never left waiting on a gated block.
-class BlockGate {
- public:
-  explicit BlockGate(std::uint64_t limit) : limit_(limit) {}
-  // Waits until block b may start, or stop() is true (checked every few
-  // milliseconds).
-  void wait_to_start(std::uint64_t b, const std::function<bool()>& stop) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (b >= written_ + limit_ && !stop()) cv_.wait_for(lock, std::chrono::milliseconds(5));
-  }
-  // Blocks 0 .. written - 1 are written.
-  void written(std::uint64_t written) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      written_ = written;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::uint64_t limit_, written_ = 0;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-};
 
 std::string iso_now() {
   const auto now = std::chrono::system_clock::now();
@@ -293,10 +242,12 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
   FirstError worker_error, writer_error;
   std::atomic<bool> abort{false}, enough{false};
   // Finished blocks wait here for the writer; the gate bounds how many
-  // exist (threads + 2: one being written, one a worker, one spare).
+  // exist (threads + 2: one being written, one a worker, one spare), the
+  // pool how many hold compressed chunks (threads + 1: the spare block may
+  // start, but takes a buffer only once the writer has handed one back).
   BoundedQueue<BlockResult> queue(static_cast<std::size_t>(bk.threads) + 1);
   BlockGate gate(static_cast<std::uint64_t>(bk.threads) + 2);
-  ChunkPool pool;
+  ChunkPool pool(static_cast<std::size_t>(bk.threads) + 1);
   if (nobs == 0 && ncols > 0 && opt.stream_quantiles)
     totals.quantiles = std::make_unique<StreamingQuantiles>(
         ncols, summary_quantiles(), 4.0,
@@ -456,7 +407,8 @@ LoopTotals run_blocks(const Plan& plan, const ResultsLayout& layout, ResultsWrit
             }
           }
         }
-        r.bytes = pool.take();
+        r.bytes = pool.take([&] { return gate.next() == b; },
+                            [&] { return abort || enough || cancelled(); });
         std::size_t bound = 0, nchunks = 0;
         for (std::size_t k = 0; k < bufs.size(); ++k) {
           const std::size_t size = dtype_size(layout.specs[k].dtype);

@@ -1,11 +1,15 @@
 // The draw loop's plumbing: errors raised inside a run (in an OpenMP worker
 // or the writer thread) come out of run_to_file as exceptions, a cancelled
 // run stops with Interrupted, and neither leaves a file behind.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
+#include "countysim/block_flow.hpp"
 #include "countysim/bounded_queue.hpp"
 #include "countysim/cancel.hpp"
 #include "countysim/engine.hpp"
@@ -109,6 +113,58 @@ TEST_CASE("a cancelled run throws Interrupted and writes nothing", "[engine]") {
   const TargetCounts counts = count_targets(plan, 7, 3000, 2, &cancel);
   CHECK(counts.met == count_targets(plan, 7, 3000, 1).met);
   CHECK(r.targets.rows.at(0).probability == static_cast<double>(counts.met[0]) / 3000);
+}
+
+TEST_CASE("the chunk pool lends at most its limit, except to the block the writer waits for",
+          "[engine]") {
+  using namespace std::chrono_literals;
+  ChunkPool pool(1);
+  const auto never = [] { return false; };
+  const auto always = [] { return true; };
+  ByteBuffer first = pool.take(never, never);
+  first.resize(100);  // a used buffer comes back empty, its room kept
+  // The limit is reached: the writer's next block still gets one, at once.
+  ByteBuffer extra = pool.take(always, never);
+  // A later block waits until a buffer is handed back.
+  std::atomic<bool> taken{false};
+  std::size_t room = 0;
+  std::thread later([&] {
+    ByteBuffer b = pool.take(never, never);
+    room = b.capacity();
+    taken = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(taken);
+  pool.give(std::move(extra));  // two out -> one: still at the limit
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(taken);
+  pool.give(std::move(first));
+  later.join();
+  CHECK(taken);
+  CHECK(room >= 100);  // the first buffer, reused (the pool hands out the last one given)
+  // A stopped run does not wait.
+  ByteBuffer stopped = pool.take(never, always);
+  CHECK(stopped.empty());
+}
+
+TEST_CASE("the block gate lets a block start only within its limit of the writer", "[engine]") {
+  using namespace std::chrono_literals;
+  BlockGate gate(2);
+  const auto never = [] { return false; };
+  gate.wait_to_start(0, never);
+  gate.wait_to_start(1, never);
+  CHECK(gate.next() == 0);
+  std::atomic<bool> started{false};
+  std::thread third([&] {
+    gate.wait_to_start(2, never);
+    started = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(started);
+  gate.written(1);
+  third.join();
+  CHECK(started);
+  CHECK(gate.next() == 1);
 }
 
 TEST_CASE("the writer thread is joined when its scope is left by an exception", "[engine]") {
