@@ -40,10 +40,12 @@ stages = [
                  r"__log1p|__ieee754_exp|__ieee754_pow|__cos|__sin|stream_uniform|transpose_avx|"
                  r"discrete_quantile|all_inside|scale_clamp|add_scaled|quantile_open|uniforms8|"
                  r"beta_table8|load_pieces|poisson_quantile|affine_avx|sample_block|log@@|exp@@|"
-                 r"libm_avx512|libm_fma|libm_generic|exact_exp|exact_log|exact_erfc"),
+                 r"libm_avx512|libm_fma|libm_generic|exact_exp|exact_log|exact_erfc|normal_tails|"
+                 r"from_normal_scores|transpose_rows|write_rows"),
     ("model", r"simulate_draw|simulate_group|project_timing|firm_counts|leontief|__insertion_sort|"
               r"__introsort|lower_bound|model|llround|lround|check_draw|schedule_factors|"
-              r"lanes_before|lanes_after|project_production|evaluate_targets|year_sums|ramp_table"),
+              r"lanes_before|lanes_after|lanes_production|project_production|project_months|"
+              r"scheduling_order|firm_openings|producing_months|ramp_|evaluate_targets|year_sums"),
     ("rows + moments", r"fill_row|add_moments|put_row|put_f32|welford"),
     ("compression", r"libisal|compress_chunk|looks_random|adler32|isal_|encode_deflate|build_huff|"
                     r"shuffle4|shuffle_to|plane_looks_random|noise_planes|UninitAllocator|put_stored|"
@@ -59,6 +61,7 @@ stages = [
 ]
 totals = {name: 0.0 for name, _ in stages}
 totals["other"] = 0.0
+others = []  # the largest unclassified symbols, to keep the patterns current
 for line in sys.stdin:
     m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)", line)
     if not m:
@@ -71,7 +74,12 @@ for line in sys.stdin:
             break
     else:
         totals["other"] += share
+        if share >= 0.3:
+            others.append("%6.2f%%  %s" % (share, key[:100]))
 print("%-16s%13s" % ("stage", "share of CPU"))
 for name, share in totals.items():
     print("%-16s%12.1f%%" % (name, share))
+if others:
+    print("largest in other (0.3% and up):")
+    print("\n".join(others))
 '
