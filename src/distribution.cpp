@@ -760,7 +760,7 @@ void Distribution::array_quantile(const double* u, double* x, std::size_t n, boo
         for (std::size_t i = 0; i < n; ++i) x[i] = mean * x[i];
       } else if (p_[2] == 0) {
         normal_quantile(u, x, n);
-        scale_clamp(x, x, n, mean, sd, false, false, lo_, hi_);  // mean + sd z
+        from_normal_scores(x, x, n);  // mean + sd z
       } else if (p_[3] != 0) {
         affine(u, x, n, cdf_lo_, cdf_lo_ - cdf_hi_, true);
         normal_quantile(x, x, n);

@@ -668,23 +668,9 @@ void year_sums(const Plan& plan, const std::vector<double>& v, DrawWorkspace& ws
 
 // opened[t]: flagged projects (f.flagged) whose production begins in year t,
 // t = 0 .. T (whole counts, so counting in one pass gives the same doubles).
+// The batched model counts them in its lanes (model_batch.cpp).
 void firm_openings(const Plan& plan, const FirmSlots& f, const DrawWorkspace& ws, double* opened) {
   const int T = plan.years;
-  const std::size_t m = f.flagged.size();
-  if (T <= 7 && m < 256) {
-    // A byte of one register per year (byte 0: none in the horizon), so no
-    // branch on o and no chain of `opened[y] += 1` through memory.
-    std::uint64_t counts = 0;
-    for (std::size_t i = 0; i < m; ++i) {
-      const int o = ws.projects[f.flagged[i]].production;
-      const int inside = -static_cast<int>(static_cast<unsigned>(o) < 12u * T);  // ~0 or 0
-      const int y = (o / 12 + 1) & inside;
-      counts += std::uint64_t{1} << (8 * y);
-    }
-    opened[0] = 0;
-    for (int t = 1; t <= T; ++t) opened[t] = static_cast<double>((counts >> (8 * t)) & 0xff);
-    return;
-  }
   std::memset(opened, 0, static_cast<std::size_t>(T + 1) * sizeof(double));
   for (const int p : f.flagged) {
     const int o = ws.projects[p].production;

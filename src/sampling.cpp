@@ -251,7 +251,7 @@ void sample_block(const Plan& plan, std::uint64_t seed, std::uint64_t first, std
     double* u = values.data() + static_cast<std::size_t>(i) * n;
     stream_uniform_block(keys, s.hash, first, n, u);
     // Uniforms lie inside (0, 1): the unchecked quantile.
-    if (s.group < 0 && !s.dist.plain_normal()) s.dist.quantile_open(u, u, n);
+    if (s.group < 0 && !pooled(i)) s.dist.quantile_open(u, u, n);
   }
   // The plain normals: normal_quantile over each run of consecutive slots at
   // once (their tail lanes gathered together: fewer part-filled registers),

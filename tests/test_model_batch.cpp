@@ -138,8 +138,8 @@ TEST_CASE("simulate_draws gives simulate_draw's bits and errors in the corner ca
 
 TEST_CASE("simulate_draws gives simulate_draw's bits over a horizon of ten years",
           "[model][batch]") {
-  // Past seven years firm_openings counts in memory instead of in the bytes
-  // of one register.
+  // A horizon longer than the repository scenarios' (every per-year array,
+  // and the firm openings' count of each year, past seven years).
   const Scenario sc = corner_county_over_ten_years();
   REQUIRE(sc.years() == 10);
   const Plan plan = compile_plan(sc);

@@ -878,8 +878,8 @@ Scenario corner_county_over_ten_years() {
 
 TEST_CASE("simulate_draw gives the reference model's bits over a horizon of ten years",
           "[model][reference]") {
-  // Past seven years firm_openings counts in memory instead of in the bytes
-  // of one register.
+  // A horizon longer than the repository scenarios' (every per-year array,
+  // and the firm openings' count of each year, past seven years).
   const Scenario sc = corner_county_over_ten_years();
   REQUIRE(sc.years() == 10);
   CHECK(compare_models(sc, 0, 3000) == 0);
